@@ -1,0 +1,186 @@
+"""The camera model shared by runtime and training: pinhole intrinsics, rotations, virtual cameras.
+
+Frames (REP-103):
+- world: x forward, y left, z up (gravity is -z), metres.
+- camera optical: z forward, x right, y down.
+- upright (gravity-aligned camera frame): the optical frame pitched back by the camera elevation,
+  so that its y axis points along gravity and its z axis is horizontal.
+
+Elevation ``e`` is the camera's downward pitch in radians: positive when the camera sits above
+the person and looks down (a CCTV view), about 0 for an in-car view.
+``p_optical = rot_x(e) @ p_upright`` and ``p_upright = rot_x(e).T @ p_optical``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Optical frame from a world frame whose camera looks along world +x with no pitch.
+OPTICAL_FROM_WORLD = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])
+
+
+def rot_x(angle: np.ndarray | float) -> np.ndarray:
+    """Rotation(s) about x; shape (..., 3, 3)."""
+    a = np.asarray(angle, dtype=np.float64)
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
+
+
+def rot_y(angle: np.ndarray | float) -> np.ndarray:
+    """Rotation(s) about y; shape (..., 3, 3)."""
+    a = np.asarray(angle, dtype=np.float64)
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
+
+
+def rot_z(angle: np.ndarray | float) -> np.ndarray:
+    """Rotation(s) about z; shape (..., 3, 3)."""
+    a = np.asarray(angle, dtype=np.float64)
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
+
+
+def optical_from_world_rotation(azimuth: np.ndarray | float, elevation: np.ndarray | float) -> np.ndarray:
+    """Rotation taking world vectors into the optical frame of a camera that has turned by
+    ``azimuth`` about world z and pitched down by ``elevation``."""
+    return rot_x(elevation) @ OPTICAL_FROM_WORLD @ rot_z(-np.asarray(azimuth, dtype=np.float64))
+
+
+def upright_from_optical(points: np.ndarray, elevation: np.ndarray | float) -> np.ndarray:
+    """Rotate optical-frame points (..., J, 3) into the gravity-aligned frame given the elevation (...)."""
+    r = rot_x(elevation)
+    return np.einsum("...ji,...kj->...ki", r, points)  # r.T @ p for each point
+
+
+def optical_from_upright(points: np.ndarray, elevation: np.ndarray | float) -> np.ndarray:
+    """Inverse of ``upright_from_optical``."""
+    r = rot_x(elevation)
+    return np.einsum("...ij,...kj->...ki", r, points)
+
+
+def intrinsics_matrix(fx: float, fy: float, cx: float, cy: float) -> np.ndarray:
+    """A 3x3 pinhole K."""
+    return np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
+
+
+def intrinsics_from_fov(width: int, height: int, hfov_deg: float) -> np.ndarray:
+    """K for a centred pinhole camera with a horizontal field of view (square pixels)."""
+    if not (1.0 < hfov_deg < 179.0):
+        raise ValueError(f"horizontal field of view must be in (1, 179) degrees, got {hfov_deg}")
+    f = 0.5 * width / np.tan(np.radians(hfov_deg) / 2.0)
+    return intrinsics_matrix(f, f, (width - 1) / 2.0, (height - 1) / 2.0)
+
+
+def is_calibrated(k: np.ndarray) -> bool:
+    """False for an all-zero, non-finite or degenerate K (what an uncalibrated CameraInfo carries)."""
+    k = np.asarray(k, dtype=np.float64).reshape(3, 3)
+    return bool(np.all(np.isfinite(k)) and k[0, 0] > 0 and k[1, 1] > 0 and abs(k[2, 2] - 1.0) < 1e-6)
+
+
+def project(points: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Pinhole projection of optical-frame points (..., J, 3) to pixels (..., J, 2).
+
+    ``k`` is (3, 3) or (..., 3, 3) broadcasting over the leading axes.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    xy = points[..., :2] / points[..., 2:3]
+    fx, fy = k[..., 0, 0][..., None], k[..., 1, 1][..., None]
+    cx, cy = k[..., 0, 2][..., None], k[..., 1, 2][..., None]
+    return np.stack([xy[..., 0] * fx + cx, xy[..., 1] * fy + cy], axis=-1)
+
+
+def pixels_to_normalized(uv: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Pixels (..., J, 2) to normalised image coordinates x/z, y/z (..., J, 2)."""
+    uv = np.asarray(uv, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    fx, fy = k[..., 0, 0][..., None], k[..., 1, 1][..., None]
+    cx, cy = k[..., 0, 2][..., None], k[..., 1, 2][..., None]
+    return np.stack([(uv[..., 0] - cx) / fx, (uv[..., 1] - cy) / fy], axis=-1)
+
+
+def normalized_to_pixels(xy: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Inverse of ``pixels_to_normalized``."""
+    xy = np.asarray(xy, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    fx, fy = k[..., 0, 0][..., None], k[..., 1, 1][..., None]
+    cx, cy = k[..., 0, 2][..., None], k[..., 1, 2][..., None]
+    return np.stack([xy[..., 0] * fx + cx, xy[..., 1] * fy + cy], axis=-1)
+
+
+@dataclass
+class VirtualCameraConfig:
+    """Virtual cameras for evaluation and for rendering mocap to 2D.
+
+    Elevation comes from a mixture of named views (weights, mean and spread in degrees, clipped to
+    [min, max]); azimuth is uniform over the full circle; distance and horizontal field of view
+    uniform in their ranges. The default covers an in-car view (~0 deg), a robot view (~15 deg)
+    and an elevated CCTV view (up to ~60 deg).
+    """
+
+    views: dict = field(
+        default_factory=lambda: {
+            "in_car": {"weight": 1.0, "mean_deg": 0.0, "std_deg": 5.0},
+            "robot": {"weight": 1.0, "mean_deg": 15.0, "std_deg": 8.0},
+            "cctv": {"weight": 1.0, "mean_deg": 40.0, "std_deg": 10.0},
+        }
+    )
+    elevation_min_deg: float = -10.0
+    elevation_max_deg: float = 60.0
+    distance_m: tuple = (3.0, 12.0)
+    hfov_deg: tuple = (50.0, 90.0)
+    image_size: tuple = (640, 480)
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "VirtualCameraConfig":
+        """Build from a config mapping; unknown keys are an error."""
+        d = dict(d or {})
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown virtual camera settings: {sorted(unknown)}")
+        for key in ("distance_m", "hfov_deg", "image_size"):
+            if key in d:
+                d[key] = tuple(d[key])
+        return cls(**d)
+
+
+@dataclass
+class VirtualCameras:
+    """A batch of sampled cameras: rotations R (N,3,3), translations t (N,3), intrinsics K (N,3,3)."""
+
+    rotation: np.ndarray
+    translation: np.ndarray
+    intrinsics: np.ndarray
+    azimuth: np.ndarray
+    elevation: np.ndarray
+    view: np.ndarray  # index into the config's views, per camera
+
+    def to_optical(self, world_points: np.ndarray) -> np.ndarray:
+        """World points (N,J,3) to each camera's optical frame (N,J,3)."""
+        return np.einsum("nij,nkj->nki", self.rotation, world_points) + self.translation[:, None, :]
+
+
+def sample_cameras(n: int, roots_world: np.ndarray, config: VirtualCameraConfig, rng: np.random.Generator) -> VirtualCameras:
+    """Sample ``n`` cameras, each aimed at the matching root position ``roots_world`` (N,3)."""
+    names = list(config.views)
+    weights = np.array([config.views[v]["weight"] for v in names], dtype=np.float64)
+    view = rng.choice(len(names), size=n, p=weights / weights.sum())
+    mean = np.radians([config.views[names[v]]["mean_deg"] for v in view])
+    std = np.radians([config.views[names[v]]["std_deg"] for v in view])
+    elevation = np.clip(
+        mean + std * rng.standard_normal(n), np.radians(config.elevation_min_deg), np.radians(config.elevation_max_deg)
+    )
+    azimuth = rng.uniform(-np.pi, np.pi, n)
+    distance = rng.uniform(*config.distance_m, n)
+    hfov = rng.uniform(*config.hfov_deg, n)
+    w, h = config.image_size
+    k = np.stack([intrinsics_from_fov(w, h, f) for f in hfov])
+    rotation = optical_from_world_rotation(azimuth, elevation)
+    # The root lands on the optical axis at the sampled distance.
+    translation = np.stack([np.zeros(n), np.zeros(n), distance], -1) - np.einsum("nij,nj->ni", rotation, roots_world)
+    return VirtualCameras(rotation, translation, k, azimuth, elevation, view)
