@@ -105,3 +105,21 @@ def normalization_description(kind: str, depth_offset: float = ELEPOSE_DEPTH_OFF
     else:
         d["scale"] = "max abs coordinate"
     return d
+
+
+def depth_target(pose_cam: Any, kind: str, depth_offset: float = ELEPOSE_DEPTH_OFFSET) -> Any:
+    """Supervised depth targets (..., J) for camera-frame 3D poses (..., J, 3), in the units that
+    ``lift_to_3d`` expects for the same poses' normalised 2D.
+
+    Normalised 2D is about ``X / (Z_root * scale)``, so the shape's unit is ``1 / (Z_root * scale)``
+    (times D for ``elepose``, whose virtual camera has focal length 1 and sits at distance D):
+
+    - ``tipsy``: ``(Z_j - Z_root) / (Z_root * scale)``;
+    - ``elepose``: ``D * (Z_j - Z_root) / (Z_root * scale)``.
+    """
+    z = pose_cam[..., 2]
+    z_root = z[..., skeleton.ROOT : skeleton.ROOT + 1]
+    xy = pose_cam[..., :2] / pose_cam[..., 2:3]
+    _, scale = normalize_2d(xy, kind, depth_offset)
+    rel = (z - z_root) / (z_root * scale[..., None])
+    return rel * depth_offset if kind == "elepose" else rel
