@@ -1,0 +1,199 @@
+"""One frame through the product: RGB image -> 2D people -> one lifter batch -> metric 3D people.
+
+ROS-free: the ROS node (hpe3d_ros.node.lift_node) and the bag replay both call exactly
+``PosePipeline(params).process(image_rgb, K, stamp_ns)``. Decoding the image is the caller's job.
+
+Stages timed per frame (seconds, in ``FrameResult.timings``):
+- ``detect``: the 2D detector (hpe3d_ros.detection.PoseDetector) on the RGB image;
+- ``map``: the detections to one batch (keypoints, scores, intrinsics) in the joint layout;
+- ``lift``: all people of the frame in one call of hpe3d_ros.lifting.Lifter (normalise, network,
+  elevation, metric scale and root translation).
+
+Parameters (a flat dict; unknown keys are an error so that typos do not pass silently):
+``model_file_path``, ``backend``, ``engine_file_path``, ``force_engine_update``, ``body_height_m``,
+``fallback_hfov_deg``, ``lift`` (False: detector only, for measuring the cost of lifting) and
+``detector`` (a dict passed to ``PoseDetector(**detector)``).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import camera, paths, skeleton
+
+DEFAULT_MODEL = "engines/supervised-martinez_bandai.onnx"
+
+DEFAULTS: dict[str, Any] = {
+    "model_file_path": DEFAULT_MODEL,
+    "backend": "auto",
+    "engine_file_path": "",
+    "force_engine_update": False,
+    "body_height_m": skeleton.REFERENCE_HEIGHT_M,
+    "fallback_hfov_deg": 60.0,
+    "lift": True,
+    "detector": {},
+}
+BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
+
+
+@dataclass
+class Person3D:
+    """One person of a frame in metres; joints follow hpe3d_ros.skeleton (16 joints)."""
+
+    track_id: int
+    joints_optical: np.ndarray  # (16, 3) metres, camera optical frame (z forward, x right, y down)
+    joints_upright: np.ndarray  # (16, 3) metres, gravity-aligned camera frame (y along gravity)
+    confidence: np.ndarray  # (16,) per-joint 2D confidence in [0, 1]
+    plausibility: float | None  # the model's negative log-likelihood (lower = more plausible), or None
+    elevation: float  # camera elevation (downward pitch) in radians predicted for this person
+    keypoints_px: np.ndarray | None = None  # (16, 2) the 2D joints it was lifted from
+    bbox: tuple | None = None  # (x0, y0, x1, y1) pixels
+
+
+@dataclass
+class FrameResult:
+    """What ``PosePipeline.process`` returns for one frame."""
+
+    people: list[Person3D]
+    timings: dict[str, float]  # stage -> seconds
+    stamp_ns: int = 0
+    intrinsics: np.ndarray | None = None  # the K used (the fallback one when none was given)
+    intrinsics_fallback: bool = False  # True when K was missing or uncalibrated
+    backend: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def resolve_model_path(model: str | Path) -> Path:
+    """A model path as given, or relative to the package share directory (engines/...)."""
+    p = Path(str(model)).expanduser()
+    if p.is_absolute() or p.is_file():
+        return p
+    return paths.share_dir() / p
+
+
+def check_params(params: dict | None) -> dict:
+    """Defaults filled in and values checked; raises ValueError naming the bad key."""
+    params = dict(params or {})
+    unknown = set(params) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"PosePipeline: unknown parameters {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+    out = {**DEFAULTS, **params}
+    if out["backend"] not in BACKENDS:
+        raise ValueError(f"PosePipeline: backend must be one of {BACKENDS}, got {out['backend']!r}")
+    if not 0.5 <= float(out["body_height_m"]) <= 2.5:
+        raise ValueError(f"PosePipeline: body_height_m must be in [0.5, 2.5] metres, got {out['body_height_m']}")
+    if not 1.0 < float(out["fallback_hfov_deg"]) < 179.0:
+        raise ValueError(f"PosePipeline: fallback_hfov_deg must be in (1, 179) degrees, got {out['fallback_hfov_deg']}")
+    if not isinstance(out["detector"], dict):
+        raise ValueError(f"PosePipeline: detector must be a dict of PoseDetector parameters, got {type(out['detector']).__name__}")
+    return out
+
+
+def frame_intrinsics(k: np.ndarray | None, width: int, height: int, fallback_hfov_deg: float) -> tuple[np.ndarray, bool]:
+    """K to use for a frame and whether it is the field-of-view fallback (K missing or uncalibrated)."""
+    if k is not None:
+        k = np.asarray(k, dtype=np.float64)
+        if k.size == 9 and camera.is_calibrated(k.reshape(3, 3)):
+            return k.reshape(3, 3), False
+    return camera.intrinsics_from_fov(width, height, fallback_hfov_deg), True
+
+
+class PosePipeline:
+    """Detect -> map -> lift for one RGB frame at a time; holds the detector (with its tracker) and the lifter."""
+
+    def __init__(self, params: dict | None = None, detector: Any = None, lifter: Any = None):
+        """Build the detector and the lifter from ``params`` (see module docstring); either may be
+        passed in ready-made instead (tests, benchmarks)."""
+        self.params = check_params(params)
+        if detector is None:
+            from .detection import PoseDetector
+
+            detector = PoseDetector(**self.params["detector"])
+        self.detector = detector
+        self.lifter = None
+        if self.params["lift"]:
+            if lifter is None:
+                lifter = self._make_lifter()
+            self.lifter = lifter
+        self.backend = getattr(self.lifter, "backend", "") if self.lifter is not None else "none (detector only)"
+
+    def _make_lifter(self) -> Any:
+        from .lifting import Lifter
+
+        model = resolve_model_path(self.params["model_file_path"])
+        if not model.is_file():
+            raise FileNotFoundError(f"PosePipeline: model_file_path {model} does not exist")
+        kwargs: dict[str, Any] = {"backend": self.params["backend"]}
+        extra = {"engine_file_path": self.params["engine_file_path"], "force_engine_update": self.params["force_engine_update"]}
+        try:
+            import inspect
+
+            accepted = inspect.signature(Lifter).parameters
+            kwargs.update({k: v for k, v in extra.items() if k in accepted and v not in ("", None)})
+        except (TypeError, ValueError):
+            pass
+        return Lifter(str(model), **kwargs)
+
+    def set_body_height(self, height_m: float) -> None:
+        """Change the body-height prior (metres) used for metric scale."""
+        self.params = check_params({**self.params, "body_height_m": float(height_m)})
+
+    def set_fallback_hfov(self, hfov_deg: float) -> None:
+        """Change the field of view used when K is missing or uncalibrated."""
+        self.params = check_params({**self.params, "fallback_hfov_deg": float(hfov_deg)})
+
+    def process(self, image_rgb: np.ndarray, k: np.ndarray | None = None, stamp_ns: int = 0) -> FrameResult:
+        """Run one RGB uint8 frame (H, W, 3) with intrinsics K (3, 3) or None (field-of-view fallback)."""
+        image_rgb = np.asarray(image_rgb)
+        if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
+            raise ValueError(f"PosePipeline.process: expected an RGB uint8 (H, W, 3) image, got {image_rgb.dtype} {image_rgb.shape}")
+        h, w = image_rgb.shape[:2]
+        timings: dict[str, float] = {}
+
+        t0 = time.perf_counter()
+        detections = list(self.detector.detect(image_rgb))
+        t1 = time.perf_counter()
+        timings["detect"] = t1 - t0
+
+        k_used, fallback = frame_intrinsics(k, w, h, self.params["fallback_hfov_deg"])
+        n = len(detections)
+        keypoints = np.zeros((n, skeleton.NUM_JOINTS, 2), dtype=np.float64)
+        scores = np.zeros((n, skeleton.NUM_JOINTS), dtype=np.float64)
+        for i, d in enumerate(detections):
+            keypoints[i] = np.asarray(d.keypoints, dtype=np.float64).reshape(skeleton.NUM_JOINTS, 2)
+            scores[i] = np.asarray(d.scores, dtype=np.float64).reshape(skeleton.NUM_JOINTS)
+        t2 = time.perf_counter()
+        timings["map"] = t2 - t1
+
+        people: list[Person3D] = []
+        if n and self.lifter is not None:
+            res = self.lifter.lift(keypoints, k_used, scores, height_m=float(self.params["body_height_m"]))
+            plaus = getattr(res, "plausibility", None)
+            for i, d in enumerate(detections):
+                people.append(
+                    Person3D(
+                        track_id=int(d.track_id),
+                        joints_optical=np.asarray(res.joints_optical[i], dtype=np.float64),
+                        joints_upright=np.asarray(res.joints_upright[i], dtype=np.float64),
+                        confidence=scores[i],
+                        plausibility=None if plaus is None else float(plaus[i]),
+                        elevation=float(res.elevation[i]),
+                        keypoints_px=keypoints[i],
+                        bbox=tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None,
+                    )
+                )
+        elif n:
+            people = [self._unlifted(d.track_id, keypoints[i], scores[i], k_used, d) for i, d in enumerate(detections)]
+        timings["lift"] = time.perf_counter() - t2
+        return FrameResult(people, timings, int(stamp_ns), k_used, fallback, self.backend)
+
+    def _unlifted(self, track_id: int, kp: np.ndarray, sc: np.ndarray, k: np.ndarray, d: Any) -> Person3D:
+        """Detector-only mode: the 2D joints on their camera rays at a fixed 3 m (a placeholder, not a 3D estimate)."""
+        xy = camera.pixels_to_normalized(kp, k)
+        pts = np.concatenate([xy * 3.0, np.full((len(xy), 1), 3.0)], axis=-1)
+        bbox = tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None
+        return Person3D(int(track_id), pts, pts.copy(), sc, None, 0.0, kp, bbox)
