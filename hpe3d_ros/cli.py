@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": ("training.cli_export", "export a checkpoint to ONNX with its manifest"),
     "collect": ("hpe3d_ros.cli_collect", "run the 2D detector over videos or bags and write 2D training data"),
     "lift": ("hpe3d_ros.cli_lift", "lift a file of 2D keypoints to 3D with a model"),
+    "make-bag": ("hpe3d_ros.replay.make_bag", "turn a video into a ROS 2 bag of Image and CameraInfo"),
     "ingest": ("training.cli_ingest", "parse the mocap BVH clips into the cached 3D joint arrays"),
 }
 
