@@ -1,0 +1,277 @@
+"""Training batches per contract (3), rendered from 3D poses through random virtual cameras.
+
+The 3D poses (world metres, x forward, y left, z up) come from the mocap split
+(training.mocap.load_split), from procedural synthetic poses (tests, and development without
+../shared), or, for 2D-only training on a user's own footage, a 2D pose file (hpe3d_ros.poses_io).
+Everything lives on the training device as tensors; an epoch is a random permutation cut into
+batches. Cameras are re-sampled every epoch when ``data.resample_cameras`` is true (default: for
+methods that need 3D), so a supervised model never sees the same 2D twice.
+
+Batches: "poses2d" (B,16,2) normalised with the method's normalisation; only when the method needs
+3D also "depth" (B,16) = normalization.depth_target(pose_cam, kind) and "pose3d" (B,16,3)
+root-relative camera-frame metres.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from hpe3d_ros import camera, normalization, skeleton
+
+# ---------------------------------------------------------------- synthetic poses
+
+
+def _rest_pose() -> np.ndarray:
+    """A standing rest pose (16,3) in world metres for a 1.70 m person (x forward, y left, z up)."""
+    p = {
+        "pelvis": (0, 0, 0.95), "right_hip": (0, -0.10, 0.95), "right_knee": (0.01, -0.10, 0.52),
+        "right_ankle": (0, -0.10, 0.09), "left_hip": (0, 0.10, 0.95), "left_knee": (0.01, 0.10, 0.52),
+        "left_ankle": (0, 0.10, 0.09), "spine": (0, 0, 1.20), "thorax": (0, 0, 1.45), "head": (0.02, 0, 1.62),
+        "left_shoulder": (0, 0.18, 1.44), "left_elbow": (0, 0.20, 1.16), "left_wrist": (0.02, 0.21, 0.91),
+        "right_shoulder": (0, -0.18, 1.44), "right_elbow": (0, -0.20, 1.16), "right_wrist": (0.02, -0.21, 0.91),
+    }
+    return np.array([p[n] for n in skeleton.JOINT_NAMES], dtype=np.float64)
+
+
+def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rotation matrices (N,3,3) from unit axes (N,3) and angles (N,)."""
+    k = axis / np.linalg.norm(axis, axis=-1, keepdims=True)
+    kx = np.zeros(k.shape[:-1] + (3, 3))
+    kx[..., 0, 1], kx[..., 0, 2], kx[..., 1, 2] = -k[..., 2], k[..., 1], -k[..., 0]
+    kx = kx - np.swapaxes(kx, -1, -2)
+    s, c = np.sin(angle)[..., None, None], np.cos(angle)[..., None, None]
+    return np.eye(3) + s * kx + (1 - c) * kx @ kx
+
+
+# Per-bone spread of the random rotation (radians), by child joint name: limbs move more than the trunk.
+_BONE_SPREAD = {"spine": 0.15, "thorax": 0.15, "head": 0.25, "right_hip": 0.05, "left_hip": 0.05,
+                "right_knee": 0.45, "left_knee": 0.45, "right_ankle": 0.5, "left_ankle": 0.5,
+                "left_shoulder": 0.1, "right_shoulder": 0.1, "left_elbow": 0.9, "right_elbow": 0.9,
+                "left_wrist": 0.9, "right_wrist": 0.9}
+
+
+def synthetic_poses(n: int, seed: int = 0) -> np.ndarray:
+    """``n`` procedural human poses (n,16,3) float32 in world metres: random bone rotations
+    accumulated down the kinematic chain, random body size, heading and root height.
+
+    Not a motion model: only for tests and for developing without the mocap data.
+    """
+    rng = np.random.default_rng(seed)
+    rest = _rest_pose()
+    out = np.zeros((n, skeleton.NUM_JOINTS, 3))
+    glob_rot = np.zeros((n, skeleton.NUM_JOINTS, 3, 3))
+    size = rng.uniform(0.85, 1.15, n)
+    yaw = rng.uniform(-np.pi, np.pi, n)
+    base = _axis_angle(np.tile([0.0, 0.0, 1.0], (n, 1)), yaw) @ _axis_angle(
+        np.concatenate([rng.standard_normal((n, 2)), np.zeros((n, 1))], 1) + 1e-9, rng.normal(0, 0.1, n))
+    out[:, skeleton.ROOT] = rest[skeleton.ROOT] * size[:, None]
+    glob_rot[:, skeleton.ROOT] = base
+    order = sorted(range(skeleton.NUM_JOINTS), key=lambda j: _depth_in_tree(j))
+    for j in order:
+        parent = skeleton.PARENTS[j]
+        if parent < 0:
+            continue
+        spread = _BONE_SPREAD[skeleton.JOINT_NAMES[j]]
+        local = _axis_angle(rng.standard_normal((n, 3)), rng.normal(0, spread, n))
+        rot = glob_rot[:, parent] @ local
+        glob_rot[:, j] = rot
+        bone = (rest[j] - rest[parent]) * size[:, None]
+        out[:, j] = out[:, parent] + np.einsum("nij,nj->ni", rot, bone)
+    out[..., 2] -= out[..., 2].min(axis=1, keepdims=True) - rng.uniform(0.0, 0.05, (n, 1))  # feet near the floor
+    return out.astype(np.float32)
+
+
+def _depth_in_tree(j: int) -> int:
+    d = 0
+    while skeleton.PARENTS[j] >= 0:
+        j = skeleton.PARENTS[j]
+        d += 1
+    return d
+
+
+# ---------------------------------------------------------------- sources
+
+
+def load_poses3d(data_cfg: dict, split: str, seed: int) -> np.ndarray:
+    """3D world poses (N,16,3) float32 of ``split`` per the ``data`` config (mocap or synthetic)."""
+    source = data_cfg["source"]
+    if source == "synthetic":
+        # Different splits get different poses (a fixed offset per split name).
+        offset = {"train": 0, "val": 1, "test": 2}.get(split, 3)
+        joints = synthetic_poses(int(data_cfg["synthetic_poses"]), seed=1000 * offset + 7)
+    elif source == "mocap":
+        from training import mocap
+
+        data = mocap.load_split(split)
+        joints = np.asarray(data.joints, dtype=np.float32)
+        k = int(data_cfg.get("subsample") or 1)
+        if k > 1:
+            clip = np.asarray(data.clip)
+            # every k-th frame within each clip
+            frame_in_clip = np.zeros(len(clip), dtype=np.int64)
+            starts = np.r_[0, np.nonzero(np.diff(clip))[0] + 1]
+            for s, e in zip(starts, np.r_[starts[1:], len(clip)]):
+                frame_in_clip[s:e] = np.arange(e - s)
+            joints = joints[frame_in_clip % k == 0]
+    else:
+        raise ValueError(f"data.source {source!r} has no 3D poses")
+    cap = data_cfg.get("max_poses")
+    if cap and len(joints) > int(cap):
+        joints = joints[np.linspace(0, len(joints) - 1, int(cap)).round().astype(np.int64)]
+    if len(joints) == 0:
+        raise ValueError(f"data: split {split!r} of source {source!r} holds no poses")
+    return joints
+
+
+def render_to_batch(
+    joints_world: torch.Tensor,
+    cams: camera.VirtualCameras,
+    kind: str,
+    needs_3d: bool,
+    noise: dict | None = None,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
+    """Project world poses (N,16,3) through sampled cameras (on the poses' device) and normalise.
+
+    Noise (``jitter_px`` Gaussian pixels, ``drop_prob`` per joint: a dropped joint falls on its
+    parent, as a detector fallback would) is applied in pixels, i.e. scaled by each camera's focal length.
+    """
+    dev, dt = joints_world.device, joints_world.dtype
+    rot = torch.as_tensor(cams.rotation, dtype=dt, device=dev)
+    trans = torch.as_tensor(cams.translation, dtype=dt, device=dev)
+    pc = torch.einsum("nij,nkj->nki", rot, joints_world) + trans[:, None, :]
+    xy = pc[..., :2] / pc[..., 2:3]
+    noise = noise or {}
+    jitter = float(noise.get("jitter_px") or 0.0)
+    drop = float(noise.get("drop_prob") or 0.0)
+    if jitter > 0 or drop > 0:
+        f = torch.as_tensor(cams.intrinsics[:, 0, 0], dtype=dt, device=dev)[:, None, None]
+        if jitter > 0:
+            xy = xy + jitter / f * torch.randn(xy.shape, generator=generator, device=dev, dtype=dt)
+        if drop > 0:
+            mask = torch.rand(xy.shape[:2], generator=generator, device=dev) < drop
+            mask[:, skeleton.ROOT] = False
+            parents = torch.tensor([max(p, 0) for p in skeleton.PARENTS], device=dev)
+            xy = torch.where(mask[..., None], xy[:, parents], xy)
+    poses2d, _ = normalization.normalize_2d(xy, kind)
+    batch = {"poses2d": poses2d.contiguous()}
+    if needs_3d:
+        batch["depth"] = normalization.depth_target(pc, kind).contiguous()
+        batch["pose3d"] = normalization.root_center(pc).contiguous()
+    return batch
+
+
+class TrainData:
+    """The training set on the device; ``batches(epoch)`` yields shuffled batches for one epoch.
+
+    Deterministic given (seed, epoch): cameras and order come from generators seeded by both,
+    so a resumed run sees exactly the batches an uninterrupted one would.
+    """
+
+    def __init__(self, config: dict, normalization_kind: str, needs_3d: bool, device: torch.device) -> None:
+        self.cfg = config["data"]
+        self.kind = normalization_kind
+        self.needs_3d = needs_3d
+        self.device = torch.device(device)
+        self.seed = int(config["seed"])
+        self.batch_size = int(config["batch_size"])
+        self.cam_cfg = camera.VirtualCameraConfig.from_dict(self.cfg.get("cameras") or {})
+        resample = self.cfg.get("resample_cameras")
+        self.resample = needs_3d if resample is None else bool(resample)
+        self.views = max(1, int(self.cfg.get("views_per_pose") or 1))
+        self._cached: dict[str, torch.Tensor] | None = None
+        if self.cfg["source"] == "poses2d":
+            if needs_3d:
+                raise ValueError("data.source poses2d holds no 3D: it cannot train a method that needs 3D")
+            self.joints = None
+            self._cached = self._load_poses2d()
+            self.n = len(self._cached["poses2d"])
+        else:
+            joints = load_poses3d(self.cfg, self.cfg.get("split", "train"), self.seed)
+            self.joints = torch.as_tensor(np.repeat(joints, self.views, axis=0), device=self.device)
+            self.n = len(self.joints)
+
+    def _load_poses2d(self) -> dict[str, torch.Tensor]:
+        from hpe3d_ros import poses_io
+
+        path = self.cfg.get("path")
+        if not path:
+            raise ValueError("data.path: a 2D pose file is required for data.source poses2d")
+        d = poses_io.load_poses2d(path)
+        if "intrinsics" not in d:
+            raise ValueError(f"{path}: training on 2D needs 'intrinsics' (3,3) or (N,3,3) in the file")
+        xy = camera.pixels_to_normalized(d["keypoints"], d["intrinsics"])
+        poses2d, _ = normalization.normalize_2d(torch.as_tensor(xy, dtype=torch.float32), self.kind)
+        return {"poses2d": poses2d.to(self.device)}
+
+    def render(self, epoch: int) -> dict[str, torch.Tensor]:
+        """The whole epoch's rendered set (cached when cameras are not re-sampled)."""
+        if self._cached is not None and not (self.resample and self.joints is not None):
+            return self._cached
+        cam_epoch = epoch if self.resample else 0
+        rng = np.random.default_rng([self.seed, cam_epoch, 17])
+        roots = self.joints[:, skeleton.ROOT].double().cpu().numpy()
+        cams = camera.sample_cameras(self.n, roots, self.cam_cfg, rng)
+        gen = torch.Generator(device=self.device).manual_seed(self.seed * 1000003 + cam_epoch)
+        data = render_to_batch(self.joints, cams, self.kind, self.needs_3d, self.cfg.get("noise"), gen)
+        if not self.resample:
+            self._cached = data
+        return data
+
+    def num_batches(self) -> int:
+        """Batches per epoch (the last partial batch is dropped when there is more than one)."""
+        return max(1, self.n // self.batch_size)
+
+    def batches(self, epoch: int) -> Iterator[dict[str, torch.Tensor]]:
+        """Shuffled batches of one epoch."""
+        data = self.render(epoch)
+        gen = torch.Generator(device="cpu").manual_seed(self.seed * 7919 + epoch)
+        perm = torch.randperm(self.n, generator=gen).to(self.device)
+        bs = min(self.batch_size, self.n)
+        for b in range(self.num_batches()):
+            idx = perm[b * bs : (b + 1) * bs]
+            yield {k: v.index_select(0, idx) for k, v in data.items()}
+
+
+# ---------------------------------------------------------------- validation
+
+
+def load_validation(config: dict, normalization_kind: str, device: torch.device) -> dict | None:
+    """Validation poses: {"poses2d" (M,16,2) tensor on device, "gt3d" (M,16,3) numpy root-relative
+    camera-frame metres, "source": str}, or None when validation is off.
+
+    ``val.source`` auto: the data engineer's fixed eval set ('val') when it loads, else the ``val``
+    split rendered through cameras seeded by ``val.seed``.
+    """
+    vcfg = config["val"]
+    source = vcfg["source"]
+    if source == "none":
+        return None
+    cap = int(vcfg.get("max_poses") or 0)
+    if source in ("auto", "evalset") and config["data"]["source"] == "mocap":
+        try:
+            from training import evalset
+
+            ev = evalset.load_eval_set(vcfg.get("split", "val"))
+            kp, k, gt = ev["keypoints"], ev["intrinsics"], ev["joints3d"]
+            if cap and len(kp) > cap:
+                sel = np.linspace(0, len(kp) - 1, cap).round().astype(np.int64)
+                kp, k, gt = kp[sel], k[sel], gt[sel]
+            xy = camera.pixels_to_normalized(kp, k)
+            poses2d, _ = normalization.normalize_2d(torch.as_tensor(xy, dtype=torch.float32), normalization_kind)
+            gt = np.asarray(gt, dtype=np.float64)
+            return {"poses2d": poses2d.to(device), "gt3d": gt - gt[:, skeleton.ROOT : skeleton.ROOT + 1], "source": "evalset:" + vcfg.get("split", "val")}
+        except (ImportError, AttributeError, FileNotFoundError) as e:
+            if source == "evalset":
+                raise ValueError(f"val.source evalset: the eval set could not be loaded ({e})") from e
+    if config["data"]["source"] == "poses2d":
+        return None
+    dcfg = dict(config["data"], max_poses=cap or None)
+    joints = load_poses3d(dcfg, vcfg.get("split", "val"), int(vcfg["seed"]))
+    rng = np.random.default_rng([int(vcfg["seed"]), 99])
+    cams = camera.sample_cameras(len(joints), joints[:, skeleton.ROOT].astype(np.float64),
+                                 camera.VirtualCameraConfig.from_dict(config["data"].get("cameras") or {}), rng)
+    batch = render_to_batch(torch.as_tensor(joints, dtype=torch.float64), cams, normalization_kind, True)
+    return {"poses2d": batch["poses2d"].float().to(device), "gt3d": batch["pose3d"].numpy(), "source": f"rendered:{vcfg.get('split', 'val')}"}

@@ -1,0 +1,1 @@
+"""Lifter networks (torch.nn.Module) used by the training methods."""
