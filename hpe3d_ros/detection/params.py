@@ -1,0 +1,89 @@
+"""Parameters of the 2D pose detector, with their defaults and ranges in one place.
+
+The node reads them from config/lift.yaml (``detector:`` mapping, passed as ``PoseDetector(**params)``).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Mapping
+
+
+@dataclass
+class DetectorParams:
+    """Settings of ``PoseDetector``.
+
+    - ``max_people``: most people reported per frame (1..20). With 1 the detector runs MediaPipe
+      BlazePose on the whole frame in tracking mode (its own person detector re-finds a lost person):
+      the fastest path. With more, person regions are found by the BlazePose person detector and
+      each person gets its own tracked landmark model on a crop.
+    - ``min_detection_confidence``: minimum score (0..1) of the person detector for a new person.
+    - ``min_tracking_confidence``: minimum landmark-model confidence (0..1) to keep tracking a person
+      in its region; below it MediaPipe re-detects inside the region.
+    - ``min_keypoint_confidence``: joints whose score (0..1) is below this get score 0 (still returned,
+      with their estimated position).
+    - ``detect_every_n_frames``: run the person detector on one scan region every N frames (1..1000)
+      while fewer than ``max_people`` are tracked; tracked people are followed in between.
+    - ``max_missed_frames``: a track that found no person for more frames than this expires (0..1000);
+      a person re-found before that keeps its id.
+    - ``crop_margin``: extra border around a person's box for the landmark crop, as a fraction of the
+      box's longer side (0..2).
+    - ``match_iou``: minimum box IoU (0..1) for a detection to be matched to an existing track
+      (re-attached to it) instead of starting a new one; also the IoU above which two tracks are
+      considered the same person (the younger one is dropped).
+    - ``scan_tiles``: also scan square tiles of the frame (side = this fraction of the shorter image side,
+      0 disables; 0..1): finds people too small for the whole-frame detector pass.
+    - ``smooth_landmarks``: MediaPipe's temporal landmark filter (single-person path only).
+    """
+
+    max_people: int = 5
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    min_keypoint_confidence: float = 0.3
+    detect_every_n_frames: int = 5
+    max_missed_frames: int = 10
+    crop_margin: float = 0.35
+    match_iou: float = 0.3
+    scan_tiles: float = 0.6
+    smooth_landmarks: bool = True
+
+    RANGES = {
+        "max_people": (1, 20),
+        "min_detection_confidence": (0.0, 1.0),
+        "min_tracking_confidence": (0.0, 1.0),
+        "min_keypoint_confidence": (0.0, 1.0),
+        "detect_every_n_frames": (1, 1000),
+        "max_missed_frames": (0, 1000),
+        "crop_margin": (0.0, 2.0),
+        "match_iou": (0.0, 1.0),
+        "scan_tiles": (0.0, 1.0),
+    }
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("bool", bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"detector parameter {f.name}: expected true/false, got {value!r}")
+                continue
+            want_int = f.type in ("int", int)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (want_int and not float(value).is_integer()):
+                raise ValueError(f"detector parameter {f.name}: expected {'an integer' if want_int else 'a number'}, got {value!r}")
+            value = int(value) if want_int else float(value)
+            lo, hi = self.RANGES[f.name]
+            if not lo <= value <= hi:
+                raise ValueError(f"detector parameter {f.name}: {value} is outside [{lo}, {hi}]")
+            setattr(self, f.name, value)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> "DetectorParams":
+        """Build from a mapping (a config section); unknown keys are an error naming them."""
+        d = dict(d or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown detector parameter(s) {unknown}; known: {sorted(known)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        """Plain dict (for logs and config files)."""
+        return asdict(self)

@@ -1,0 +1,144 @@
+"""Finding person regions with the BlazePose person detector shipped in the mediapipe wheel.
+
+The detector (``pose_detection.tflite``, run through MediaPipe's own ``PoseDetectionCpu`` subgraph:
+SSD anchor decoding, score threshold and weighted non-maximum suppression) returns, per person, the
+hip centre and a point whose distance from it gives the body's extent. It looks at a 224x224
+letterboxed view, so small people are missed in a large frame and it tends to report only the most
+salient few: ``RegionScanner`` therefore cycles through scan regions (the whole frame, then square
+tiles) and blacks out the people already tracked before each pass.
+
+OpenCV's TFLite importer cannot read this model (sparse fp16 weights: the DENSIFY operator), and
+OpenCV's HOG people detector found fewer people at 3-4x the cost (see docs/detection.md).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+_GRAPH = """
+input_stream: "image"
+output_stream: "detections"
+node {
+  calculator: "PoseDetectionCpu"
+  input_stream: "IMAGE:image"
+  output_stream: "DETECTIONS:detections"
+}
+"""
+
+
+@dataclass
+class PersonRegion:
+    """A person found by the detector: hip centre (x, y) px, body radius px (half the body's
+    extent: the full-body square has side 2 * radius), score in [0, 1]."""
+
+    center: np.ndarray
+    radius: float
+    score: float
+
+    def square(self) -> np.ndarray:
+        """The body's square box (x0, y0, x1, y1)."""
+        return square_box(self.center, 2.0 * self.radius)
+
+
+def square_box(center: np.ndarray, side: float) -> np.ndarray:
+    """(x0, y0, x1, y1) of a square of ``side`` around ``center``."""
+    h = side / 2.0
+    return np.array([center[0] - h, center[1] - h, center[0] + h, center[1] + h], dtype=np.float64)
+
+
+class BlazePersonDetector:
+    """MediaPipe's BlazePose person detector graph on an RGB image of any size."""
+
+    def __init__(self, min_score: float = 0.5):
+        from mediapipe.python.solution_base import SolutionBase
+
+        self.min_score = float(min_score)
+        self._graph = SolutionBase(graph_config=_GRAPH, outputs=["detections"])
+
+    def detect(self, image_rgb: np.ndarray, offset: tuple[float, float] = (0.0, 0.0)) -> list[PersonRegion]:
+        """People in ``image_rgb``; coordinates shifted by ``offset`` (for tiles)."""
+        result = self._graph.process({"image": np.ascontiguousarray(image_rgb)})
+        h, w = image_rgb.shape[:2]
+        out = []
+        for d in result.detections or []:
+            score = float(d.score[0]) if len(d.score) else 0.0
+            if score < self.min_score:
+                continue
+            kp = d.location_data.relative_keypoints
+            if len(kp) < 2:
+                continue
+            c = np.array([kp[0].x * w, kp[0].y * h])
+            e = np.array([kp[1].x * w, kp[1].y * h])
+            radius = float(np.linalg.norm(e - c))
+            if radius < 4.0:
+                continue
+            out.append(PersonRegion(c + np.asarray(offset, dtype=np.float64), radius, score))
+        return out
+
+    def close(self) -> None:
+        """Free the graph."""
+        self._graph.close()
+
+
+def scan_regions(width: int, height: int, tile_fraction: float) -> list[tuple[int, int, int, int]]:
+    """The scan schedule (x0, y0, x1, y1): the whole frame first, then overlapping square tiles of
+    side ``tile_fraction`` * the shorter image side (none when 0)."""
+    regions = [(0, 0, width, height)]
+    if tile_fraction <= 0:
+        return regions
+    side = max(32, int(round(min(width, height) * tile_fraction)))
+    if side >= max(width, height):
+        return regions
+
+    def starts(extent: int) -> list[int]:
+        if side >= extent:
+            return [0]
+        n = int(np.ceil(extent / side * 1.3))  # about 30 % overlap
+        return sorted(set(np.linspace(0, extent - side, max(n, 2)).round().astype(int).tolist()))
+
+    for y in starts(height):
+        for x in starts(width):
+            regions.append((x, y, min(x + side, width), min(y + side, height)))
+    return regions
+
+
+class RegionScanner:
+    """Runs the person detector on one scan region per call, cycling through the schedule, with the
+    boxes of already tracked people blacked out."""
+
+    def __init__(self, detector: BlazePersonDetector, tile_fraction: float):
+        self.detector = detector
+        self.tile_fraction = tile_fraction
+        self._size: tuple[int, int] | None = None
+        self._regions: list[tuple[int, int, int, int]] = []
+        self._next = 0
+
+    def regions_for(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
+        """The schedule for a frame size (recomputed when the size changes)."""
+        if self._size != (width, height):
+            self._size = (width, height)
+            self._regions = scan_regions(width, height, self.tile_fraction)
+            self._next = 0
+        return self._regions
+
+    def scan(self, image_rgb: np.ndarray, masked_boxes: list[np.ndarray], region_index: int | None = None) -> list[PersonRegion]:
+        """Detect people in the next region (or ``region_index``) with ``masked_boxes`` blacked out."""
+        h, w = image_rgb.shape[:2]
+        regions = self.regions_for(w, h)
+        if region_index is None:
+            region_index = self._next
+            self._next = (self._next + 1) % len(regions)
+        x0, y0, x1, y1 = regions[region_index]
+        view = image_rgb[y0:y1, x0:x1]
+        if masked_boxes:
+            view = view.copy()
+            for b in masked_boxes:
+                bx0, by0 = int(max(b[0] - x0, 0)), int(max(b[1] - y0, 0))
+                bx1, by1 = int(min(b[2] - x0, x1 - x0)), int(min(b[3] - y0, y1 - y0))
+                if bx1 > bx0 and by1 > by0:
+                    view[by0:by1, bx0:bx1] = 0
+        return self.detector.detect(view, offset=(x0, y0))
