@@ -10,7 +10,8 @@ Stages timed per frame (seconds, in ``FrameResult.timings``):
   elevation, metric scale and root translation).
 
 Parameters (a flat dict; unknown keys are an error so that typos do not pass silently):
-``model_file_path``, ``backend``, ``engine_file_path``, ``force_engine_update``, ``body_height_m``,
+``model_file_path``, ``backend``, ``engine_file_path``, ``force_engine_update``, ``lifter_threads`` (ONNX Runtime intra-op threads,
+0 = its default), ``body_height_m``,
 ``fallback_hfov_deg``, ``lift`` (False: detector only, for measuring the cost of lifting) and
 ``detector`` (a dict passed to ``PoseDetector(**detector)``).
 """
@@ -32,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "backend": "auto",
     "engine_file_path": "",
     "force_engine_update": False,
+    "lifter_threads": 1,
     "body_height_m": skeleton.REFERENCE_HEIGHT_M,
     "fallback_hfov_deg": 60.0,
     "lift": True,
@@ -119,7 +121,15 @@ class PosePipeline:
             if lifter is None:
                 lifter = self._make_lifter()
             self.lifter = lifter
-        self.backend = getattr(self.lifter, "backend", "") if self.lifter is not None else "none (detector only)"
+        self.backend = self._describe_backend()
+
+    def _describe_backend(self) -> str:
+        if self.lifter is None:
+            return "none (detector only)"
+        b = getattr(self.lifter, "backend", None)
+        if hasattr(b, "describe"):
+            return str(b.describe())
+        return str(getattr(self.lifter, "backend_name", b or ""))
 
     def _make_lifter(self) -> Any:
         from .lifting import Lifter
@@ -128,14 +138,12 @@ class PosePipeline:
         if not model.is_file():
             raise FileNotFoundError(f"PosePipeline: model_file_path {model} does not exist")
         kwargs: dict[str, Any] = {"backend": self.params["backend"]}
-        extra = {"engine_file_path": self.params["engine_file_path"], "force_engine_update": self.params["force_engine_update"]}
-        try:
-            import inspect
-
-            accepted = inspect.signature(Lifter).parameters
-            kwargs.update({k: v for k, v in extra.items() if k in accepted and v not in ("", None)})
-        except (TypeError, ValueError):
-            pass
+        if self.params["engine_file_path"]:
+            kwargs["engine_file_path"] = str(self.params["engine_file_path"])
+        if self.params["force_engine_update"]:
+            kwargs["force_engine_update"] = True
+        if int(self.params["lifter_threads"]) > 0:
+            kwargs["intra_op_threads"] = int(self.params["lifter_threads"])
         return Lifter(str(model), **kwargs)
 
     def set_body_height(self, height_m: float) -> None:

@@ -1,0 +1,99 @@
+"""visualization_msgs/MarkerArray for RViz: per person a namespace, a sphere per joint, a LINE_LIST of bones.
+
+Marker ids are ``person * 100 + joint`` with ``person`` the stable track id, so RViz updates a
+person's markers in place from frame to frame; the bones are ``person * 100 + BONES_ID``.
+Colours go from red (confidence 0) through yellow to green (confidence 1). A short lifetime
+makes skeletons of people who left the view vanish.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .. import skeleton
+
+BONES_ID = 99
+SPHERE_DIAMETER_M = 0.06
+LINE_WIDTH_M = 0.025
+
+
+def confidence_rgb(confidence: float) -> tuple[float, float, float]:
+    """Red -> yellow -> green for confidence 0 -> 0.5 -> 1 (clipped; NaN counts as 0)."""
+    c = float(confidence)
+    c = 0.0 if not np.isfinite(c) else min(max(c, 0.0), 1.0)
+    return (min(1.0, 2.0 * (1.0 - c)), min(1.0, 2.0 * c), 0.0)
+
+
+def namespace(track_id: int) -> str:
+    """The marker namespace of one person."""
+    return f"person_{int(track_id)}"
+
+
+def _duration(seconds: float):
+    from builtin_interfaces.msg import Duration
+
+    ns = int(round(max(0.0, float(seconds)) * 1e9))
+    return Duration(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
+def _point(p: np.ndarray):
+    from geometry_msgs.msg import Point
+
+    return Point(x=float(p[0]), y=float(p[1]), z=float(p[2]))
+
+
+def _color(rgb: tuple[float, float, float], alpha: float = 1.0):
+    from std_msgs.msg import ColorRGBA
+
+    return ColorRGBA(r=float(rgb[0]), g=float(rgb[1]), b=float(rgb[2]), a=float(alpha))
+
+
+def person_markers(header, track_id: int, joints: np.ndarray, confidence: np.ndarray, lifetime_s: float) -> list:
+    """The 16 joint spheres and the bones LINE_LIST of one person (joints (16, 3) metres in header.frame_id)."""
+    from visualization_msgs.msg import Marker
+
+    joints = np.asarray(joints, dtype=np.float64).reshape(skeleton.NUM_JOINTS, 3)
+    confidence = np.asarray(confidence, dtype=np.float64).reshape(skeleton.NUM_JOINTS)
+    ns = namespace(track_id)
+    life = _duration(lifetime_s)
+    out = []
+    for j in range(skeleton.NUM_JOINTS):
+        m = Marker()
+        m.header = header
+        m.ns = ns
+        m.id = int(track_id) * 100 + j
+        m.type = Marker.SPHERE
+        m.action = Marker.ADD
+        m.pose.position = _point(joints[j])
+        m.pose.orientation.w = 1.0
+        m.scale.x = m.scale.y = m.scale.z = SPHERE_DIAMETER_M
+        m.color = _color(confidence_rgb(confidence[j]))
+        m.lifetime = life
+        out.append(m)
+    bones = Marker()
+    bones.header = header
+    bones.ns = ns
+    bones.id = int(track_id) * 100 + BONES_ID
+    bones.type = Marker.LINE_LIST
+    bones.action = Marker.ADD
+    bones.pose.orientation.w = 1.0
+    bones.scale.x = LINE_WIDTH_M
+    bones.color = _color((1.0, 1.0, 1.0))
+    for parent, child in skeleton.BONES:
+        c = min(confidence[parent], confidence[child])
+        bones.points.extend([_point(joints[parent]), _point(joints[child])])
+        bones.colors.extend([_color(confidence_rgb(c))] * 2)
+    bones.lifetime = life
+    out.append(bones)
+    return out
+
+
+def marker_array(header, people: Sequence, lifetime_s: float = 0.2):
+    """MarkerArray for a frame's people (objects with track_id, joints_optical, confidence)."""
+    from visualization_msgs.msg import MarkerArray
+
+    arr = MarkerArray()
+    for p in people:
+        arr.markers.extend(person_markers(header, p.track_id, p.joints_optical, p.confidence, lifetime_s))
+    return arr
