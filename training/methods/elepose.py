@@ -1,0 +1,231 @@
+"""ElePose (Wandt et al., CVPR 2022) as a training method: unsupervised, never sees 3D.
+
+Two stages in one run (``epochs`` = ``flow_pretrain.epochs`` + lifter epochs):
+
+1. flow: the PCA (``flow.num_bases`` bases) is fitted on the first ``flow_pretrain.pca_samples``
+   training 2D poses, then the RealNVP prior is trained by maximum likelihood on the training 2D
+   (Adam ``flow_pretrain.lr``). Skipped when ``flow_pretrain.init`` names a pretrained prior.
+2. lifter: the prior is frozen; the lifter (depth + elevation heads) is trained with
+   ``loss.nll * NLL + loss.l3d * L3D + loss.l2d * L2D + loss.ldef * Ldef + loss.bone * bone``
+   (training.elepose_losses), Adam ``optim.lr`` with ``optim.decay`` per epoch.
+
+Ablations (config): ``model.elevation_head: false`` (fixed elevation range instead of the learned
+distribution), ``flow.use_pca: false`` (flow on the raw 30 non-root coordinates), ``bone_prior: none``.
+
+``lifter()`` returns the lifter with the plausibility scorer attached (output ``nll``, fixed views
+at the learned elevation distribution's ``scorer.elevation_sigmas`` quantiles and ``scorer.azimuths``
+azimuths), so export writes the "nll" output of contract (1). ``selection_score`` is that NLL
+averaged over held-out 2D (lower = better): model selection without 3D.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from training.elepose_losses import PlausibilityScorer, ScoredLifter, anthropometric_bone_ratios, elepose_losses
+from training.flow import PosePrior
+from training.methods import Method, register
+from training.models.elepose_lifter import EleposeLifter
+
+NO_ELEVATION_VIEWS = [-math.pi / 18, 0.0, math.pi / 18]
+
+
+def load_prior_state(path: str | Path) -> dict:
+    """A PosePrior state dict from a plain state-dict file or a trainer checkpoint of an elepose run."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"flow_pretrain.init: no file {path}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "modules" in state and "prior" in state["modules"]:
+        return state["modules"]["prior"]
+    if isinstance(state, dict) and "prior" in state and isinstance(state["prior"], dict):
+        return state["prior"]
+    if isinstance(state, dict) and any(k.startswith("flow.") for k in state):
+        return state
+    raise ValueError(f"flow_pretrain.init: {path} holds neither a prior state dict nor an elepose checkpoint")
+
+
+@register("elepose")
+class ElePose(Method):
+    normalization = "elepose"
+    needs_3d = False
+    defaults = {
+        "model": {"width": 1024, "common_blocks": 1, "head_blocks": 2, "elevation_head": True, "min_depth": 1.0},
+        "flow": {
+            "use_pca": True, "num_bases": 26, "blocks": 8, "width": 1024, "hidden_layers": 2,
+            "clamp": 2.0, "noise_std": 0.0,
+        },
+        "flow_pretrain": {"epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "pca_samples": 50000, "init": None},
+        "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5},
+        "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0},
+        "bone_prior": "anthropometric",  # anthropometric | none | a list of 15 ratios (order of skeleton.BONES)
+        "scorer": {"azimuths": 8, "elevation_sigmas": [-1.0, 0.0, 1.0], "export": True},
+    }
+
+    def __init__(self, config: dict, device: torch.device) -> None:
+        super().__init__(config, device)
+        seed = int(config.get("seed", 0))
+        cfg = {k: dict(v) if isinstance(v, dict) else v for k, v in self.defaults.items()}
+        for k in cfg:
+            if isinstance(cfg[k], dict):
+                cfg[k].update(config.get(k) or {})
+            elif k in config:
+                cfg[k] = config[k]
+        self.cfg = cfg
+        torch.manual_seed(seed)
+        self.net = EleposeLifter.from_config(cfg["model"]).to(self.device)
+        self.use_elevation = bool(cfg["model"]["elevation_head"])
+        self.prior = PosePrior.from_config(cfg["flow"], seed=seed).to(self.device)
+        self.scorer = PlausibilityScorer(self.prior, azimuths=int(cfg["scorer"]["azimuths"])).to(self.device)
+        self.bone_ratios = self._bone_ratios(cfg["bone_prior"])
+        fp, op = cfg["flow_pretrain"], cfg["optim"]
+        self.flow_epochs = int(fp["epochs"])
+        self.stage = "flow" if self.flow_epochs > 0 else "lifter"
+        if fp["init"]:
+            # A checkpoint rebuilt later (export, eval) carries the prior itself: load lazily.
+            if Path(fp["init"]).is_file():
+                self.prior.load_state_dict(load_prior_state(fp["init"]))
+            self.stage = "lifter"
+        elif self.flow_epochs <= 0:
+            raise ValueError("elepose: flow_pretrain.epochs must be > 0 unless flow_pretrain.init names a pretrained prior")
+        self.flow_epochs_done = 0
+        self._pca_buffer: list[Tensor] = []
+        self.opt_flow = torch.optim.Adam(self.prior.flow.parameters(), lr=float(fp["lr"]), weight_decay=float(fp["weight_decay"]))
+        self.opt_lifter = torch.optim.Adam(self.net.parameters(), lr=float(op["lr"]), weight_decay=float(op["weight_decay"]))
+        self.sched_lifter = torch.optim.lr_scheduler.ExponentialLR(self.opt_lifter, gamma=float(op["decay"]))
+        self.elev_mu, self.elev_sigma, self._elev_n = 0.0, 0.0, 0
+        self._epoch_elev: list[tuple[float, float]] = []
+        self._update_views()
+
+    # -- configuration helpers ---------------------------------------------------------------
+    def _bone_ratios(self, spec) -> Tensor | None:
+        if spec is None or spec == "none" or spec is False:
+            return None
+        if spec == "anthropometric":
+            vals = anthropometric_bone_ratios()
+        elif isinstance(spec, (list, tuple)) and len(spec) == 15:
+            vals = [float(v) for v in spec]
+        else:
+            raise ValueError(f"bone_prior must be 'anthropometric', 'none' or a list of 15 ratios, got {spec!r}")
+        return torch.tensor(vals, dtype=torch.float32, device=self.device)
+
+    def _update_views(self) -> None:
+        sc = self.cfg["scorer"]
+        if self.use_elevation:
+            elevs = [self.elev_mu + s * self.elev_sigma for s in sc["elevation_sigmas"]]
+        else:
+            elevs = NO_ELEVATION_VIEWS
+        self.scorer.set_elevations(elevs, int(sc["azimuths"]))
+
+    # -- contract (3) --------------------------------------------------------------------------
+    def modules(self) -> dict[str, nn.Module]:
+        return {"lifter": self.net, "prior": self.prior}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"flow": self.opt_flow, "lifter": self.opt_lifter}
+
+    def schedulers(self) -> dict:
+        return {"lifter": self.sched_lifter}
+
+    def train_step(self, batch: dict[str, Tensor]) -> dict[str, float]:
+        poses2d = batch["poses2d"].to(self.device, torch.float32)
+        if self.stage == "flow":
+            return self._flow_step(poses2d)
+        return self._lifter_step(poses2d)
+
+    def _flow_step(self, poses2d: Tensor) -> dict[str, float]:
+        self.prior.train()
+        if not self.prior.fitted:
+            self._pca_buffer.append(poses2d.detach())
+            n = sum(b.shape[0] for b in self._pca_buffer)
+            if n < int(self.cfg["flow_pretrain"]["pca_samples"]):
+                return {"pca_buffered": float(n)}
+            self._fit_reduction()
+        loss = self.prior.nll(poses2d, noise=True).mean()
+        self.opt_flow.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_flow.step()
+        return {"flow_nll": float(loss.detach())}
+
+    def _fit_reduction(self) -> None:
+        kept = self.prior.fit_reduction(torch.cat(self._pca_buffer))
+        self._pca_buffer = []
+        self.pca_variance_kept = kept
+
+    def _lifter_step(self, poses2d: Tensor) -> dict[str, float]:
+        if not self.prior.fitted:
+            init = self.cfg["flow_pretrain"]["init"]
+            raise FileNotFoundError(
+                f"elepose: the lifter stage needs a fitted prior: flow_pretrain.init {init!r} is missing"
+                if init else "elepose: the lifter stage needs a fitted prior (flow stage or flow_pretrain.init)"
+            )
+        self.net.train()
+        self.prior.eval()
+        self.prior.requires_grad_(False)
+        w = self.cfg["loss"]
+        terms = elepose_losses(self.net, self.prior, poses2d, self.bone_ratios, self.use_elevation)
+        loss = sum(float(w[k]) * terms[k] for k in ("nll", "l3d", "l2d", "ldef", "bone"))
+        self.opt_lifter.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_lifter.step()
+        if "elevation_mean" in terms:
+            self._epoch_elev.append((float(terms["elevation_mean"]), float(terms["elevation_std"])))
+        out = {k: float(v) for k, v in terms.items()}
+        out["loss"] = float(loss)
+        return out
+
+    def end_epoch(self, epoch: int) -> None:
+        if self.stage == "flow":
+            if not self.prior.fitted and self._pca_buffer:
+                self._fit_reduction()
+            self.flow_epochs_done += 1
+            if self.flow_epochs_done >= self.flow_epochs:
+                self.stage = "lifter"
+            return
+        self.sched_lifter.step()
+        if self._epoch_elev:
+            self.elev_mu = sum(m for m, _ in self._epoch_elev) / len(self._epoch_elev)
+            self.elev_sigma = sum(s for _, s in self._epoch_elev) / len(self._epoch_elev)
+            self._epoch_elev = []
+            self._update_views()
+
+    def lifter(self) -> nn.Module:
+        if self.cfg["scorer"]["export"]:
+            return ScoredLifter(self.net, self.scorer)
+        return self.net
+
+    @torch.no_grad()
+    def selection_score(self, poses2d: Tensor) -> float | None:
+        """Mean plausibility NLL of the lifter's predictions on held-out 2D (no 3D used)."""
+        if self.stage != "lifter" or not self.prior.fitted:
+            return None
+        was = self.net.training
+        self.net.eval()
+        self.prior.eval()
+        total, n = 0.0, 0
+        for chunk in poses2d.to(self.device, torch.float32).split(4096):
+            out = self.net(chunk)
+            nll = self.scorer(chunk, out["depth"], out.get("elevation"))
+            total += float(nll.sum())
+            n += chunk.shape[0]
+        self.net.train(was)
+        return total / max(n, 1)
+
+    def extra_state(self) -> dict:
+        return {
+            "stage": self.stage,
+            "flow_epochs_done": self.flow_epochs_done,
+            "elev_mu": self.elev_mu,
+            "elev_sigma": self.elev_sigma,
+            "pca_variance_kept": self.prior.variance_kept,
+        }
+
+    def load_extra_state(self, state: dict) -> None:
+        self.stage = state.get("stage", self.stage)
+        self.flow_epochs_done = int(state.get("flow_epochs_done", self.flow_epochs_done))
+        self.elev_mu = float(state.get("elev_mu", self.elev_mu))
+        self.elev_sigma = float(state.get("elev_sigma", self.elev_sigma))
+        self._update_views()
