@@ -77,10 +77,14 @@ MOCAP_JOINTS_USED: tuple[str, ...] = tuple(
     sorted({n for j in JOINTS if j.mocap[0] == "avg" for n in j.mocap[1]})
 )
 
-# Reference body: sum of all bone lengths of the layout for a person of REFERENCE_HEIGHT_M,
-# measured on the Bandai Namco skeleton (one body proportion for all clips; see docs/joint_layout.md).
-REFERENCE_HEIGHT_M = 1.70
-REFERENCE_BONE_SUM_M = 4.02
+# Reference body, measured on the Bandai Namco skeleton (one body proportion for all clips; see
+# docs/data.md "The reference body" for the command): REFERENCE_BONE_SUM_M is the mean over all
+# 416,845 frames of the sum of the layout's 15 bone lengths (3.363 m; std 4 mm, from spine flexion
+# and shoulder motion); REFERENCE_HEIGHT_M is that body's standing height: the head joint's height
+# above the mocap floor in standing frames (1.415 m) plus a 0.16 m head-top allowance (the Head
+# joint sits at the skull base; skull base to vertex is about 0.10 of stature).
+REFERENCE_HEIGHT_M = 1.58
+REFERENCE_BONE_SUM_M = 3.363
 
 
 def _apply_rules(points: np.ndarray, source: str, lookup: Mapping) -> np.ndarray:

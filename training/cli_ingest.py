@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--make-fixture", nargs="?", const="default", default=None, metavar="PATH",
         help="also write the bundled evaluation fixture (default: hpe3d_ros/data/eval_fixture.npz)",
     )
+    p.add_argument("--measure-body", action="store_true", help="measure the reference body (bone-length sum, standing height)")
     p.add_argument("--json", action="store_true", help="print the split summary as JSON")
 
 
@@ -42,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
         out = None if args.make_fixture == "default" else Path(args.make_fixture)
         path = evalset.make_fixture(out, data_root=args.data_root, cache=args.cache)
         summary["fixture"] = {"path": str(path), "bytes": path.stat().st_size}
+    if args.measure_body:
+        from .body import measure_reference_body
+
+        summary["body"] = measure_reference_body(data.joints)
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
@@ -53,4 +58,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  eval set {s}: {n} poses")
         if "fixture" in summary:
             print(f"fixture: {summary['fixture']['path']} ({summary['fixture']['bytes']} bytes)")
+        if "body" in summary:
+            b = summary["body"]
+            print(f"reference body: bone-length sum {b['bone_sum_m_mean']:.4f} m (std {b['bone_sum_m_std'] * 1000:.1f} mm), "
+                  f"head joint {b['standing_joint_height_m']['head']:.4f} m in {b['standing_frames']} standing frames, "
+                  f"height {b['height_m']:.4f} m with {b['head_top_allowance_m']} m head-top allowance")
     return 0
