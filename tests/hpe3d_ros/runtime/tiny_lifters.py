@@ -8,6 +8,7 @@ exported with torch.onnx for ONNX Runtime vs PyTorch parity.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -128,8 +129,16 @@ def export_onnx(module, path: Path, normalization: str = "tipsy") -> Path:
             return tuple(out[n] for n in names)
 
     path = Path(path)
+    with warnings.catch_warnings():  # the legacy (TorchScript) exporter warns that it is legacy
+        warnings.simplefilter("ignore", DeprecationWarning)
+        _export(torch, AsTuple(module).eval(), path, names)
+    write_manifest(path, normalization, names)
+    return path
+
+
+def _export(torch, module, path: Path, names: list[str]) -> None:
     torch.onnx.export(
-        AsTuple(module).eval(),
+        module,
         (torch.zeros(2, J, 2),),
         str(path),
         input_names=["poses2d"],
@@ -138,5 +147,3 @@ def export_onnx(module, path: Path, normalization: str = "tipsy") -> Path:
         opset_version=17,
         dynamo=False,
     )
-    write_manifest(path, normalization, names)
-    return path
