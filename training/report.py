@@ -26,6 +26,9 @@ def _atomic_write_bytes(path: Path, write) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -68,7 +71,7 @@ def plot_error_per_content(result: dict, path: Path) -> None:
     plt = _plt()
     groups = sorted(result["per_content"])
     keys = (("mpjpe_mm", "MPJPE"), ("n_mpjpe_mm", "N-MPJPE"), ("pa_mpjpe_mm", "PA-MPJPE"))
-    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(groups) + 2), 3.8))
+    fig, ax = plt.subplots(figsize=(min(14.0, max(5.0, 0.55 * len(groups) + 2)), 3.8))
     x = np.arange(len(groups))
     width = 0.27
     for i, (key, label) in enumerate(keys):
@@ -138,7 +141,7 @@ def plot_skeletons(per_pose: dict, data: dict, path: Path, count: int = 4) -> li
     gravity-aligned frame (ground-truth elevation), x right, y up, z away from the camera."""
     plt = _plt()
     idx = pick_examples(per_pose["pa_mpjpe_mm"], count)
-    fig = plt.figure(figsize=(10, 3.2 * len(idx)))
+    fig = plt.figure(figsize=(12, 3.6 * len(idx)))
     for row, i in enumerate(idx):
         elev = float(data["elevation"][i]) if "elevation" in data else 0.0
         views = []
@@ -168,6 +171,7 @@ def plot_skeletons(per_pose: dict, data: dict, path: Path, count: int = 4) -> li
             ax2.set_aspect("equal", adjustable="datalim")
             ax2.set_title(name, fontsize=8)
             ax2.grid(alpha=0.3)
+    fig.subplots_adjust(wspace=0.35, hspace=0.35)
     _save_fig(fig, path)
     return idx
 

@@ -218,3 +218,24 @@ def test_fixture_split(tmp_path, capsys, split):
     res = _eval_json(capsys, "--model", model, "--split", split, "--limit", 50)
     assert res["split"] == split and 0 < res["n_poses"] <= 50
     assert res["mpjpe_mm"] > 0 and res["per_content"]
+
+
+def test_checkpoint_and_its_onnx_export_agree(tmp_path, capsys):
+    """A training checkpoint (through the method registry's lifter) and its ONNX export give the
+    same metrics on the bundled fixture."""
+    pytest.importorskip("training.trainer")
+    from training.config import load_config
+    from training.trainer import train
+
+    repo = Path(__file__).resolve().parents[2]
+    cfg = load_config(repo / "config" / "train" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"])
+    train(cfg, out_dir=tmp_path / "run", progress=False)
+    capsys.readouterr()
+    ckpt = tmp_path / "run" / "last.pt"
+    res_pt = _eval_json(capsys, "--model", ckpt, "--split", "fixture", "--limit", 200)
+    assert res_pt["backend"] == "torch" and res_pt["n_poses"] == 200
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(tmp_path / "tiny.onnx")]) == 0
+    capsys.readouterr()
+    res_onnx = _eval_json(capsys, "--model", tmp_path / "tiny.onnx", "--split", "fixture", "--limit", 200, "--backend", "onnxruntime")
+    for key in ("mpjpe_mm", "n_mpjpe_mm", "pa_mpjpe_mm", "cps", "bone_err_mm"):
+        assert res_onnx[key] == pytest.approx(res_pt[key], abs=0.05), key
