@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", required=True, help="2D pose file (.npz: keypoints (N,16,2) px, optional scores, intrinsics, image_size)")
     p.add_argument("--output", required=True, help="3D pose file to write (.npz)")
     p.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "tensorrt", "torch"], help="lifter runtime (default: auto)")
-    p.add_argument("--height", type=float, default=skeleton.REFERENCE_HEIGHT_M, help="body-height prior in metres for metric scale (default: %(default)s)")
+    p.add_argument("--height", type=float, default=1.70, help="body-height prior in metres for metric scale (default: %(default)s)")
     p.add_argument("--hfov", type=float, default=None, help="horizontal field of view in degrees, used with the file's image_size when it has no intrinsics")
     p.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=4096, help="poses per lifter call (default: %(default)s)")

@@ -35,6 +35,8 @@ from .runtime.select import TORCH_SUFFIXES
 log = logging.getLogger(__name__)
 
 J = skeleton.NUM_JOINTS
+#: The default body-height prior (contract (6)): an adult's height in metres.
+DEFAULT_HEIGHT_M = 1.70
 
 
 @dataclass
@@ -115,7 +117,7 @@ class Lifter:
         keypoints_px: np.ndarray,
         intrinsics: np.ndarray,
         scores: np.ndarray | None = None,
-        height_m: float = skeleton.REFERENCE_HEIGHT_M,
+        height_m: float = DEFAULT_HEIGHT_M,
     ) -> LiftResult:
         """Lift N people (N, 16, 2) pixels with K (3, 3) or (N, 3, 3) and scores (N, 16) to 3D."""
         kp = np.asarray(keypoints_px, dtype=np.float64)

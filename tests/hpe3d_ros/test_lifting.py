@@ -36,7 +36,7 @@ def test_lift_recovers_synthetic_pose(tmp_path, kind, elevation, distance):
     truth = pose_in_camera(elevation, distance)
     uv = camera.project(truth, K)
     model = constant_depth_onnx(tmp_path / "m.onnx", normalization.depth_target(truth, kind), elevation=elevation, normalization=kind)
-    res = Lifter(model, backend="onnxruntime").lift(uv[None], K)
+    res = Lifter(model, backend="onnxruntime").lift(uv[None], K, height_m=skeleton.REFERENCE_HEIGHT_M)
     assert res.joints_optical.shape == (1, 16, 3) and res.backend == "onnxruntime"
     rel = res.joints_optical[0] - res.joints_optical[0, 0]
     assert np.linalg.norm(rel - (truth - truth[0]), axis=-1).mean() < 0.035
@@ -54,7 +54,7 @@ def test_wrong_elevation_tilts_upright_frame(tmp_path):
     """The upright check above can fail: a model claiming elevation 0 for a 0.8 rad view leaves the body tilted."""
     truth = pose_in_camera(0.8, 5.0)
     model = constant_depth_onnx(tmp_path / "m.onnx", normalization.depth_target(truth, "tipsy"), elevation=0.0)
-    res = Lifter(model, backend="onnxruntime").lift(camera.project(truth, K)[None], K)
+    res = Lifter(model, backend="onnxruntime").lift(camera.project(truth, K)[None], K, height_m=skeleton.REFERENCE_HEIGHT_M)
     up = res.joints_upright[0, skeleton.HEAD] - res.joints_upright[0, skeleton.ROOT]
     assert np.degrees(np.arccos(-up[1] / np.linalg.norm(up))) > 30.0
 
@@ -75,7 +75,7 @@ def test_batch_equals_single_lifts_and_height_prior(tmp_path):
         np.testing.assert_allclose(batch.plausibility[i], one.plausibility[0], rtol=1e-5)
     np.testing.assert_array_equal(batch.confidence, scores)
     bone_sum = skeleton.bone_lengths(batch.joints_optical).sum(-1)
-    np.testing.assert_allclose(bone_sum, skeleton.REFERENCE_BONE_SUM_M * 1.8 / 1.7, rtol=1e-6)
+    np.testing.assert_allclose(bone_sum, skeleton.REFERENCE_BONE_SUM_M * 1.8 / skeleton.REFERENCE_HEIGHT_M, rtol=1e-6)
 
 
 def test_model_without_elevation_gives_zero_and_upright_equals_optical(tmp_path):
@@ -149,3 +149,10 @@ def test_bad_lift_input_is_a_clear_error(tmp_path, kp, k, scores, message):
     lifter = Lifter(constant_depth_onnx(tmp_path / "m.onnx", np.zeros(16)), backend="onnxruntime")
     with pytest.raises(ValueError, match=message):
         lifter.lift(kp, k, scores)
+
+
+def test_default_height_prior_is_an_adult(tmp_path):
+    model = constant_depth_onnx(tmp_path / "m.onnx", normalization.depth_target(pose_in_camera(0.2, 5.0), "tipsy"))
+    res = Lifter(model, backend="onnxruntime").lift(camera.project(pose_in_camera(0.2, 5.0), K)[None], K)
+    expected = skeleton.REFERENCE_BONE_SUM_M * 1.70 / skeleton.REFERENCE_HEIGHT_M
+    assert skeleton.bone_lengths(res.joints_optical[0]).sum() == pytest.approx(expected, rel=1e-6)
