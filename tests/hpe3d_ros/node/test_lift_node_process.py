@@ -1,0 +1,223 @@
+"""lift_node as a real process: images in, skeletons and markers out, bad input survived, parameters checked.
+
+The node runs with config/lift.yaml (the model overridden by a tiny test model unless the shipped one
+is present); this test process publishes real frames with people over loopback DDS.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from hpe3d_ros import camera, skeleton
+from hpe3d_ros.node import skeleton_msgs
+from hpe3d_ros.ros_convert import camera_info_msg, image_msg
+
+from .ros_harness import Client, fixture_frames, isolated_ros_env, start_node, stop_node, tiny_model
+
+J = skeleton.NUM_JOINTS
+FRAME_ID = "test_camera_optical_frame"
+
+
+@pytest.fixture(scope="module")
+def frames():
+    f = fixture_frames(3)
+    if not f:
+        pytest.skip("no frame with people: neither tests/fixtures/media nor ../shared/media is available")
+    return f
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    """(client, node process, log path) for one node shared by the module's tests."""
+    tmp = tmp_path_factory.mktemp("lift_node")
+    env = isolated_ros_env(tmp / "ros_logs")
+    model = tiny_model(tmp)
+    log = tmp / "lift_node.log"
+    proc = start_node(env, f"model_file_path:={model}", "backend:=onnxruntime", "diagnostics_period_s:=0.5",
+                      "warn_throttle_s:=0.0", log=log)
+    client = Client()
+    try:
+        client.wait_for_node(proc)
+        yield client, proc, log
+    finally:
+        client.close()
+        code = stop_node(proc)
+        print(log.read_text()[-4000:])
+        assert code in (0, -2, 130), f"lift_node exited with {code}"
+
+
+def _k_for(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    return camera.intrinsics_from_fov(w, h, 65.0)
+
+
+def _send(client: Client, rgb: np.ndarray, stamp_ns: int, with_info: bool = True, timeout: float = 60.0):
+    """Publish one frame (and its CameraInfo) and wait for the skeletons and markers stamped with it."""
+    h, w = rgb.shape[:2]
+    if with_info:
+        client.info_pub.publish(camera_info_msg(_k_for(rgb), w, h, stamp_ns, FRAME_ID))
+        client.spin_for(0.05)
+    client.image_pub.publish(image_msg(rgb, stamp_ns, FRAME_ID))
+    ok = client.spin_until(lambda: client.skeletons_with_stamp(stamp_ns) and client.received["poses"], timeout)
+    assert ok, f"no skeletons for the frame stamped {stamp_ns}"
+    client.spin_for(0.1)
+    return client.skeletons_with_stamp(stamp_ns)[-1]
+
+
+def test_skeletons_and_markers_for_the_people_in_real_frames(running, frames):
+    client, proc, _ = running
+    ids_per_frame = []
+    for name, rgb in frames:
+        for rep in range(3):  # the same frame three times: the tracker must keep its ids
+            stamp = time.time_ns()
+            cloud = _send(client, rgb, stamp)
+            assert cloud.header.frame_id == FRAME_ID
+            sk = skeleton_msgs.read_skeletons(cloud)
+            n = len(sk["track_id"])
+            if rep > 0:
+                assert n >= 1, f"{name}: no person found in a frame with people"
+                ids_per_frame.append((name, tuple(sorted(sk["track_id"].tolist()))))
+            if n == 0:
+                continue
+            assert len(set(sk["track_id"].tolist())) == n, "track ids must be unique within a frame"
+            jo = sk["joints_optical"]
+            assert np.isfinite(jo).all() and (jo[..., 2] > 0).all(), "joints must lie in front of the camera"
+            # The 3D joints project back onto the image where the people are.
+            uv = camera.project(jo, _k_for(rgb))
+            h, w = rgb.shape[:2]
+            assert ((uv[..., 0] > -0.25 * w) & (uv[..., 0] < 1.25 * w) & (uv[..., 1] > -0.25 * h) & (uv[..., 1] < 1.25 * h)).mean() > 0.9
+            assert np.all((sk["confidence"] >= 0) & (sk["confidence"] <= 1))
+            assert np.isfinite(sk["elevation"]).all()
+            # Markers with the input stamp: per person a namespace, 16 spheres and one LINE_LIST.
+            marr = client.markers_with_stamp(stamp)
+            assert marr, "no markers with the input stamp"
+            ms = marr[-1].markers
+            assert len(ms) == n * (J + 1)
+            assert {m.header.frame_id for m in ms} == {FRAME_ID}
+            for tid in sk["track_id"]:
+                ids = sorted(m.id for m in ms if m.ns == f"person_{tid}")
+                assert ids == [tid * 100 + j for j in range(J)] + [tid * 100 + 99]
+            poses = [p for p in client.received["poses"] if p.header.stamp == cloud.header.stamp]
+            assert poses and len(poses[-1].poses) == n * J
+    by_name: dict = {}
+    for name, ids in ids_per_frame:
+        by_name.setdefault(name, []).append(ids)
+    for name, seq in by_name.items():
+        assert len(set(seq)) == 1, f"{name}: track ids changed on a repeated frame: {seq}"
+    assert proc.poll() is None
+
+
+def _bad_images(rgb: np.ndarray) -> list:
+    from sensor_msgs.msg import Image
+
+    good = image_msg(rgb[:64, :80].copy(), 1, FRAME_ID)
+    out = []
+    for enc in ("yuv422", "16UC1", "bayer_rggb8", "jpeg", ""):
+        m = image_msg(rgb[:64, :80].copy(), 1, FRAME_ID)
+        m.encoding = enc
+        out.append(m)
+    short = image_msg(rgb[:64, :80].copy(), 1, FRAME_ID)
+    short.data = bytes(good.data)[: len(good.data) // 2]
+    long = image_msg(rgb[:64, :80].copy(), 1, FRAME_ID)
+    long.height = 32  # data for 64 rows
+    step = image_msg(rgb[:64, :80].copy(), 1, FRAME_ID)
+    step.step = 10
+    zero = Image(encoding="rgb8", height=0, width=0, step=0)
+    huge = Image(encoding="rgb8", height=100000, width=100000, step=300000)
+    tiny = image_msg(np.zeros((2, 2, 3), np.uint8), 1, FRAME_ID)  # decodes, but too small for the detector
+    return out + [short, long, step, zero, huge, tiny]
+
+
+def _garbage_camera_infos(rgb: np.ndarray) -> list:
+    from sensor_msgs.msg import CameraInfo
+
+    h, w = rgb.shape[:2]
+    zeros = CameraInfo(width=w, height=h)  # K all zeros: uncalibrated
+    nan = camera_info_msg(np.full((3, 3), np.nan), w, h, 1, FRAME_ID)
+    negative = camera_info_msg(camera.intrinsics_matrix(-500, -500, 0, 0), w, h, 1, FRAME_ID)
+    wrong_size = camera_info_msg(_k_for(rgb), w * 2 + 1, h * 3, 1, FRAME_ID)
+    return [zeros, nan, negative, wrong_size]
+
+
+def test_bad_input_is_skipped_and_the_node_keeps_answering(running, frames):
+    client, proc, log = running
+    rgb = frames[0][1]
+    before = client.last_diagnostics()
+    for m in _bad_images(rgb):
+        client.image_pub.publish(m)
+        client.spin_for(0.3)  # one at a time: a newer frame would replace an unprocessed one
+    bad_k = _garbage_camera_infos(rgb)
+    for info in bad_k:
+        client.info_pub.publish(info)
+        client.spin_for(0.1)
+        # A frame after each garbage CameraInfo is still processed, with the field-of-view fallback.
+        stamp = time.time_ns()
+        client.image_pub.publish(image_msg(rgb, stamp, FRAME_ID))
+        assert client.spin_until(lambda: client.skeletons_with_stamp(stamp), 60.0), "no answer after a garbage CameraInfo"
+        assert proc.poll() is None
+    stamp = time.time_ns()
+    _send(client, rgb, stamp)
+    assert proc.poll() is None, "lift_node died on bad input"
+    assert client.spin_until(lambda: int(client.last_diagnostics().get("decode_errors", 0)) >= 10, 10.0)
+    diag = client.last_diagnostics()
+    assert int(diag["decode_errors"]) - int(before.get("decode_errors", 0)) >= 10
+    text = log.read_text()
+    for enc in ("yuv422", "16UC1", "bayer_rggb8"):
+        assert enc in text, f"no warning naming the encoding {enc}"
+    assert "uncalibrated" in text
+
+
+def test_diagnostics_report_rates_latency_backend_and_drops(running, frames):
+    client, proc, _ = running
+    _send(client, frames[0][1], time.time_ns())
+    assert client.spin_until(lambda: client.last_diagnostics().get("frames_processed", "0") != "0", 10.0)
+    d = client.last_diagnostics()
+    for key in ("backend", "input_rate_hz", "output_rate_hz", "frames_dropped", "latency_detect_p50_ms",
+                "latency_lift_p95_ms", "latency_decode_p50_ms", "latency_publish_p99_ms", "frame_age_max_ms"):
+        assert key in d, f"diagnostics lack {key}"
+    assert "onnxruntime" in d["backend"]
+    assert float(d["latency_detect_p50_ms"]) > 0
+
+
+def _set(client: Client, **values):
+    from rcl_interfaces.srv import SetParameters
+    from rclpy.parameter import Parameter
+
+    cli = client.node.create_client(SetParameters, "/lift_node/set_parameters")
+    assert cli.wait_for_service(timeout_sec=10.0)
+    req = SetParameters.Request(parameters=[Parameter(k, value=v).to_parameter_msg() for k, v in values.items()])
+    fut = cli.call_async(req)
+    assert client.spin_until(fut.done, 10.0)
+    client.node.destroy_client(cli)
+    return fut.result().results
+
+
+def test_parameters_ranges_and_read_only(running):
+    client, proc, _ = running
+    assert not _set(client, body_height_m=5.0)[0].successful  # outside [0.5, 2.5]
+    assert not _set(client, marker_lifetime_s=-1.0)[0].successful
+    assert not _set(client, fallback_hfov_deg=179.5)[0].successful
+    r = _set(client, backend="torch")[0]  # fixed at start-up
+    assert not r.successful
+    assert not _set(client, body_height_m="tall")[0].successful  # wrong type
+    assert _set(client, body_height_m=1.80)[0].successful
+    assert _set(client, marker_lifetime_s=0.5)[0].successful
+    assert proc.poll() is None
+
+
+@pytest.mark.parametrize(
+    "override, words",
+    [("reliability:=sometimes", "reliability"), ("body_height_m:=9.0", "body_height_m"), ("model_file_path:=/nonexistent/m.onnx", "nonexistent")],
+)
+def test_bad_start_up_parameters_are_refused_with_a_clear_error(tmp_path, override, words):
+    env = isolated_ros_env(tmp_path / "ros_logs")
+    log = tmp_path / "node.log"
+    proc = start_node(env, override, log=log)
+    try:
+        code = proc.wait(timeout=120)
+    finally:
+        stop_node(proc)
+    assert code != 0
+    assert words in log.read_text()
