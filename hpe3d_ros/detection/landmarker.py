@@ -1,28 +1,112 @@
-"""MediaPipe BlazePose landmarks (full model, tracking mode) on a whole frame or on a square crop."""
+"""MediaPipe BlazePose landmarks (the full model shipped in the wheel, model_complexity=1).
+
+Two ways to run it:
+- ``FrameLandmarker``: ``mp.solutions.pose.Pose`` in tracking mode on the whole frame: MediaPipe's own
+  person detector finds one person, then follows them frame to frame (the single-person path).
+- ``RoiLandmarker``: MediaPipe's ``PoseLandmarkByRoiCpu`` subgraph on a given region of interest
+  (centre, side, rotation), as MediaPipe's tracking does internally: one graph serves every person,
+  the region coming from the person detector for a new person and from the previous frame's
+  auxiliary landmarks for a tracked one (the multi-person path).
+"""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: warnings and up only
 
+ROI_SCALE = 1.25  # MediaPipe's pose ROI: the body square (2 x hip-to-scale-point distance) grown by 25 %
 
-def _mp_pose():
-    import mediapipe as mp
+_ROI_GRAPH = """
+input_stream: "image"
+input_stream: "roi"
+input_side_packet: "model_complexity"
+input_side_packet: "enable_segmentation"
+output_stream: "landmarks"
+output_stream: "auxiliary_landmarks"
+node {
+  calculator: "PoseLandmarkByRoiCpu"
+  input_side_packet: "MODEL_COMPLEXITY:model_complexity"
+  input_side_packet: "ENABLE_SEGMENTATION:enable_segmentation"
+  input_stream: "IMAGE:image"
+  input_stream: "ROI:roi"
+  output_stream: "LANDMARKS:landmarks"
+  output_stream: "AUXILIARY_LANDMARKS:auxiliary_landmarks"
+}
+"""
 
-    return mp.solutions.pose
+
+@dataclass
+class Roi:
+    """A rotated square region in pixels: centre (x, y), side, rotation (radians, MediaPipe's sign)."""
+
+    center: np.ndarray
+    side: float
+    rotation: float
+
+    @classmethod
+    def from_alignment(cls, center: np.ndarray, scale_point: np.ndarray) -> "Roi":
+        """MediaPipe's pose ROI from the hip centre and the full-body scale point (detector
+        keypoints 0 and 1, or auxiliary landmarks 0 and 1): side 2 * distance * 1.25, rotated so the
+        body axis points up."""
+        c = np.asarray(center, dtype=np.float64)
+        e = np.asarray(scale_point, dtype=np.float64)
+        side = 2.0 * float(np.linalg.norm(e - c)) * ROI_SCALE
+        rotation = np.pi / 2.0 - np.arctan2(-(e[1] - c[1]), e[0] - c[0])
+        rotation = float((rotation + np.pi) % (2.0 * np.pi) - np.pi)
+        return cls(c, side, rotation)
 
 
-class Landmarker:
-    """One ``mp.solutions.pose.Pose`` in tracking mode (model_complexity=1, the model the wheel ships).
+class RoiLandmarker:
+    """Landmarks of the person inside a region of interest (one graph for all people)."""
 
-    Each tracked person owns one, so that MediaPipe keeps that person's region of interest between
-    frames and re-detects inside it when the person is lost.
-    """
+    def __init__(self, min_presence: float = 0.5):
+        """``min_presence``: the landmark model's pose-presence score (0..1) below which no person is reported."""
+        from mediapipe.python.solution_base import SolutionBase
+
+        self._graph = SolutionBase(
+            graph_config=_ROI_GRAPH,
+            side_inputs={"model_complexity": 1, "enable_segmentation": False},
+            outputs=["landmarks", "auxiliary_landmarks"],
+            calculator_params={
+                "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold": min_presence
+            },
+        )
+
+    def process(self, image_rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, np.ndarray] | None:
+        """(landmarks (33, 4) px x, y, z (x's scale), visibility; auxiliary (2, 2) px) or None when
+        the model finds no person in the region."""
+        from mediapipe.framework.formats import rect_pb2
+
+        h, w = image_rgb.shape[:2]
+        rect = rect_pb2.NormalizedRect(
+            x_center=float(roi.center[0]) / w,
+            y_center=float(roi.center[1]) / h,
+            width=float(roi.side) / w,
+            height=float(roi.side) / h,
+            rotation=float(roi.rotation),
+        )
+        result = self._graph.process({"image": image_rgb, "roi": rect})
+        if result.landmarks is None or result.auxiliary_landmarks is None:
+            return None
+        lm = np.array([(p.x * w, p.y * h, p.z * w, p.visibility) for p in result.landmarks.landmark], dtype=np.float64)
+        aux = np.array([(p.x * w, p.y * h) for p in result.auxiliary_landmarks.landmark], dtype=np.float64)
+        return lm, aux
+
+    def close(self) -> None:
+        """Free the graph."""
+        self._graph.close()
+
+
+class FrameLandmarker:
+    """``mp.solutions.pose.Pose`` in tracking mode on whole frames (one person)."""
 
     def __init__(self, min_detection_confidence: float, min_tracking_confidence: float, smooth_landmarks: bool):
-        self._pose = _mp_pose().Pose(
+        import mediapipe as mp
+
+        self._pose = mp.solutions.pose.Pose(
             static_image_mode=False,
             model_complexity=1,
             smooth_landmarks=smooth_landmarks,
@@ -32,7 +116,7 @@ class Landmarker:
         )
 
     def process(self, image_rgb: np.ndarray) -> np.ndarray | None:
-        """Landmarks (33, 4) as x, y in pixels of ``image_rgb``, z in pixels (x's scale), visibility; None if no person."""
+        """Landmarks (33, 4) as x, y in pixels, z in pixels (x's scale), visibility; None if no person."""
         result = self._pose.process(image_rgb)
         if result.pose_landmarks is None:
             return None
@@ -44,32 +128,9 @@ class Landmarker:
         return lm
 
     def reset(self) -> None:
-        """Forget the tracked region (the next frame starts with a detection)."""
+        """Forget the tracked person (the next frame starts with a detection)."""
         self._pose.reset()
 
     def close(self) -> None:
         """Free the MediaPipe graph."""
         self._pose.close()
-
-
-def crop_square(image_rgb: np.ndarray, center: np.ndarray, side: float, out_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Crop a square of ``side`` pixels around ``center`` (padded with black outside the image),
-    resized to ``out_size``; returns the crop and the affine (2, 3) from crop pixels to image pixels."""
-    import cv2
-
-    side = max(float(side), 8.0)
-    scale = out_size / side
-    x0, y0 = center[0] - side / 2.0, center[1] - side / 2.0
-    m = np.array([[scale, 0.0, -x0 * scale], [0.0, scale, -y0 * scale]])
-    crop = cv2.warpAffine(image_rgb, m, (out_size, out_size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    back = np.array([[1.0 / scale, 0.0, x0], [0.0, 1.0 / scale, y0]])
-    return crop, back
-
-
-def landmarks_to_image(lm: np.ndarray, back: np.ndarray) -> np.ndarray:
-    """Map crop-pixel landmarks (33, 4) to image pixels with the crop's affine (uniform scale)."""
-    out = lm.copy()
-    out[:, 0] = lm[:, 0] * back[0, 0] + back[0, 2]
-    out[:, 1] = lm[:, 1] * back[1, 1] + back[1, 2]
-    out[:, 2] = lm[:, 2] * back[0, 0]
-    return out

@@ -27,9 +27,10 @@ class DetectorParams:
       a person re-found before that keeps its id.
     - ``crop_margin``: extra border around a person's box for the landmark crop, as a fraction of the
       box's longer side (0..2).
-    - ``match_iou``: minimum box IoU (0..1) for a detection to be matched to an existing track
-      (re-attached to it) instead of starting a new one; also the IoU above which two tracks are
-      considered the same person (the younger one is dropped).
+    - ``match_distance``: a person-detector hit whose hip centre lies within this fraction (0..2) of the
+      body radius from a track's hip centre belongs to that track (a lost track is re-attached and
+      keeps its id); farther hits start new tracks. Two tracks whose landmark boxes overlap (IoU > 0.5
+      or 70 % of the smaller inside the larger) are one person: the younger is dropped.
     - ``scan_tiles``: also scan square tiles of the frame (side = this fraction of the shorter image side,
       0 disables; 0..1): finds people too small for the whole-frame detector pass.
     - ``smooth_landmarks``: MediaPipe's temporal landmark filter (single-person path only).
@@ -42,7 +43,7 @@ class DetectorParams:
     detect_every_n_frames: int = 5
     max_missed_frames: int = 10
     crop_margin: float = 0.35
-    match_iou: float = 0.3
+    match_distance: float = 0.35
     scan_tiles: float = 0.6
     smooth_landmarks: bool = True
 
@@ -54,7 +55,7 @@ class DetectorParams:
         "detect_every_n_frames": (1, 1000),
         "max_missed_frames": (0, 1000),
         "crop_margin": (0.0, 2.0),
-        "match_iou": (0.0, 1.0),
+        "match_distance": (0.0, 2.0),
         "scan_tiles": (0.0, 1.0),
     }
 

@@ -32,12 +32,17 @@ node {
 
 @dataclass
 class PersonRegion:
-    """A person found by the detector: hip centre (x, y) px, body radius px (half the body's
-    extent: the full-body square has side 2 * radius), score in [0, 1]."""
+    """A person found by the detector: hip centre (x, y) px, the full-body scale point px (its
+    distance from the hip centre is the body radius, its direction the body axis), score in [0, 1]."""
 
     center: np.ndarray
-    radius: float
+    scale_point: np.ndarray
     score: float
+
+    @property
+    def radius(self) -> float:
+        """Half the body's extent, px."""
+        return float(np.linalg.norm(self.scale_point - self.center))
 
     def square(self) -> np.ndarray:
         """The body's square box (x0, y0, x1, y1)."""
@@ -73,10 +78,10 @@ class BlazePersonDetector:
                 continue
             c = np.array([kp[0].x * w, kp[0].y * h])
             e = np.array([kp[1].x * w, kp[1].y * h])
-            radius = float(np.linalg.norm(e - c))
-            if radius < 4.0:
+            if float(np.linalg.norm(e - c)) < 4.0:
                 continue
-            out.append(PersonRegion(c + np.asarray(offset, dtype=np.float64), radius, score))
+            shift = np.asarray(offset, dtype=np.float64)
+            out.append(PersonRegion(c + shift, e + shift, score))
         return out
 
     def close(self) -> None:
@@ -107,8 +112,10 @@ def scan_regions(width: int, height: int, tile_fraction: float) -> list[tuple[in
 
 
 class RegionScanner:
-    """Runs the person detector on one scan region per call, cycling through the schedule, with the
-    boxes of already tracked people blacked out."""
+    """Runs the person detector on one scan region per call with the boxes of already tracked
+    people blacked out. The schedule alternates the whole frame with the next tile (whole, tile 1,
+    whole, tile 2, ...): the whole-frame pass with the known people masked finds the next most
+    salient person, the tiles find people too small for the whole-frame pass."""
 
     def __init__(self, detector: BlazePersonDetector, tile_fraction: float):
         self.detector = detector
@@ -130,8 +137,10 @@ class RegionScanner:
         h, w = image_rgb.shape[:2]
         regions = self.regions_for(w, h)
         if region_index is None:
-            region_index = self._next
-            self._next = (self._next + 1) % len(regions)
+            n_tiles = len(regions) - 1
+            step = self._next
+            self._next = (self._next + 1) % max(2 * n_tiles, 1)
+            region_index = 0 if step % 2 == 0 or n_tiles == 0 else 1 + (step // 2) % n_tiles
         x0, y0, x1, y1 = regions[region_index]
         view = image_rgb[y0:y1, x0:x1]
         if masked_boxes:

@@ -1,4 +1,11 @@
-"""PoseDetector (contract 7): RGB frame -> people with 2D joints in the layout and stable track ids."""
+"""PoseDetector (contract 7): RGB frame -> people with 2D joints in the layout and stable track ids.
+
+Single person (``max_people=1``): MediaPipe Pose in tracking mode on the whole frame.
+Several people: the BlazePose person detector finds people (``person_regions``), each person is
+then followed by the landmark model on a region derived from their previous landmarks, exactly as
+MediaPipe tracks one person (``landmarker.RoiLandmarker``); new detections are assigned to tracks by
+hip-centre distance (Hungarian), lost tracks expire after ``max_missed_frames``.
+"""
 from __future__ import annotations
 
 import itertools
@@ -8,22 +15,22 @@ from typing import Any
 import numpy as np
 
 from .. import skeleton
-from .landmarker import Landmarker, crop_square, landmarks_to_image
+from .landmarker import FrameLandmarker, Roi, RoiLandmarker
 from .params import DetectorParams
-from .person_regions import BlazePersonDetector, RegionScanner, square_box
-from .tracking import assign, box_iou, landmark_box, square_of
-from .types import Person2D
+from .person_regions import BlazePersonDetector, RegionScanner
+from .tracking import assign, body_radius, box_iomin, box_iou, expand_box, hip_center, landmark_box
 
-CROP_SIZE = 320  # pixels of the square crop given to a track's landmark model
+MASK_GROW = 0.12  # tracked people are blacked out for the person detector with this margin (of box side)
+SAME_PERSON_IOU = 0.5  # two tracks whose landmark boxes overlap more than this are one person
+SAME_PERSON_INSIDE = 0.7  # ... or when this fraction of the smaller box lies inside the larger
 
 
 @dataclass
 class _Track:
     track_id: int
-    landmarker: Landmarker | None
-    center: np.ndarray
-    side: float  # the person's square extent (landmark box's longer side), px
+    roi: Roi
     landmarks: np.ndarray | None = None
+    aux: np.ndarray | None = None
     missed: int = 0
     hits: int = 0
     box: np.ndarray = field(default_factory=lambda: np.zeros(4))
@@ -43,27 +50,29 @@ class PoseDetector:
     """MediaPipe BlazePose 2D poses for up to ``max_people`` people with stable track ids.
 
     ``PoseDetector(**params).detect(image_rgb)`` -> list[Person2D], ordered by track id.
-    Parameters: see ``DetectorParams`` (docs/detection.md). Not thread-safe: one frame at a time.
+    Parameters: see ``DetectorParams`` (docs/detection.md). Not thread-safe: one frame at a time,
+    frames of one stream in order.
     """
 
     def __init__(self, **params: Any):
         self.params = DetectorParams.from_dict(params)
         self._ids = itertools.count(1)
         self._frame = 0
+        self._burst = False  # the last detector pass found someone: scan again on the next frame
         self._tracks: list[_Track] = []
-        self._pool: list[Landmarker] = []
+        self._single: FrameLandmarker | None = None
+        self._roi: RoiLandmarker | None = None
         self._scanner: RegionScanner | None = None
-        if self.params.max_people == 1:
-            self._single = Landmarker(
-                self.params.min_detection_confidence, self.params.min_tracking_confidence, self.params.smooth_landmarks
-            )
+        p = self.params
+        if p.max_people == 1:
+            self._single = FrameLandmarker(p.min_detection_confidence, p.min_tracking_confidence, p.smooth_landmarks)
         else:
-            self._single = None
-            self._scanner = RegionScanner(BlazePersonDetector(self.params.min_detection_confidence), self.params.scan_tiles)
+            self._roi = RoiLandmarker(p.min_tracking_confidence)
+            self._scanner = RegionScanner(BlazePersonDetector(p.min_detection_confidence), p.scan_tiles)
 
     # -- public -------------------------------------------------------------------------------
-    def detect(self, image_rgb: np.ndarray) -> list[Person2D]:
-        """People in one RGB uint8 (H, W, 3) frame; frames are assumed consecutive (tracking)."""
+    def detect(self, image_rgb: np.ndarray) -> list:
+        """People (list of Person2D) in one RGB uint8 (H, W, 3) frame; frames are taken as consecutive."""
         img = check_image(image_rgb)
         self._frame += 1
         if self._single is not None:
@@ -72,25 +81,19 @@ class PoseDetector:
 
     def reset(self) -> None:
         """Forget all tracks (a new video); ids keep counting up."""
-        for tr in self._tracks:
-            self._release(tr)
         self._tracks = []
+        self._burst = False
+        self._frame = 0
         if self._single is not None:
             self._single.reset()
-        self._frame = 0
 
     def close(self) -> None:
         """Free the MediaPipe graphs."""
-        for tr in self._tracks:
-            if tr.landmarker is not None:
-                tr.landmarker.close()
-        for lmk in self._pool:
-            lmk.close()
-        self._tracks, self._pool = [], []
-        if self._single is not None:
-            self._single.close()
-        if self._scanner is not None:
-            self._scanner.detector.close()
+        self._tracks = []
+        for g in (self._single, self._roi, self._scanner.detector if self._scanner else None):
+            if g is not None:
+                g.close()
+        self._single = self._roi = self._scanner = None
 
     def __enter__(self) -> "PoseDetector":
         return self
@@ -100,13 +103,11 @@ class PoseDetector:
 
     @property
     def num_tracks(self) -> int:
-        """Tracks alive (including those missing for up to max_missed_frames frames)."""
-        if self._single is not None:
-            return len(self._tracks)
+        """Tracks alive, including those missing for up to ``max_missed_frames`` frames."""
         return len(self._tracks)
 
     # -- single person: MediaPipe on the whole frame ----------------------------------------
-    def _detect_single(self, img: np.ndarray) -> list[Person2D]:
+    def _detect_single(self, img: np.ndarray) -> list:
         lm = self._single.process(img)
         tr = self._tracks[0] if self._tracks else None
         if lm is None:
@@ -117,108 +118,119 @@ class PoseDetector:
             return []
         box = landmark_box(lm)
         if tr is None or (tr.missed > 0 and box_iou(tr.box, box)[0, 0] <= 0.0):
-            tr = _Track(next(self._ids), None, *square_of(box))
+            tr = _Track(next(self._ids), Roi(np.zeros(2), 0.0, 0.0))
             self._tracks = [tr]
-        self._update(tr, lm)
+        self._update(tr, lm, None)
         return [self._person(tr, img.shape)]
 
-    # -- several people: person detector + one tracked landmark model per person -------------
-    def _detect_multi(self, img: np.ndarray) -> list[Person2D]:
+    # -- several people -------------------------------------------------------------------------
+    def _detect_multi(self, img: np.ndarray) -> list:
         p = self.params
         for tr in self._tracks:
-            self._track_step(tr, img)
+            if tr.missed == 0:
+                self._track_step(tr, img)
+            else:
+                tr.missed += 1  # lost: waits for the person detector to re-find it
         self._drop_duplicates()
-        for tr in [t for t in self._tracks if t.missed > p.max_missed_frames]:
-            self._release(tr)
-        self._tracks = [t for t in self._tracks if t.landmarker is not None]
+        self._tracks = [t for t in self._tracks if t.missed <= p.max_missed_frames]
 
         active = [t for t in self._tracks if t.missed == 0]
-        due = (self._frame - 1) % p.detect_every_n_frames == 0 or not self._tracks
+        due = (self._frame - 1) % p.detect_every_n_frames == 0 or not active or self._burst
+        self._burst = False
         if due and len(active) < p.max_people:
-            self._find_new(img, active)
+            self._burst = self._find_people(img, active) > 0
         people = [self._person(t, img.shape) for t in self._tracks if t.missed == 0]
         people.sort(key=lambda q: -q.confidence)
         return sorted(people[: p.max_people], key=lambda q: q.track_id)
 
     def _track_step(self, tr: _Track, img: np.ndarray) -> bool:
-        crop, back = crop_square(img, tr.center, tr.side * (1.0 + self.params.crop_margin), CROP_SIZE)
-        lm = tr.landmarker.process(crop)
-        if lm is None:
+        """Landmarks on the track's region; False (and one more missed frame) when the person is gone."""
+        out = self._roi.process(img, tr.roi)
+        if out is None:
             tr.missed += 1
             return False
-        self._update(tr, landmarks_to_image(lm, back))
+        self._update(tr, *out)
         return True
 
-    def _find_new(self, img: np.ndarray, active: list[_Track]) -> None:
+    def _find_people(self, img: np.ndarray, active: list[_Track]) -> int:
+        """One person-detector pass with the tracked people masked; returns how many tracks it started
+        or re-found."""
         p = self.params
-        dets = self._scanner.scan(img, [t.box for t in active])
+        dets = self._scanner.scan(img, [expand_box(t.box, MASK_GROW) for t in active])
         if not dets:
-            return
+            return 0
         dets.sort(key=lambda d: -d.score)
-        det_boxes = np.array([d.square() for d in dets])
-        track_boxes = np.array([square_box(t.center, t.side) for t in self._tracks]).reshape(-1, 4)
-        pairs, new = assign(track_boxes, det_boxes, p.match_iou)
+        known = [t for t in self._tracks if t.landmarks is not None]
+        pairs, new = assign(
+            np.array([hip_center(t.landmarks) for t in known]).reshape(-1, 2),
+            np.array([body_radius(t.landmarks) for t in known]),
+            np.array([d.center for d in dets]).reshape(-1, 2),
+            np.array([d.radius for d in dets]),
+            p.match_distance,
+        )
+        found = 0
         for ti, di in pairs:  # a lost track re-found by the detector keeps its id
-            tr = self._tracks[ti]
+            tr = known[ti]
             if tr.missed > 0:
-                tr.center, tr.side = dets[di].center.copy(), 2.0 * dets[di].radius
-                tr.landmarker.reset()
-                self._track_step(tr, img)
+                old = tr.roi
+                tr.roi = Roi.from_alignment(dets[di].center, dets[di].scale_point)
+                if self._track_step(tr, img) and not self._duplicates_any(tr):
+                    found += 1
+                else:
+                    tr.roi, tr.missed = old, tr.missed  # stays lost
         for di in new:
             if sum(t.missed == 0 for t in self._tracks) >= p.max_people:
                 break
-            d = dets[di]
-            tr = _Track(-1, self._acquire(), d.center.copy(), 2.0 * d.radius)
-            if self._track_step(tr, img) and not self._duplicates_any(tr):
+            tr = _Track(-1, Roi.from_alignment(dets[di].center, dets[di].scale_point))
+            if self._track_step(tr, img) and self._confidence(tr) >= p.min_detection_confidence and not self._duplicates_any(tr):
                 tr.track_id = next(self._ids)
                 self._tracks.append(tr)
-            else:
-                self._release(tr)
+                found += 1
+        return found
+
+    def _same_person(self, box: np.ndarray, others: list[np.ndarray]) -> bool:
+        if not others:
+            return False
+        arr = np.array(others)
+        return bool(box_iou(box, arr).max() > SAME_PERSON_IOU or box_iomin(box, arr).max() > SAME_PERSON_INSIDE)
 
     def _duplicates_any(self, tr: _Track) -> bool:
-        others = [t.box for t in self._tracks if t.missed == 0]
-        return bool(others) and float(box_iou(tr.box, np.array(others)).max()) > max(self.params.match_iou, 0.5)
+        return self._same_person(tr.box, [t.box for t in self._tracks if t.missed == 0 and t is not tr])
 
     def _drop_duplicates(self) -> None:
-        """Two landmark models locked onto one person: keep the older track."""
-        live = sorted([t for t in self._tracks if t.missed == 0], key=lambda t: -t.hits)
-        limit = max(self.params.match_iou, 0.5)
+        """Two tracks that converged onto one person: keep the older (more hits), drop the other."""
         kept: list[_Track] = []
-        for t in live:
-            if kept and float(box_iou(t.box, np.array([k.box for k in kept])).max()) > limit:
-                self._release(t)
+        for t in sorted([t for t in self._tracks if t.missed == 0], key=lambda t: -t.hits):
+            if self._same_person(t.box, [k.box for k in kept]):
+                t.missed = self.params.max_missed_frames + 1  # removed below
             else:
                 kept.append(t)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _update(self, tr: _Track, lm: np.ndarray) -> None:
+    def _update(self, tr: _Track, lm: np.ndarray, aux: np.ndarray | None) -> None:
         tr.landmarks = lm
+        tr.aux = aux
         tr.box = landmark_box(lm)
-        tr.center, tr.side = square_of(tr.box)
+        if aux is not None:
+            tr.roi = Roi.from_alignment(aux[0], aux[1])
         tr.missed = 0
         tr.hits += 1
 
-    def _acquire(self) -> Landmarker:
-        if self._pool:
-            return self._pool.pop()
-        p = self.params
-        return Landmarker(p.min_detection_confidence, p.min_tracking_confidence, smooth_landmarks=False)
+    @staticmethod
+    def _confidence(tr: _Track) -> float:
+        return float(skeleton.scores_from_mediapipe(np.clip(tr.landmarks[:, 3], 0.0, 1.0)).mean())
 
-    def _release(self, tr: _Track) -> None:
-        if tr.landmarker is not None:
-            tr.landmarker.reset()
-            self._pool.append(tr.landmarker)
-            tr.landmarker = None
+    def _person(self, tr: _Track, shape: tuple):
+        from .types import Person2D
 
-    def _person(self, tr: _Track, shape: tuple) -> Person2D:
         lm = tr.landmarks
         kp = skeleton.from_mediapipe(lm[:, :2])
         raw = np.clip(skeleton.scores_from_mediapipe(np.clip(lm[:, 3], 0.0, 1.0)), 0.0, 1.0)
         scores = np.where(raw >= self.params.min_keypoint_confidence, raw, 0.0)
         h, w = shape[:2]
-        box = tr.box
+        x0, y0, x1, y1 = tr.box
         bbox = (
-            float(np.clip(box[0], 0, w - 1)), float(np.clip(box[1], 0, h - 1)),
-            float(np.clip(box[2], 0, w - 1)), float(np.clip(box[3], 0, h - 1)),
+            float(np.clip(x0, 0, w - 1)), float(np.clip(y0, 0, h - 1)),
+            float(np.clip(x1, 0, w - 1)), float(np.clip(y1, 0, h - 1)),
         )
         return Person2D(tr.track_id, kp, scores, bbox, lm.copy(), float(raw.mean()))
