@@ -173,6 +173,14 @@ def test_mismatched_manifest_is_refused(tmp_path, eval_file, capsys):
     assert rc == 1
     assert err.out == ""
     assert "joint layout" in err.err and "hash" in err.err
+    # A normalisation constant that differs from the runtime's.
+    norm = {"kind": "elepose", "depth_offset": 5.0, "root": 0}
+    model = linear_lifter(tmp_path / "other_offset.onnx", gain=0.0, normalization="elepose")
+    m = json.loads(manifest.manifest_path(model).read_text())
+    m["normalization"] = norm
+    manifest.manifest_path(model).write_text(json.dumps(m))
+    assert main(["eval", "--model", str(model), "--data", str(eval_file), "--json"]) == 1
+    assert "depth_offset" in capsys.readouterr().err
     # Outputs the manifest promises but the model lacks.
     model = linear_lifter(tmp_path / "liar.onnx", gain=0.0, elevation=None, manifest_outputs=["depth", "elevation", "nll"])
     assert main(["eval", "--model", str(model), "--data", str(eval_file)]) == 1
@@ -239,3 +247,24 @@ def test_checkpoint_and_its_onnx_export_agree(tmp_path, capsys):
     res_onnx = _eval_json(capsys, "--model", tmp_path / "tiny.onnx", "--split", "fixture", "--limit", 200, "--backend", "onnxruntime")
     for key in ("mpjpe_mm", "n_mpjpe_mm", "pa_mpjpe_mm", "cps", "bone_err_mm"):
         assert res_onnx[key] == pytest.approx(res_pt[key], abs=0.05), key
+
+
+def test_limit_is_evenly_spaced():
+    data = evaluation.validate_eval_set(planar_eval_set(n=60))
+    sub = evaluation.subset(data, 6)
+    assert len(sub["keypoints"]) == 6
+    np.testing.assert_array_equal(sub["joints3d"], data["joints3d"][[0, 12, 24, 35, 47, 59]])
+    assert evaluation.subset(data, 100) is data
+    with pytest.raises(ValueError, match="limit"):
+        evaluation.subset(data, 0)
+
+
+def test_report_helpers_hand_computed():
+    from training import report
+
+    # Bins of 5 degrees: 1 and 4 deg -> bin centre 2.5 (mean 2.0); 7 deg -> 7.5; -3 deg -> -2.5.
+    bins = report.elevation_bins(np.radians([1.0, 4.0, 7.0, -3.0]), np.array([1.0, 3.0, 10.0, 5.0]))
+    assert [(round(c, 6), v, n) for c, v, n in bins] == [(-2.5, 5.0, 1), (2.5, 2.0, 2), (7.5, 10.0, 1)]
+    # Examples: best, intermediate quantiles and worst by PA-MPJPE.
+    assert report.pick_examples(np.array([5.0, 1.0, 9.0, 3.0, 7.0]), count=3) == [1, 0, 2]
+    assert report.pick_examples(np.array([2.0]), count=4) == [0]
