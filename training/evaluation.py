@@ -23,6 +23,9 @@ from . import metrics
 J = skeleton.NUM_JOINTS
 EVAL_KEYS = ("keypoints", "intrinsics", "scores", "joints3d", "elevation", "content", "clip")
 REQUIRED_KEYS = ("keypoints", "intrinsics", "joints3d")
+# Camera-elevation bands of the JSON's per_elevation (degrees, [low, high)): the in-car, robot and
+# elevated CCTV views of the default virtual cameras (hpe3d_ros.camera.VirtualCameraConfig).
+ELEVATION_BANDS_DEG = {"below_10deg": (-90.0, 10.0), "10_to_30deg": (10.0, 30.0), "30deg_and_above": (30.0, 90.0)}
 
 
 @dataclass
@@ -155,7 +158,8 @@ def score(pred: Prediction, data: dict) -> tuple[dict, dict]:
     """Metrics of a prediction against an evaluation set.
 
     Returns ``(result, per_pose)``: ``result`` holds ``metrics.METRIC_KEYS``, ``per_joint_mm``,
-    ``per_content`` (content -> metric keys), ``elevation_err_deg`` and ``spearman_nll_pa`` (None
+    ``per_content`` (content -> metric keys), ``per_elevation`` (``ELEVATION_BANDS_DEG`` band ->
+    metric keys, when the set has elevations), ``elevation_err_deg`` and ``spearman_nll_pa`` (None
     when the model lacks that output or the set lacks elevation); ``per_pose`` holds per-pose arrays
     (mpjpe_mm, pa_mpjpe_mm, joint_err_mm, pred_m, gt_m) for the report.
     """
@@ -166,6 +170,11 @@ def score(pred: Prediction, data: dict) -> tuple[dict, dict]:
     result["per_joint_mm"] = [float(v) for v in errors["joint_err_mm"].mean(axis=0)]
     content = np.asarray(data["content"]).astype(str)
     result["per_content"] = {c: metrics.summarize(errors, content == c) for c in np.unique(content)}
+    if "elevation" in data:
+        deg = np.degrees(np.asarray(data["elevation"], dtype=np.float64))
+        result["per_elevation"] = {
+            name: metrics.summarize(errors, (deg >= lo) & (deg < hi)) for name, (lo, hi) in ELEVATION_BANDS_DEG.items()
+        }
     pa_pose = errors["pa_joint_err_mm"].mean(axis=1)
     result["elevation_err_deg"] = (
         elevation_error_deg(pred.elevation, data["elevation"])

@@ -220,6 +220,21 @@ def render_markdown(result: dict, examples: list[int], command: str = "") -> str
         "",
         "![error per content](error_per_content.png)",
         "",
+    ]
+    if result.get("per_elevation"):
+        lines += [
+            "## Per camera elevation",
+            "",
+            "| elevation band | poses | MPJPE (mm) | N-MPJPE (mm) | PA-MPJPE (mm) | PCK3D (%) | CPS (mm) |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for name, r in result["per_elevation"].items():
+            lines.append(
+                f"| {name} | {r['n_poses']} | {r['mpjpe_mm']:.1f} | {r['n_mpjpe_mm']:.1f} | {r['pa_mpjpe_mm']:.1f} | "
+                f"{100 * r['pck3d']:.1f} | {r['cps']:.1f} |"
+            )
+        lines.append("")
+    lines += [
         "## Per joint",
         "",
         "| joint | MPJPE (mm) |",

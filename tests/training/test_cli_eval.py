@@ -150,12 +150,19 @@ def test_wrong_depth_is_measured(tmp_path, eval_file, capsys):
     assert res["pa_mpjpe_mm"] <= res["n_mpjpe_mm"] + 1e-6  # PA removes at least what scale removes
     assert res["pck3d"] < 1.0 and res["cps"] < 300.0
     assert -1.0 <= res["spearman_nll_pa"] <= 1.0
+    # Elevation bands partition the poses; each band's numbers are those of its poses.
+    bands = res["per_elevation"]
+    assert sum(b["n_poses"] for b in bands.values()) == 30
     # The CLI's numbers equal the metrics computed here from the same predictions.
     data = evaluation.subset(evaluation.load_eval_file(eval_file), 30)
     pred = evaluation.predict(model, data, backend="onnxruntime")
     direct = metrics.evaluate(pred.joints_m, data["joints3d"])
     for key in ("mpjpe_mm", "n_mpjpe_mm", "pa_mpjpe_mm", "pck3d", "auc", "cps", "bone_err_mm"):
         assert res[key] == pytest.approx(direct[key], rel=1e-9)
+    low = np.degrees(data["elevation"]) < 10.0
+    assert bands["below_10deg"]["n_poses"] == int(low.sum())
+    assert bands["below_10deg"]["mpjpe_mm"] == pytest.approx(metrics.mpjpe(
+        metrics.root_center(pred.joints_m[low]), metrics.root_center(data["joints3d"][low])), rel=1e-9)
 
 
 def test_model_without_optional_heads_gives_nulls(tmp_path, eval_file, capsys):
