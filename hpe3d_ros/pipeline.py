@@ -27,6 +27,7 @@ import numpy as np
 from . import camera, paths, skeleton
 
 DEFAULT_MODEL = "engines/supervised-martinez_bandai.onnx"
+DEFAULT_BODY_HEIGHT_M = 1.70  # an adult (contract 6); skeleton.REFERENCE_HEIGHT_M is the mocap body, not this prior
 
 DEFAULTS: dict[str, Any] = {
     "model_file_path": DEFAULT_MODEL,
@@ -34,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "engine_file_path": "",
     "force_engine_update": False,
     "lifter_threads": 1,
-    "body_height_m": skeleton.REFERENCE_HEIGHT_M,
+    "body_height_m": DEFAULT_BODY_HEIGHT_M,
     "fallback_hfov_deg": 60.0,
     "lift": True,
     "detector": {},

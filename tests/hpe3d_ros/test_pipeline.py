@@ -1,0 +1,93 @@
+"""PosePipeline with the real MediaPipe detector and a real ONNX Runtime lifter on a fixture frame."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hpe3d_ros import camera, skeleton
+from hpe3d_ros.pipeline import PosePipeline, check_params, frame_intrinsics
+
+FRAME = Path(__file__).resolve().parents[1] / "fixtures" / "media" / "street-demo-frame0.png"
+
+
+def _bone_sum(height_m: float) -> float:
+    return skeleton.REFERENCE_BONE_SUM_M * height_m / skeleton.REFERENCE_HEIGHT_M
+
+
+@pytest.fixture(scope="module")
+def rgb() -> np.ndarray:
+    import cv2
+
+    if not FRAME.is_file():
+        pytest.skip(f"{FRAME} is missing")
+    return cv2.cvtColor(cv2.imread(str(FRAME)), cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    from tests.hpe3d_ros.runtime.tiny_lifters import constant_depth_onnx
+
+    return constant_depth_onnx(tmp_path_factory.mktemp("pipe") / "tiny.onnx", np.linspace(-0.3, 0.3, 16), elevation=0.2)
+
+
+def test_people_in_metres_with_stage_timings(rgb, model):
+    pipe = PosePipeline({"model_file_path": str(model), "backend": "onnxruntime"})
+    h, w = rgb.shape[:2]
+    k = camera.intrinsics_from_fov(w, h, 70.0)
+    for _ in range(2):
+        res = pipe.process(rgb, k, stamp_ns=123)
+    assert set(res.timings) == {"detect", "map", "lift"} and all(v >= 0 for v in res.timings.values())
+    assert res.stamp_ns == 123 and not res.intrinsics_fallback and "onnxruntime" in res.backend
+    assert len(res.people) >= 1
+    ids = [p.track_id for p in res.people]
+    assert len(set(ids)) == len(ids)
+    # The same numbers as lifting the detector's 2D directly, all people in one batch.
+    kp = np.stack([p.keypoints_px for p in res.people])
+    sc = np.stack([p.confidence for p in res.people])
+    direct = pipe.lifter.lift(kp, k, sc, height_m=1.70)
+    np.testing.assert_allclose(np.stack([p.joints_optical for p in res.people]), direct.joints_optical, atol=1e-9)
+    np.testing.assert_allclose(np.stack([p.joints_upright for p in res.people]), direct.joints_upright, atol=1e-9)
+    for p in res.people:
+        assert p.joints_optical.shape == (skeleton.NUM_JOINTS, 3) and (p.joints_optical[:, 2] > 0).all()
+        assert abs(p.elevation - 0.2) < 1e-6 and p.plausibility is not None
+        # metric: the bone-length sum of a 1.70 m person
+        assert abs(skeleton.bone_lengths(p.joints_optical).sum() - _bone_sum(1.70)) < 1e-6
+    # A taller prior scales the skeletons.
+    pipe.set_body_height(1.90)
+    tall = pipe.process(rgb, k)
+    assert abs(skeleton.bone_lengths(tall.people[0].joints_optical).sum() - _bone_sum(1.90)) < 1e-6
+
+
+def test_missing_or_uncalibrated_k_falls_back_to_the_field_of_view(rgb, model):
+    pipe = PosePipeline({"model_file_path": str(model), "backend": "onnxruntime", "fallback_hfov_deg": 80.0})
+    h, w = rgb.shape[:2]
+    for k in (None, np.zeros((3, 3)), np.full((3, 3), np.nan)):
+        res = pipe.process(rgb, k)
+        assert res.intrinsics_fallback
+        np.testing.assert_allclose(res.intrinsics, camera.intrinsics_from_fov(w, h, 80.0))
+    k_used, fb = frame_intrinsics(camera.intrinsics_from_fov(w, h, 50.0), w, h, 80.0)
+    assert not fb and np.isclose(k_used[0, 0], camera.intrinsics_from_fov(w, h, 50.0)[0, 0])
+
+
+def test_detector_only_mode_and_bad_input(rgb, model):
+    pipe = PosePipeline({"lift": False})
+    res = pipe.process(rgb, None)
+    assert pipe.lifter is None and res.people
+    assert np.allclose(res.people[0].joints_optical[:, 2], 3.0)
+    with pytest.raises(ValueError, match="RGB uint8"):
+        pipe.process(rgb.astype(np.float32), None)
+    with pytest.raises(ValueError, match="RGB uint8"):
+        pipe.process(rgb[:, :, 0], None)
+
+
+def test_parameters_are_checked():
+    with pytest.raises(ValueError, match="unknown parameters"):
+        check_params({"bakend": "onnxruntime"})
+    with pytest.raises(ValueError, match="backend"):
+        check_params({"backend": "tflite"})
+    with pytest.raises(ValueError, match="body_height_m"):
+        check_params({"body_height_m": 4.0})
+    with pytest.raises(FileNotFoundError, match="nowhere.onnx"):
+        PosePipeline({"model_file_path": "/nowhere.onnx"}, detector=object())
