@@ -1,0 +1,166 @@
+"""Lifter-only throughput and latency at batch 1 and 1024 for every backend available here.
+
+Two measurements per backend and batch size:
+- ``infer``: the network alone (``Backend.infer`` on normalised 2D), what the backend costs;
+- ``lift``: the whole ``Lifter.lift`` (pixels -> normalise -> network -> metric 3D, upright frame),
+  what the node pays per frame.
+
+The model is ``--model`` (an ONNX file with its manifest; ``--checkpoint`` adds the torch backend for
+it), else a stand-in with the architecture of the supervised Martinez baseline (hidden 1024,
+2 residual blocks, random weights: cost does not depend on the weights), exported to ONNX and
+saved as a torch.export program for the torch backend.
+
+    nice -n 10 .venv/bin/python benchmarks/lifter_throughput.py --json docs/bench/lifter_throughput.json
+
+Backends that cannot run here (TensorRT without tensorrt/GPU, ONNX Runtime CUDA without the
+provider) are listed as skipped with the reason. Numbers on a shared CPU are noisy: each cell is
+the median over ``--repeats`` timed calls after warm-up, and p99 is reported beside it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+from hpe3d_ros import camera, skeleton
+from hpe3d_ros.lifting import Lifter
+from hpe3d_ros.runtime import BackendUnavailable, cuda_gpu_present, tensorrt_importable
+from hpe3d_ros.runtime.onnxruntime_backend import CUDA_PROVIDER, available_providers
+
+J = skeleton.NUM_JOINTS
+
+
+def stand_in_model(out_dir: Path) -> tuple[Path, Path]:
+    """A Martinez-baseline-sized lifter (random weights) as ONNX + manifest and as a .pt2 program."""
+    import torch
+
+    from hpe3d_ros.manifest import build_manifest, file_sha256, manifest_path
+    from training.export import export_onnx, io_description
+    from training.models.martinez import lifter_from_config
+
+    torch.manual_seed(0)
+    net = lifter_from_config({"hidden": 1024, "blocks": 2, "dropout": 0.5, "activation": "relu", "batchnorm": True, "tanh": False}).eval()
+    onnx_path = out_dir / "martinez_standin.onnx"
+    names = export_onnx(net, onnx_path)
+    inputs, outputs = io_description(names)
+    for path in (onnx_path, out_dir / "martinez_standin_torch.pt2"):
+        if path.suffix == ".pt2":
+            batch = torch.export.Dim("batch", min=1, max=65536)
+            torch.export.save(torch.export.export(net, (torch.zeros(4, J, 2),), dynamic_shapes={"poses2d": {0: batch}}), str(path))
+        m = build_manifest(name=path.stem, normalization_kind="tipsy", inputs=inputs, outputs=outputs,
+                           training={"data": "none: random weights, for timing only"}, model_sha256=file_sha256(path))
+        manifest_path(path).write_text(json.dumps(m, indent=1))
+    return onnx_path, out_dir / "martinez_standin_torch.pt2"
+
+
+def _time(fn, repeats: int, warmup: int) -> tuple[float, float]:
+    for _ in range(warmup):
+        fn()
+    ts = np.empty(repeats)
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts[i] = time.perf_counter() - t0
+    return float(np.median(ts)), float(np.percentile(ts, 99))
+
+
+def synthetic_inputs(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plausible pixels (people of ~300 px), K, scores for ``batch`` people."""
+    rng = np.random.default_rng(seed)
+    base = np.column_stack([np.linspace(-40, 40, J), np.linspace(-150, 150, J)])
+    kp = base[None] + rng.normal(0, 8, (batch, J, 2)) + rng.uniform([100, 150], [540, 330], (batch, 1, 2))
+    return kp, camera.intrinsics_from_fov(640, 480, 70.0), rng.uniform(0.5, 1.0, (batch, J))
+
+
+def run(args: argparse.Namespace) -> dict:
+    configs: list[tuple[str, Path, str, dict]] = []  # (label, model, backend, options)
+    skipped: list[tuple[str, str]] = []
+    tmp = tempfile.TemporaryDirectory(prefix="lifter_bench_")
+    if args.model:
+        onnx_path, torch_path = Path(args.model), (Path(args.checkpoint) if args.checkpoint else None)
+        model_desc = f"{onnx_path.name}"
+    else:
+        onnx_path, torch_path = stand_in_model(Path(tmp.name))
+        model_desc = "Martinez-baseline stand-in (hidden 1024, 2 residual blocks, 4.3 M parameters, random weights)"
+    for threads in args.threads:
+        configs.append((f"onnxruntime CPU, {threads} thread(s)", onnx_path, "onnxruntime", {"device": "cpu", "intra_op_threads": threads}))
+    if CUDA_PROVIDER in available_providers() and cuda_gpu_present():
+        configs.append(("onnxruntime CUDA", onnx_path, "onnxruntime", {"device": "cuda"}))
+    else:
+        skipped.append(("onnxruntime CUDA", f"providers {available_providers()}, GPU present: {cuda_gpu_present()}"))
+    if tensorrt_importable() and cuda_gpu_present():
+        configs.append(("tensorrt FP16", onnx_path, "tensorrt", {"max_batch": max(args.batches), "opt_batch": 1,
+                                                                 "engine_file_path": str(Path(tmp.name) / "bench.plan")}))
+    else:
+        skipped.append(("tensorrt", f"tensorrt importable: {tensorrt_importable()}, GPU present: {cuda_gpu_present()}"))
+    if torch_path is not None:
+        configs.append((f"torch CPU, {args.torch_threads} thread(s)", torch_path, "torch", {"torch_device": "cpu", "torch_threads": args.torch_threads}))
+    else:
+        skipped.append(("torch", "no --checkpoint for --model"))
+
+    rows = []
+    for label, model, backend, options in configs:
+        try:
+            lifter = Lifter(model, backend=backend, **options)
+        except (BackendUnavailable, ImportError, RuntimeError) as e:
+            skipped.append((label, str(e)))
+            continue
+        for batch in args.batches:
+            kp, k, scores = synthetic_inputs(batch)
+            x = np.random.default_rng(batch).normal(0, 0.4, (batch, J, 2)).astype(np.float32)
+            repeats = args.repeats if batch < 64 else max(10, args.repeats // 20)
+            inf_med, inf_p99 = _time(lambda: lifter.infer_normalized(x), repeats, args.warmup)
+            lift_med, lift_p99 = _time(lambda: lifter.lift(kp, k, scores), repeats, args.warmup)
+            rows.append({"backend": label, "batch": batch, "infer_ms": inf_med * 1e3, "infer_p99_ms": inf_p99 * 1e3,
+                         "infer_poses_per_s": batch / inf_med, "lift_ms": lift_med * 1e3, "lift_p99_ms": lift_p99 * 1e3,
+                         "lift_poses_per_s": batch / lift_med})
+            print(f"{label:32s} batch {batch:5d}: infer {inf_med * 1e3:8.3f} ms ({batch / inf_med:10.0f} poses/s)   "
+                  f"lift {lift_med * 1e3:8.3f} ms ({batch / lift_med:10.0f} poses/s)", flush=True)
+        lifter.close()
+    tmp.cleanup()
+    return {"model": model_desc, "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s) visible",
+            "rows": rows, "skipped": [{"backend": b, "why": w} for b, w in skipped]}
+
+
+def markdown(result: dict) -> str:
+    lines = [f"Model: {result['model']}. Machine: {result['machine']}.", "",
+             "| backend | batch | network ms (p50 / p99) | network poses/s | full lift ms (p50 / p99) | full lift poses/s |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in result["rows"]:
+        lines.append(f"| {r['backend']} | {r['batch']} | {r['infer_ms']:.3f} / {r['infer_p99_ms']:.3f} | {r['infer_poses_per_s']:,.0f} | "
+                     f"{r['lift_ms']:.3f} / {r['lift_p99_ms']:.3f} | {r['lift_poses_per_s']:,.0f} |")
+    for s in result["skipped"]:
+        lines.append(f"\nSkipped {s['backend']}: {s['why']}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", help="ONNX model with manifest (default: a Martinez-sized stand-in)")
+    p.add_argument("--checkpoint", help="torch file of the same model for the torch backend (with --model)")
+    p.add_argument("--batches", type=int, nargs="+", default=[1, 1024])
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="ONNX Runtime intra-op thread counts to try")
+    p.add_argument("--torch-threads", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=400)
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--json", help="write the results here too")
+    args = p.parse_args()
+    result = run(args)
+    text = markdown(result)
+    print("\n" + text)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({**result, "markdown": text}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
