@@ -62,7 +62,12 @@ class BlazePersonDetector:
         from mediapipe.python.solution_base import SolutionBase
 
         self.min_score = float(min_score)
-        self._graph = SolutionBase(graph_config=_GRAPH, outputs=["detections"])
+        self._graph = SolutionBase(
+            graph_config=_GRAPH,
+            outputs=["detections"],
+            # The subgraph's own score threshold (0.5 built in) follows ours.
+            calculator_params={"posedetectioncpu__TensorsToDetectionsCalculator.min_score_thresh": self.min_score},
+        )
 
     def detect(self, image_rgb: np.ndarray, offset: tuple[float, float] = (0.0, 0.0)) -> list[PersonRegion]:
         """People in ``image_rgb``; coordinates shifted by ``offset`` (for tiles)."""

@@ -1,0 +1,151 @@
+"""`hpe3d collect`: run the 2D detector over videos and write a 2D pose file for training.
+
+    hpe3d collect --video walk.mp4 [--video more.mp4 ...] --out poses2d.npz \
+        (--hfov 70 | --calibration camera.yaml) [--max-people 5] [--stride 1] [--max-frames N]
+
+The output follows ``hpe3d_ros.poses_io`` (keypoints, scores, intrinsics per pose, image_size) plus
+``frame`` (index in its video), ``stamp_ns``, ``track_id`` (unique over the whole file), ``source``
+(the video path) and ``image_sizes`` (per pose, width and height). It is written atomically: all
+videos are checked before any work and nothing is written unless every video was read.
+
+Other frame sources (ROS bags) plug in through ``collect_frames``, which takes any iterator of
+``(stamp_ns, image_rgb, K)``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from . import poses_io, skeleton
+
+_FIELDS = ("keypoints", "scores", "intrinsics", "frame", "stamp_ns", "track_id", "source", "image_sizes")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of `hpe3d collect`."""
+    p.add_argument("--video", action="append", required=True, metavar="V", help="a video file (repeat for several)")
+    p.add_argument("--out", required=True, help="output 2D pose file (.npz)")
+    cam = p.add_mutually_exclusive_group(required=True)
+    cam.add_argument("--hfov", type=float, metavar="DEG", help="horizontal field of view of the camera, degrees")
+    cam.add_argument("--calibration", metavar="FILE.yaml", help="ROS camera_info YAML of the camera")
+    p.add_argument("--max-people", type=int, default=5, help="most people per frame (default 5)")
+    p.add_argument("--detect-every", type=int, default=None, help="person-detector period in frames (detector default)")
+    p.add_argument("--min-detection-confidence", type=float, default=None, help="person detector threshold (detector default)")
+    p.add_argument("--stride", type=int, default=1, help="use every Nth frame (default 1)")
+    p.add_argument("--max-frames", type=int, default=None, help="at most this many frames per video")
+
+
+def collect_frames(frames: Iterable[tuple[int, np.ndarray, np.ndarray]], detector, source: str) -> dict[str, list]:
+    """Run ``detector`` over ``(stamp_ns, image_rgb, K)`` frames of one stream; one row per person per frame.
+
+    Returns lists keyed like the output file (``keypoints``, ``scores``, ``intrinsics``, ``frame``,
+    ``stamp_ns``, ``track_id``, ``source``, ``image_sizes``). The detector is reset first, so tracks
+    do not carry over from another stream (ids keep counting up).
+    """
+    rows: dict[str, list] = {k: [] for k in _FIELDS}
+    detector.reset()
+    for index, (stamp_ns, image, k) in enumerate(frames):
+        k = np.asarray(k, dtype=np.float64).reshape(3, 3)
+        h, w = image.shape[:2]
+        for person in detector.detect(image):
+            rows["keypoints"].append(np.asarray(person.keypoints, dtype=np.float64))
+            rows["scores"].append(np.asarray(person.scores, dtype=np.float64))
+            rows["intrinsics"].append(k)
+            rows["frame"].append(index)
+            rows["stamp_ns"].append(int(stamp_ns))
+            rows["track_id"].append(int(person.track_id))
+            rows["source"].append(str(source))
+            rows["image_sizes"].append((w, h))
+    return rows
+
+
+def video_frames(path: str | Path, k: np.ndarray, stride: int = 1, max_frames: int | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """``(stamp_ns, image_rgb, K)`` from a video file (stamps from its frame rate)."""
+    from .video import open_video, read_frames
+
+    cap, info = open_video(path)
+    cap.release()
+    used = 0
+    for index, rgb in read_frames(path):
+        if index % stride:
+            continue
+        if max_frames is not None and used >= max_frames:
+            break
+        used += 1
+        yield int(round(index / info.fps * 1e9)), rgb, k
+
+
+def to_arrays(rows: dict[str, list]) -> dict[str, np.ndarray]:
+    """Stack collected rows into the arrays of the 2D pose file."""
+    n = len(rows["keypoints"])
+    j = skeleton.NUM_JOINTS
+    out = {
+        "keypoints": np.asarray(rows["keypoints"], dtype=np.float32).reshape(n, j, 2),
+        "scores": np.asarray(rows["scores"], dtype=np.float32).reshape(n, j),
+        "intrinsics": np.asarray(rows["intrinsics"], dtype=np.float64).reshape(n, 3, 3),
+        "frame": np.asarray(rows["frame"], dtype=np.int64),
+        "stamp_ns": np.asarray(rows["stamp_ns"], dtype=np.int64),
+        "track_id": np.asarray(rows["track_id"], dtype=np.int64),
+        "source": np.asarray(rows["source"], dtype=str),
+        "image_sizes": np.asarray(rows["image_sizes"], dtype=np.int64).reshape(n, 2),
+    }
+    sizes = np.unique(out["image_sizes"], axis=0)
+    if len(sizes) == 1:
+        out["image_size"] = sizes[0]
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check every input, run the detector over each video, write the file atomically."""
+    from .calibration import intrinsics_for
+    from .detection import PoseDetector
+    from .video import VideoError, open_video
+
+    if args.stride < 1:
+        raise ValueError(f"--stride must be >= 1, got {args.stride}")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise ValueError(f"--max-frames must be >= 1, got {args.max_frames}")
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise ValueError(f"--out {out}: the 2D pose file must end in .npz")
+    # Check every video and the camera first: nothing runs (or is written) on bad input.
+    plans = []
+    for v in args.video:
+        try:
+            cap, info = open_video(v)
+        except VideoError as e:
+            raise ValueError(str(e)) from e
+        cap.release()
+        k = intrinsics_for(info.width, info.height, hfov_deg=args.hfov, calibration=args.calibration)
+        plans.append((v, k, info))
+
+    params = {"max_people": args.max_people}
+    if args.detect_every is not None:
+        params["detect_every_n_frames"] = args.detect_every
+    if args.min_detection_confidence is not None:
+        params["min_detection_confidence"] = args.min_detection_confidence
+    rows: dict[str, list] = {k: [] for k in _FIELDS}
+    with PoseDetector(**params) as detector:
+        for v, k, info in plans:
+            try:
+                got = collect_frames(video_frames(v, k, args.stride, args.max_frames), detector, str(v))
+            except VideoError as e:
+                raise ValueError(str(e)) from e
+            frames_with_people = len(set(got["frame"]))
+            print(
+                f"hpe3d collect: {v}: {len(got['keypoints'])} poses of {len(set(got['track_id']))} tracks "
+                f"in {frames_with_people} frames ({info.width}x{info.height})",
+                file=sys.stderr,
+            )
+            for key in _FIELDS:
+                rows[key].extend(got[key])
+    if not rows["keypoints"]:
+        raise ValueError(f"no people detected in {', '.join(map(str, args.video))}: nothing written to {out}")
+    arrays = to_arrays(rows)
+    poses_io.save_poses2d(out, **arrays)
+    print(f"hpe3d collect: wrote {len(arrays['keypoints'])} poses to {out}", file=sys.stderr)
+    return 0
