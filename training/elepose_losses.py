@@ -40,6 +40,17 @@ ANTHROPOMETRIC_BONES_OVER_HEIGHT = {
 }
 
 
+# Relative bone lengths measured on the training split's mocap skeletons (mean over all frames of
+# bone / mean bone; `hpe3d_ros.skeleton.bone_lengths` on `training.mocap.load_split("train")`),
+# as ElePose took its ratios from the Human3.6M training subjects. 15 numbers of body proportion,
+# fixed in code: the method still never sees a 3D pose. The Bandai skeletons share one proportion
+# (std < 0.02), so on this data the prior is nearly exact; on real people it is a prior.
+BANDAI_TRAIN_BONE_RATIOS = [
+    0.2886, 1.7433, 1.8283, 0.2886, 1.7433, 1.8283, 0.8881, 0.8881,
+    0.4531, 0.4455, 1.0853, 0.9944, 0.4455, 1.0853, 0.9944,
+]
+
+
 def anthropometric_bone_ratios() -> list[float]:
     """The fixed prior: bone lengths divided by their mean, in the order of ``skeleton.BONES``."""
     names = skeleton.JOINT_NAMES
@@ -96,12 +107,13 @@ def sample_rotations(
 ) -> Tensor:
     """Training rotations R (B,3,3) (module docstring); ``elevation`` (B,) predicted, or None."""
     dev = elevation.device if elevation is not None else device
-    azim = (torch.rand(batch, generator=generator, device=dev) * 2.0 - 1.0) * math.pi
+    dt = elevation.dtype if elevation is not None else torch.float32
+    azim = (torch.rand(batch, generator=generator, device=dev, dtype=dt) * 2.0 - 1.0) * math.pi
     if elevation is None:
-        new_e = (torch.rand(batch, generator=generator, device=dev) * 2.0 - 1.0) * fixed_elevation_range
+        new_e = (torch.rand(batch, generator=generator, device=dev, dtype=dt) * 2.0 - 1.0) * fixed_elevation_range
         return rot_x(new_e) @ rot_y(azim)
     mu, sigma = elevation.mean(), elevation.std() if batch > 1 else elevation.new_tensor(0.0)
-    new_e = mu + sigma * torch.randn(batch, generator=generator, device=dev)
+    new_e = mu + sigma * torch.randn(batch, generator=generator, device=dev, dtype=dt)
     return rot_x(new_e) @ rot_y(azim) @ rot_x(elevation).transpose(-1, -2)
 
 

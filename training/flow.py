@@ -287,7 +287,7 @@ def pretrain_prior(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += float(loss) * batch.shape[0]
+            total += float(loss.detach()) * batch.shape[0]
             count += batch.shape[0]
         history.append(total / count)
         if log is not None:

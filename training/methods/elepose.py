@@ -25,7 +25,13 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from training.elepose_losses import PlausibilityScorer, ScoredLifter, anthropometric_bone_ratios, elepose_losses
+from training.elepose_losses import (
+    BANDAI_TRAIN_BONE_RATIOS,
+    PlausibilityScorer,
+    ScoredLifter,
+    anthropometric_bone_ratios,
+    elepose_losses,
+)
 from training.flow import PosePrior
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
@@ -61,7 +67,8 @@ class ElePose(Method):
         "flow_pretrain": {"epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "pca_samples": 50000, "init": None},
         "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5},
         "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0},
-        "bone_prior": "anthropometric",  # anthropometric | none | a list of 15 ratios (order of skeleton.BONES)
+        # bandai_train (training-split proportions, as the paper) | anthropometric | none | 15 ratios (skeleton.BONES order)
+        "bone_prior": "bandai_train",
         "scorer": {"azimuths": 8, "elevation_sigmas": [-1.0, 0.0, 1.0], "export": True},
     }
 
@@ -106,10 +113,12 @@ class ElePose(Method):
             return None
         if spec == "anthropometric":
             vals = anthropometric_bone_ratios()
+        elif spec == "bandai_train":
+            vals = list(BANDAI_TRAIN_BONE_RATIOS)
         elif isinstance(spec, (list, tuple)) and len(spec) == 15:
             vals = [float(v) for v in spec]
         else:
-            raise ValueError(f"bone_prior must be 'anthropometric', 'none' or a list of 15 ratios, got {spec!r}")
+            raise ValueError(f"bone_prior must be 'bandai_train', 'anthropometric', 'none' or a list of 15 ratios, got {spec!r}")
         return torch.tensor(vals, dtype=torch.float32, device=self.device)
 
     def _update_views(self) -> None:
@@ -173,8 +182,8 @@ class ElePose(Method):
         self.opt_lifter.step()
         if "elevation_mean" in terms:
             self._epoch_elev.append((float(terms["elevation_mean"]), float(terms["elevation_std"])))
-        out = {k: float(v) for k, v in terms.items()}
-        out["loss"] = float(loss)
+        out = {k: float(v.detach()) for k, v in terms.items()}
+        out["loss"] = float(loss.detach())
         return out
 
     def end_epoch(self, epoch: int) -> None:
