@@ -3,8 +3,9 @@
 The 3D poses (world metres, x forward, y left, z up) come from the mocap split
 (training.mocap.load_split), from procedural synthetic poses (tests, and development without
 ../shared), or, for 2D-only training on a user's own footage, a 2D pose file (hpe3d_ros.poses_io).
-Everything lives on the training device as tensors; an epoch is a random permutation cut into
-batches. Cameras are re-sampled every epoch when ``data.resample_cameras`` is true (default: for
+Rendering uses training.render (the renderer and config/cameras.yaml of the evaluation sets, so
+training and evaluation cameras match); the rendered set then lives on the training device as
+tensors and an epoch is a random permutation cut into batches. Cameras are re-sampled every epoch when ``data.resample_cameras`` is true (default: for
 methods that need 3D), so a supervised model never sees the same 2D twice.
 
 Batches: "poses2d" (B,16,2) normalised with the method's normalisation; only when the method needs
@@ -104,17 +105,8 @@ def load_poses3d(data_cfg: dict, split: str, seed: int) -> np.ndarray:
     elif source == "mocap":
         from training import mocap
 
-        data = mocap.load_split(split)
+        data = mocap.load_split(split, subsample=int(data_cfg.get("subsample") or 1))
         joints = np.asarray(data.joints, dtype=np.float32)
-        k = int(data_cfg.get("subsample") or 1)
-        if k > 1:
-            clip = np.asarray(data.clip)
-            # every k-th frame within each clip
-            frame_in_clip = np.zeros(len(clip), dtype=np.int64)
-            starts = np.r_[0, np.nonzero(np.diff(clip))[0] + 1]
-            for s, e in zip(starts, np.r_[starts[1:], len(clip)]):
-                frame_in_clip[s:e] = np.arange(e - s)
-            joints = joints[frame_in_clip % k == 0]
     else:
         raise ValueError(f"data.source {source!r} has no 3D poses")
     cap = data_cfg.get("max_poses")
@@ -125,41 +117,48 @@ def load_poses3d(data_cfg: dict, split: str, seed: int) -> np.ndarray:
     return joints
 
 
-def render_to_batch(
-    joints_world: torch.Tensor,
-    cams: camera.VirtualCameras,
+def camera_settings(data_cfg: dict) -> tuple[camera.VirtualCameraConfig, dict]:
+    """Virtual cameras and render settings: config/cameras.yaml (training.render's defaults, the
+    same as the evaluation sets use) with ``data.cameras`` overriding single fields."""
+    from training import render
+
+    settings = render.load_camera_settings()
+    base = {k: getattr(settings["cameras"], k) for k in settings["cameras"].__dataclass_fields__}
+    over = dict(data_cfg.get("cameras") or {})
+    try:
+        cams = camera.VirtualCameraConfig.from_dict({**base, **over})
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"data.cameras: {e}") from e
+    return cams, settings["render"]
+
+
+def render_batch(
+    joints_world: np.ndarray,
+    cams: camera.VirtualCameraConfig,
+    render_settings: dict,
+    seed: int,
     kind: str,
     needs_3d: bool,
     noise: dict | None = None,
-    generator: torch.Generator | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Project world poses (N,16,3) through sampled cameras (on the poses' device) and normalise.
+    """Render world poses (N,16,3) through one virtual camera each (training.render.render: the
+    evaluation sets' renderer), optionally add detector noise (training.render.detector_noise:
+    ``jitter_px``, ``drop_prob``), and build a contract-(3) batch as CPU float32 tensors."""
+    from training import render
 
-    Noise (``jitter_px`` Gaussian pixels, ``drop_prob`` per joint: a dropped joint falls on its
-    parent, as a detector fallback would) is applied in pixels, i.e. scaled by each camera's focal length.
-    """
-    dev, dt = joints_world.device, joints_world.dtype
-    rot = torch.as_tensor(cams.rotation, dtype=dt, device=dev)
-    trans = torch.as_tensor(cams.translation, dtype=dt, device=dev)
-    pc = torch.einsum("nij,nkj->nki", rot, joints_world) + trans[:, None, :]
-    xy = pc[..., :2] / pc[..., 2:3]
+    r = render.render(joints_world, cams, seed=seed, **render_settings)
+    kp = r["keypoints"]
     noise = noise or {}
-    jitter = float(noise.get("jitter_px") or 0.0)
-    drop = float(noise.get("drop_prob") or 0.0)
-    if jitter > 0 or drop > 0:
-        f = torch.as_tensor(cams.intrinsics[:, 0, 0], dtype=dt, device=dev)[:, None, None]
-        if jitter > 0:
-            xy = xy + jitter / f * torch.randn(xy.shape, generator=generator, device=dev, dtype=dt)
-        if drop > 0:
-            mask = torch.rand(xy.shape[:2], generator=generator, device=dev) < drop
-            mask[:, skeleton.ROOT] = False
-            parents = torch.tensor([max(p, 0) for p in skeleton.PARENTS], device=dev)
-            xy = torch.where(mask[..., None], xy[:, parents], xy)
+    if float(noise.get("jitter_px") or 0.0) > 0 or float(noise.get("drop_prob") or 0.0) > 0:
+        rng = np.random.default_rng([seed, 31])
+        kp, _ = render.detector_noise(kp, None, rng, float(noise.get("jitter_px") or 0.0), float(noise.get("drop_prob") or 0.0))
+    xy = camera.pixels_to_normalized(kp, r["intrinsics"])
     poses2d, _ = normalization.normalize_2d(xy, kind)
-    batch = {"poses2d": poses2d.contiguous()}
+    batch = {"poses2d": torch.as_tensor(poses2d, dtype=torch.float32)}
     if needs_3d:
-        batch["depth"] = normalization.depth_target(pc, kind).contiguous()
-        batch["pose3d"] = normalization.root_center(pc).contiguous()
+        pc = r["joints_cam"].astype(np.float64)
+        batch["depth"] = torch.as_tensor(normalization.depth_target(pc, kind), dtype=torch.float32)
+        batch["pose3d"] = torch.as_tensor(normalization.root_center(pc), dtype=torch.float32)
     return batch
 
 
@@ -177,7 +176,7 @@ class TrainData:
         self.device = torch.device(device)
         self.seed = int(config["seed"])
         self.batch_size = int(config["batch_size"])
-        self.cam_cfg = camera.VirtualCameraConfig.from_dict(self.cfg.get("cameras") or {})
+        self.cam_cfg, self.render_settings = camera_settings(self.cfg)
         resample = self.cfg.get("resample_cameras")
         self.resample = needs_3d if resample is None else bool(resample)
         self.views = max(1, int(self.cfg.get("views_per_pose") or 1))
@@ -190,7 +189,7 @@ class TrainData:
             self.n = len(self._cached["poses2d"])
         else:
             joints = load_poses3d(self.cfg, self.cfg.get("split", "train"), self.seed)
-            self.joints = torch.as_tensor(np.repeat(joints, self.views, axis=0), device=self.device)
+            self.joints = np.repeat(joints, self.views, axis=0)
             self.n = len(self.joints)
 
     def _load_poses2d(self) -> dict[str, torch.Tensor]:
@@ -211,11 +210,9 @@ class TrainData:
         if self._cached is not None and not (self.resample and self.joints is not None):
             return self._cached
         cam_epoch = epoch if self.resample else 0
-        rng = np.random.default_rng([self.seed, cam_epoch, 17])
-        roots = self.joints[:, skeleton.ROOT].double().cpu().numpy()
-        cams = camera.sample_cameras(self.n, roots, self.cam_cfg, rng)
-        gen = torch.Generator(device=self.device).manual_seed(self.seed * 1000003 + cam_epoch)
-        data = render_to_batch(self.joints, cams, self.kind, self.needs_3d, self.cfg.get("noise"), gen)
+        batch = render_batch(self.joints, self.cam_cfg, self.render_settings, self.seed * 1000003 + cam_epoch,
+                             self.kind, self.needs_3d, self.cfg.get("noise"))
+        data = {k: v.to(self.device) for k, v in batch.items()}
         if not self.resample:
             self._cached = data
         return data
@@ -270,8 +267,7 @@ def load_validation(config: dict, normalization_kind: str, device: torch.device)
         return None
     dcfg = dict(config["data"], max_poses=cap or None)
     joints = load_poses3d(dcfg, vcfg.get("split", "val"), int(vcfg["seed"]))
-    rng = np.random.default_rng([int(vcfg["seed"]), 99])
-    cams = camera.sample_cameras(len(joints), joints[:, skeleton.ROOT].astype(np.float64),
-                                 camera.VirtualCameraConfig.from_dict(config["data"].get("cameras") or {}), rng)
-    batch = render_to_batch(torch.as_tensor(joints, dtype=torch.float64), cams, normalization_kind, True)
-    return {"poses2d": batch["poses2d"].float().to(device), "gt3d": batch["pose3d"].numpy(), "source": f"rendered:{vcfg.get('split', 'val')}"}
+    cams, settings = camera_settings(config["data"])
+    batch = render_batch(joints, cams, settings, int(vcfg["seed"]), normalization_kind, True)
+    return {"poses2d": batch["poses2d"].to(device), "gt3d": batch["pose3d"].double().numpy(),
+            "source": f"rendered:{vcfg.get('split', 'val')}"}

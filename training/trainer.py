@@ -334,7 +334,7 @@ class Trainer:
                 atomic_torch_save(state, self.out_dir / "best.pt")
             if self.config.get("keep_epoch_checkpoints"):
                 atomic_torch_save(state, self.out_dir / f"epoch_{epoch:03d}.pt")
-            if vals:
+            if vals and self.progress:
                 shown = {k: round(v, 2) for k, v in vals.items() if k in ("mpjpe_mm", "pa_mpjpe_mm", "selection_score")}
                 bar.write(f"epoch {epoch}: train {({k: round(v, 4) for k, v in train_means.items()})} val {shown}")
         bar.close()
