@@ -47,13 +47,13 @@ class Roi:
     rotation: float
 
     @classmethod
-    def from_alignment(cls, center: np.ndarray, scale_point: np.ndarray) -> "Roi":
+    def from_alignment(cls, center: np.ndarray, scale_point: np.ndarray, scale: float = ROI_SCALE) -> "Roi":
         """MediaPipe's pose ROI from the hip centre and the full-body scale point (detector
-        keypoints 0 and 1, or auxiliary landmarks 0 and 1): side 2 * distance * 1.25, rotated so the
-        body axis points up."""
+        keypoints 0 and 1, or auxiliary landmarks 0 and 1): side 2 * distance * ``scale`` (MediaPipe:
+        1.25), rotated so that the body axis points up."""
         c = np.asarray(center, dtype=np.float64)
         e = np.asarray(scale_point, dtype=np.float64)
-        side = 2.0 * float(np.linalg.norm(e - c)) * ROI_SCALE
+        side = 2.0 * float(np.linalg.norm(e - c)) * float(scale)
         rotation = np.pi / 2.0 - np.arctan2(-(e[1] - c[1]), e[0] - c[0])
         rotation = float((rotation + np.pi) % (2.0 * np.pi) - np.pi)
         return cls(c, side, rotation)

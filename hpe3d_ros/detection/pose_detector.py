@@ -64,6 +64,7 @@ class PoseDetector:
         self._roi: RoiLandmarker | None = None
         self._scanner: RegionScanner | None = None
         p = self.params
+        self._roi_scale = 1.0 + p.crop_margin
         if p.max_people == 1:
             self._single = FrameLandmarker(p.min_detection_confidence, p.min_tracking_confidence, p.smooth_landmarks)
         else:
@@ -135,7 +136,8 @@ class PoseDetector:
         self._tracks = [t for t in self._tracks if t.missed <= p.max_missed_frames]
 
         active = [t for t in self._tracks if t.missed == 0]
-        due = (self._frame - 1) % p.detect_every_n_frames == 0 or not active or self._burst
+        just_lost = any(t.missed == 1 for t in self._tracks)  # look for them again at once
+        due = (self._frame - 1) % p.detect_every_n_frames == 0 or not active or self._burst or just_lost
         self._burst = False
         if due and len(active) < p.max_people:
             self._burst = self._find_people(img, active) > 0
@@ -172,16 +174,16 @@ class PoseDetector:
         for ti, di in pairs:  # a lost track re-found by the detector keeps its id
             tr = known[ti]
             if tr.missed > 0:
-                old = tr.roi
-                tr.roi = Roi.from_alignment(dets[di].center, dets[di].scale_point)
+                saved = (tr.roi, tr.landmarks, tr.aux, tr.box, tr.missed, tr.hits)
+                tr.roi = Roi.from_alignment(dets[di].center, dets[di].scale_point, self._roi_scale)
                 if self._track_step(tr, img) and not self._duplicates_any(tr):
                     found += 1
-                else:
-                    tr.roi, tr.missed = old, tr.missed  # stays lost
+                else:  # stays lost as it was
+                    tr.roi, tr.landmarks, tr.aux, tr.box, tr.missed, tr.hits = saved
         for di in new:
             if sum(t.missed == 0 for t in self._tracks) >= p.max_people:
                 break
-            tr = _Track(-1, Roi.from_alignment(dets[di].center, dets[di].scale_point))
+            tr = _Track(-1, Roi.from_alignment(dets[di].center, dets[di].scale_point, self._roi_scale))
             if self._track_step(tr, img) and self._confidence(tr) >= p.min_detection_confidence and not self._duplicates_any(tr):
                 tr.track_id = next(self._ids)
                 self._tracks.append(tr)
@@ -212,7 +214,7 @@ class PoseDetector:
         tr.aux = aux
         tr.box = landmark_box(lm)
         if aux is not None:
-            tr.roi = Roi.from_alignment(aux[0], aux[1])
+            tr.roi = Roi.from_alignment(aux[0], aux[1], self._roi_scale)
         tr.missed = 0
         tr.hits += 1
 
