@@ -277,7 +277,10 @@ _LOADED: dict = {}
 
 
 def load_all(data_root: str | Path | None = None, cache: str | Path | None = None, split_config: str | Path | None = None) -> MocapData:
-    """Every ingested frame (ingesting first when needed); split labels re-applied from the config."""
+    """Every ingested frame (ingesting first when needed); split labels re-applied from the config.
+
+    The arrays are shared within the process and read-only; ``load_split`` returns writable copies.
+    """
     npz_path, json_path = cache_paths(cache)
     root = Path(data_root) if data_root else paths.bandai_dir()
     if root is not None:
@@ -301,6 +304,8 @@ def load_all(data_root: str | Path | None = None, cache: str | Path | None = Non
         clips = meta["clips"]
         for c in clips:
             c["split"] = assign_split(c, rules)
+        for a in (joints, clip, frame):
+            a.flags.writeable = False  # shared by every caller in this process: never edited in place
         _LOADED.clear()
         _LOADED.update(stamp=stamp, data=MocapData(joints, clip, clips, frame))
     d = _LOADED["data"]
@@ -322,6 +327,8 @@ def load_split(
     data = load_all(data_root, cache, split_config)
     if split != "all":
         data = data.select_clips(lambda c: c["split"] == split)
+    elif subsample == 1:
+        data = MocapData(data.joints.copy(), data.clip.copy(), data.clips, data.frame.copy())
     if subsample > 1:
         keep = data.frame % int(subsample) == 0
         data = MocapData(data.joints[keep], data.clip[keep], data.clips, data.frame[keep])

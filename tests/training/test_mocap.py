@@ -81,6 +81,9 @@ def test_load_split_arrays(data_root: Path, tmp_path: Path):
     assert len(sub) == 11 and np.all(sub.frame % 10 == 0)
     np.testing.assert_array_equal(sub.joints, test.joints[::10])
     assert list(test.content()) == ["walk-turn-left"] * 105
+    # callers get their own arrays: editing one does not change the next load
+    everything.joints[:] = 0.0
+    assert np.abs(mocap.load_split("all", data_root=data_root, cache=cache).joints).max() > 0.5
     with pytest.raises(ValueError, match="unknown split 'dev'"):
         mocap.load_split("dev", data_root=data_root, cache=cache)
 
