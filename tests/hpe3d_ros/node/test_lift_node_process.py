@@ -109,6 +109,32 @@ def test_skeletons_and_markers_for_the_people_in_real_frames(running, frames):
     assert proc.poll() is None
 
 
+def test_track_ids_are_stable_over_a_clip(running):
+    import cv2
+
+    from .ros_harness import FIXTURE_MEDIA
+
+    clip = FIXTURE_MEDIA / "street-demo.mp4"
+    if not clip.is_file():
+        pytest.skip(f"{clip} is missing")
+    client, proc, _ = running
+    cap = cv2.VideoCapture(str(clip))
+    ids, nearest = [], []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        sk = skeleton_msgs.read_skeletons(_send(client, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), time.time_ns()))
+        ids.append(sorted(sk["track_id"].tolist()))
+        if len(sk["track_id"]):
+            nearest.append(int(sk["track_id"][np.argmin(sk["joints_optical"][:, 0, 2])]))
+    assert len(ids) >= 5 and all(ids), f"a clip frame without skeletons: {ids}"
+    # The large person in front, seen in every frame, keeps one id over the whole clip
+    # (further people may be found or lost as the detector scans).
+    assert len(set(nearest)) == 1, f"the nearest person's id changed over the clip: {nearest} (all ids {ids})"
+    assert set.intersection(*map(set, ids)), f"no id persists over the clip: {ids}"
+
+
 def _bad_images(rgb: np.ndarray) -> list:
     from sensor_msgs.msg import Image
 
@@ -221,3 +247,37 @@ def test_bad_start_up_parameters_are_refused_with_a_clear_error(tmp_path, overri
         stop_node(proc)
     assert code != 0
     assert words in log.read_text()
+
+
+def test_compressed_images_and_garbage_compressed_data(tmp_path, frames):
+    import cv2
+    from sensor_msgs.msg import CompressedImage
+
+    env = isolated_ros_env(tmp_path / "ros_logs")
+    log = tmp_path / "node.log"
+    model = tiny_model(tmp_path)
+    proc = start_node(env, f"model_file_path:={model}", "backend:=onnxruntime", "use_compressed:=true", "warn_throttle_s:=0.0", log=log)
+    client = Client()
+    try:
+        client.wait_for_node(proc)
+        garbage = CompressedImage(format="jpeg")
+        garbage.data = b"\xff\xd8 definitely not a jpeg"
+        client.compressed_pub.publish(garbage)
+        client.spin_for(0.5)
+        rgb = frames[0][1]
+        ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        assert ok
+        stamp = time.time_ns()
+        m = CompressedImage(format="jpeg")
+        m.header.stamp.sec, m.header.stamp.nanosec = stamp // 10**9, stamp % 10**9
+        m.header.frame_id = FRAME_ID
+        m.data = jpg.tobytes()
+        client.compressed_pub.publish(m)
+        assert client.spin_until(lambda: client.skeletons_with_stamp(stamp), 60.0), "no skeletons for a compressed image"
+        sk = skeleton_msgs.read_skeletons(client.skeletons_with_stamp(stamp)[-1])
+        assert len(sk["track_id"]) >= 1
+        assert proc.poll() is None
+    finally:
+        client.close()
+        stop_node(proc)
+    assert "could not be decoded" in log.read_text()
