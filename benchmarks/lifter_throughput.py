@@ -62,6 +62,35 @@ def stand_in_model(out_dir: Path) -> tuple[Path, Path]:
     return onnx_path, out_dir / "martinez_standin_torch.pt2"
 
 
+def constant_model(out_dir: Path) -> Path:
+    """A contract model whose network is a single Add (depth = 0 * input + c): timing the Lifter
+    with it isolates the per-call cost of the geometry around the network."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from hpe3d_ros.manifest import build_manifest, file_sha256, manifest_path
+
+    x = helper.make_tensor_value_info("poses2d", TensorProto.FLOAT, ["batch", J, 2])
+    y = helper.make_tensor_value_info("depth", TensorProto.FLOAT, ["batch", J])
+    nodes = [
+        helper.make_node("Constant", [], ["ax"], value=helper.make_tensor("ax_v", TensorProto.INT64, [1], [2])),
+        helper.make_node("Constant", [], ["c"], value=helper.make_tensor("c_v", TensorProto.FLOAT, [J], np.linspace(-0.1, 0.1, J).tolist())),
+        helper.make_node("ReduceSum", ["poses2d", "ax"], ["s"], keepdims=0),
+        helper.make_node("Mul", ["s", "zero"], ["z"]),
+        helper.make_node("Add", ["z", "c"], ["depth"]),
+    ]
+    zero = helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])
+    model = helper.make_model(helper.make_graph(nodes, "constant", [x], [y], initializer=[zero]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = out_dir / "constant_depth.onnx"
+    onnx.save(model, str(path))
+    m = build_manifest(name=path.stem, normalization_kind="tipsy", inputs=[{"name": "poses2d"}], outputs=[{"name": "depth"}],
+                       training={"data": "none: constant output, for timing only"}, model_sha256=file_sha256(path))
+    manifest_path(path).write_text(json.dumps(m, indent=1))
+    return path
+
+
 def _time(fn, repeats: int, warmup: int) -> tuple[float, float]:
     for _ in range(warmup):
         fn()
@@ -102,6 +131,8 @@ def run(args: argparse.Namespace) -> dict:
                                                                  "engine_file_path": str(Path(tmp.name) / "bench.plan")}))
     else:
         skipped.append(("tensorrt", f"tensorrt importable: {tensorrt_importable()}, GPU present: {cuda_gpu_present()}"))
+    configs.append(("geometry only (constant model, onnxruntime 1 thread)", constant_model(Path(tmp.name)), "onnxruntime",
+                    {"device": "cpu", "intra_op_threads": 1}))
     if torch_path is not None:
         configs.append((f"torch CPU, {args.torch_threads} thread(s)", torch_path, "torch", {"torch_device": "cpu", "torch_threads": args.torch_threads}))
     else:

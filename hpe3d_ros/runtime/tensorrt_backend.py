@@ -151,7 +151,7 @@ def build_serialized_engine(trt, logger, onnx_path: Path, min_batch: int, opt_ba
         raise ModelInterfaceError(f"{onnx_path}: the TensorRT ONNX parser failed: {errors}")
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_mb) << 20)
-    if fp16 and builder.platform_has_fast_fp16:
+    if fp16 and getattr(builder, "platform_has_fast_fp16", False):
         config.set_flag(trt.BuilderFlag.FP16)
     profile = builder.create_optimization_profile()
     profile.set_shape(INPUT_NAME, (min_batch, J, 2), (opt_batch, J, 2), (max_batch, J, 2))
