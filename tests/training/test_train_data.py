@@ -1,0 +1,62 @@
+"""Training batches (contract 3): shapes, targets consistent with lift_to_3d, cameras re-sampled
+per epoch only when the method needs 3D, determinism."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hpe3d_ros import normalization, skeleton
+from training.config import load_config
+from training.data import TrainData, load_validation, synthetic_poses
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "config" / "train" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml"
+
+
+def _data(needs_3d: bool, kind: str = "tipsy", extra: list[str] | None = None) -> TrainData:
+    cfg = load_config(TINY, ["data.synthetic_poses=96", "batch_size=32"] + (extra or []))
+    return TrainData(cfg, kind, needs_3d, torch.device("cpu"))
+
+
+def test_synthetic_poses_are_finite_people_on_the_floor():
+    p = synthetic_poses(50, seed=3)
+    assert p.shape == (50, skeleton.NUM_JOINTS, 3) and np.all(np.isfinite(p))
+    height = p[..., 2].max(axis=1) - p[..., 2].min(axis=1)
+    assert np.all((height > 0.8) & (height < 2.2))
+    assert np.all(p[..., 2].min(axis=1) < 0.1)
+
+
+def test_supervised_batches_hold_consistent_targets():
+    for kind in normalization.KINDS:
+        data = _data(True, kind)
+        batch = next(iter(data.batches(0)))
+        assert batch["poses2d"].shape == (32, 16, 2)
+        assert batch["depth"].shape == (32, 16) and batch["pose3d"].shape == (32, 16, 3)
+        # the lifted target shape is the true 3D pose up to one scale per pose
+        shape = normalization.lift_to_3d(batch["poses2d"].double(), batch["depth"].double(), kind)
+        truth = batch["pose3d"].double()
+        scale = (shape * truth).sum(dim=(1, 2)) / (shape * shape).sum(dim=(1, 2))
+        err = (shape * scale[:, None, None] - truth).norm(dim=-1)
+        # metres; not exact: both normalisations approximate the perspective camera
+        assert err.mean() < 0.02 and err.max() < 0.1, (kind, float(err.mean()), float(err.max()))
+
+
+def test_cameras_resampled_per_epoch_only_for_supervised():
+    sup = _data(True)
+    assert not torch.equal(sup.render(0)["poses2d"], sup.render(1)["poses2d"])
+    assert torch.equal(sup.render(1)["poses2d"], _data(True).render(1)["poses2d"])  # deterministic
+    unsup = _data(False)
+    a, b = unsup.render(0), unsup.render(1)
+    assert set(a) == {"poses2d"}
+    assert torch.equal(a["poses2d"], b["poses2d"])
+    assert len(list(unsup.batches(0))) == unsup.num_batches() == 3
+
+
+def test_validation_rendered_from_the_val_split():
+    cfg = load_config(TINY)
+    val = load_validation(cfg, "tipsy", torch.device("cpu"))
+    assert val["source"] == "rendered:val"
+    assert val["poses2d"].shape == (256, 16, 2) and val["gt3d"].shape == (256, 16, 3)
+    assert np.allclose(val["gt3d"][:, skeleton.ROOT], 0.0)
