@@ -90,6 +90,18 @@ PARAM_BY_NAME = {p.name: p for p in PARAMS}
 DYNAMIC = tuple(p.name for p in PARAMS if not p.read_only)
 
 
+def parameters_table_markdown() -> str:
+    """The parameter table of docs/node.md (a test keeps the two in step)."""
+    lines = ["| name | type | default | range | set at run time | description |", "| --- | --- | --- | --- | --- | --- |"]
+    for p in PARAMS:
+        kind = type(p.default).__name__.replace("str", "string").replace("float", "double").replace("int", "integer")
+        rng = f"[{p.low}, {p.high}]" if p.low is not None else (" / ".join(p.choices) if p.choices else "")
+        default = f'"{p.default}"' if isinstance(p.default, str) else str(p.default).lower() if isinstance(p.default, bool) else str(p.default)
+        desc = p.description.replace("|", "\\|")
+        lines.append(f"| `{p.name}` | {kind} | {default} | {rng} | {'no' if p.read_only else 'yes'} | {desc} |")
+    return "\n".join(lines) + "\n"
+
+
 def stamp_ns(stamp) -> int:
     """builtin_interfaces/Time -> integer nanoseconds."""
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)

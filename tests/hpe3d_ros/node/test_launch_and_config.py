@@ -104,3 +104,12 @@ def test_rviz_config_shows_image_and_markers_in_the_camera_frame():
     image_default = [ast.literal_eval(_kw(c, "default_value")) for c in _calls(tree, "DeclareLaunchArgument")
                      if ast.literal_eval(c.args[0]) == "image_topic"][0]
     assert displays["rviz_default_plugins/Image"]["Topic"]["Value"] == image_default
+
+
+def test_docs_parameter_table_matches_the_node():
+    from hpe3d_ros.node.lift_node import parameters_table_markdown
+
+    text = (REPO / "docs" / "node.md").read_text()
+    begin, end = "<!-- BEGIN parameters_table_markdown() -->\n", "<!-- END parameters_table_markdown() -->"
+    assert begin in text and end in text
+    assert text.split(begin)[1].split(end)[0] == parameters_table_markdown()
