@@ -256,6 +256,7 @@ def make_node_class():
             self.first_image_time: float | None = None
             self.last_fallback = False
 
+            self.marker_builder = markers.MarkerBuilder()
             self.slot: tuple | None = None
             self.slot_cond = threading.Condition()
             self.running = True
@@ -452,7 +453,7 @@ def make_node_class():
             header.stamp = msg.header.stamp
             header.frame_id = msg.header.frame_id or self.values["default_frame_id"]
             people = result.people
-            self.marker_pub.publish(markers.marker_array(header, people, float(self.values["marker_lifetime_s"])))
+            self.marker_pub.publish(self.marker_builder.build(header, people, float(self.values["marker_lifetime_s"])))
             self.cloud_pub.publish(skeleton_msgs.skeleton_cloud(header, people))
             self.pose_pub.publish(skeleton_msgs.pose_array(header, people))
             t_pub = time.perf_counter()

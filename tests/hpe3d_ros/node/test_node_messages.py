@@ -70,3 +70,18 @@ def test_pose_array_person_major():
     assert len(msg.poses) == 2 * J
     p = msg.poses[J + 5].position
     assert np.allclose([p.x, p.y, p.z], people[1].joints_optical[5])
+
+
+def test_marker_builder_reuses_objects_with_identical_messages():
+    b = markers.MarkerBuilder(max_tracks=3)
+    h = Header(frame_id="cam")
+    rng = np.random.default_rng(5)
+    for frame in range(6):
+        people = _people(1 + frame % 3)
+        for p in people:
+            p.track_id += frame  # ids come and go
+            p.joints_optical = p.joints_optical + rng.normal(size=(J, 3))
+        want = markers.marker_array(h, people, 0.1 * (frame + 1))
+        got = b.build(h, people, 0.1 * (frame + 1))
+        assert len(got.markers) == len(want.markers) and got == want  # field-by-field message equality
+    assert len(b._cache) <= 3
