@@ -14,11 +14,12 @@ class DetectorParams:
 
     - ``max_people``: most people reported per frame (1..20). With 1 the detector runs MediaPipe
       BlazePose on the whole frame in tracking mode (its own person detector re-finds a lost person):
-      the fastest path. With more, person regions are found by the BlazePose person detector and
-      each person gets its own tracked landmark model on a crop.
+      the fastest path. With more, the BlazePose person detector finds people and each person is
+      followed by the landmark model on a region derived from their previous landmarks.
     - ``min_detection_confidence``: minimum score (0..1) of the person detector for a new person.
-    - ``min_tracking_confidence``: minimum landmark-model confidence (0..1) to keep tracking a person
-      in its region; below it MediaPipe re-detects inside the region.
+    - ``min_tracking_confidence``: minimum pose-presence score (0..1) of the landmark model to keep
+      tracking a person in their region; below it the track is lost and the person detector looks
+      for the person again.
     - ``min_keypoint_confidence``: joints whose score (0..1) is below this get score 0 (still returned,
       with their estimated position).
     - ``detect_every_n_frames``: run the person detector on one scan region every N frames (1..1000)
