@@ -212,7 +212,12 @@ class TipsySolo(_TipsyBase):
 
 @register("tipsy")
 class Tipsy(_TipsyBase):
-    """TIPSy: torso + leg generators, then distillation into one whole-body student (``lifter()``)."""
+    """TIPSy: torso + leg generators, then distillation into one whole-body student (``lifter()``).
+
+    ``stages.teacher``: which generators the student learns from: "last" (those of the last GAN
+    epoch) or "best_score" (those of the GAN epoch with the lowest 3D-free ``selection_score``,
+    as the trainer computed it on the validation 2D after each epoch).
+    """
 
     parts_layout = "torso_legs"
     defaults = {
@@ -220,13 +225,16 @@ class Tipsy(_TipsyBase):
         "optim": {**_OPTIM_DEFAULTS, "distill_lr": 2e-4},
         "loss": dict(_LOSS_DEFAULTS),
         "selection": dict(_SELECTION_DEFAULTS),
-        "stages": {"distill_epochs": 1},  # the last N epochs distil; the ones before train the generators
+        "stages": {"distill_epochs": 1, "teacher": "last"},  # the last N epochs distil; the ones before train the generators
     }
 
     def __init__(self, config: dict, device: torch.device) -> None:
         super().__init__(config, device)
-        stages = config.get("stages") or {}
-        self.distill_epochs = int(stages.get("distill_epochs", 1))
+        stages = {**self.defaults["stages"], **(config.get("stages") or {})}
+        self.distill_epochs = int(stages["distill_epochs"])
+        self.teacher = str(stages["teacher"])
+        if self.teacher not in ("last", "best_score"):
+            raise ValueError(f"stages.teacher must be last or best_score, got {self.teacher!r}")
         epochs = int(config.get("epochs", 10))
         if not 0 <= self.distill_epochs < epochs:
             raise ValueError(f"stages.distill_epochs must be in [0, epochs={epochs}), got {self.distill_epochs}")
@@ -235,6 +243,8 @@ class Tipsy(_TipsyBase):
         self._student_opt = torch.optim.Adam(
             self.student.parameters(), lr=float(self.optim_cfg["distill_lr"]), betas=tuple(float(b) for b in self.optim_cfg["betas"])
         )
+        self.distill_steps = 0
+        self.best_teacher: dict = {}  # {"score", "epoch", "state"} of the best-scoring generators
 
     @property
     def stage(self) -> str:
@@ -247,14 +257,34 @@ class Tipsy(_TipsyBase):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {**super().optimizers(), "student": self._student_opt}
 
+    def extra_state(self) -> dict:
+        state = {**super().extra_state(), "distill_steps": self.distill_steps}
+        if self.best_teacher:
+            state["best_teacher"] = self.best_teacher
+        return state
+
+    def load_extra_state(self, state: dict) -> None:
+        super().load_extra_state(state)
+        self.distill_steps = int(state.get("distill_steps", 0))
+        self.best_teacher = dict(state.get("best_teacher", {}))
+
     def lifter(self) -> nn.Module:
-        """The torso+legs generators during the GAN stage, the distilled student after it."""
-        return self.generator if self.stage == "gan" else self.student
+        """The torso+legs generators until the student has trained, then the distilled student."""
+        return self.generator if self.distill_steps == 0 else self.student
+
+    def selection_score(self, poses2d: torch.Tensor) -> float | None:
+        score = super().selection_score(poses2d)
+        if self.distill_steps == 0 and (not self.best_teacher or score < self.best_teacher["score"]):
+            state = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
+            self.best_teacher = {"score": float(score), "epoch": self.epochs_done - 1, "state": state}
+        return score
 
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         x = batch["poses2d"].to(self.device, torch.float32)
         if self.stage == "gan":
             return self._gan_step(x)
+        if self.distill_steps == 0 and self.teacher == "best_score" and self.best_teacher:
+            self.generator.load_state_dict(self.best_teacher["state"])
         return self._distill_step(x)
 
     def _distill_step(self, x: torch.Tensor) -> dict[str, float]:
@@ -267,4 +297,5 @@ class Tipsy(_TipsyBase):
         self._student_opt.zero_grad(set_to_none=True)
         loss.backward()
         self._student_opt.step()
+        self.distill_steps += 1
         return {"distill": float(loss.detach())}
