@@ -157,3 +157,24 @@ def test_bus_photo_gives_at_least_three_frontal_people(shared_dir):
     for p in frontal:
         assert p.keypoints[J["left_shoulder"], 0] > p.keypoints[J["right_shoulder"], 0]
         assert p.keypoints[J["left_hip"], 0] > p.keypoints[J["right_hip"], 0]
+
+
+@pytest.mark.parametrize("max_people", [1, 4])
+def test_lost_person_keeps_id_within_max_missed_frames_then_expires(street_frame, max_people):
+    black = np.zeros_like(street_frame)
+
+    def woman(people):
+        main = [p for p in people if 700 < p.keypoints[J["pelvis"], 0] < 950]
+        return main[0].track_id if main else None
+
+    with PoseDetector(max_people=max_people, max_missed_frames=4, detect_every_n_frames=1) as det:
+        first = [woman(det.detect(street_frame)) for _ in range(3)]
+        assert first[0] is not None and len(set(first)) == 1
+        assert [det.detect(black) for _ in range(2)] == [[], []]
+        back = [woman(det.detect(street_frame)) for _ in range(3)]
+        assert back[-1] == first[0], f"id changed after a 2-frame gap: {first} -> {back}"
+        for _ in range(6):  # longer than max_missed_frames
+            assert det.detect(black) == []
+        assert det.num_tracks == 0
+        later = [woman(det.detect(street_frame)) for _ in range(3)]
+        assert later[-1] is not None and later[-1] != first[0], "an expired track's id was reused"
