@@ -17,6 +17,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("hpe3d_ros.cli_collect", "run the 2D detector over videos or bags and write 2D training data"),
     "lift": ("hpe3d_ros.cli_lift", "lift a file of 2D keypoints to 3D with a model"),
     "make-bag": ("hpe3d_ros.replay.make_bag", "turn a video into a ROS 2 bag of Image and CameraInfo"),
+    "replay": ("hpe3d_ros.replay.replay", "run a recorded bag through the node's pipeline into an output bag and a report"),
+    "play": ("hpe3d_ros.replay.play", "publish a bag's messages into a running ROS 2 graph at the recorded rate"),
+    "demo": ("hpe3d_ros.replay.demo", "the demo: bundled clip -> camera node -> lift_node -> recorder; bag, video, report"),
     "ingest": ("training.cli_ingest", "parse the mocap BVH clips into the cached 3D joint arrays"),
 }
 

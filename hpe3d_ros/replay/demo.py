@@ -1,0 +1,200 @@
+"""`hpe3d demo`: the bundled pedestrian clip through the real ROS 2 graph, then a video and a report.
+
+Three processes on an isolated ROS domain (localhost only): a camera node playing
+hpe3d_ros/data/vtest-10s.mp4 with CameraInfo (``replay.camera_node``), lift_node with
+config/lift.yaml, and a recorder writing the camera topics and the node's outputs into a bag
+(``replay.recorder``). When the clip has played, the node and the recorder are stopped and the demo
+leaves in ``--out``: ``bag/`` (the recording), ``demo.mp4`` and ``preview.png`` (the frames with the
+skeletons beside a 3D view), ``report/`` (report.md, report.json, plots) and ``logs/``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .. import paths
+
+SAMPLE_CLIP = "vtest-10s.mp4"
+IMAGE_TOPIC = "/camera/image_raw"
+INFO_TOPIC = "/camera/camera_info"
+RECORDED = (
+    (IMAGE_TOPIC, "sensor_msgs/msg/Image"),
+    (INFO_TOPIC, "sensor_msgs/msg/CameraInfo"),
+    ("/hpe3d/markers", "visualization_msgs/msg/MarkerArray"),
+    ("/hpe3d/skeletons", "sensor_msgs/msg/PointCloud2"),
+    ("/hpe3d/poses", "geometry_msgs/msg/PoseArray"),
+    ("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"),
+)
+
+
+def sample_clip() -> Path:
+    """The bundled sample clip (Apache-2.0, see hpe3d_ros/data/NOTICE.md)."""
+    return paths.package_data_dir() / SAMPLE_CLIP
+
+
+def default_model(params_file: Path) -> Path:
+    """The params file's model_file_path when it exists, else the only/first engines/*.onnx with a manifest."""
+    from ..pipeline import resolve_model_path
+    from .node_params import load_node_params
+
+    configured = resolve_model_path(load_node_params(params_file)["model_file_path"])
+    if configured.is_file():
+        return configured
+    engines = paths.share_dir() / "engines"
+    found = sorted(p for p in engines.glob("*.onnx") if p.with_suffix(".json").is_file()) if engines.is_dir() else []
+    if not found:
+        raise FileNotFoundError(
+            f"no lifter model: {configured} does not exist and {engines} holds no .onnx with its .json manifest; "
+            "export one (hpe3d export) or pass --model"
+        )
+    return found[0]
+
+
+def ros_env(log_dir: Path, domain_id: int | None = None) -> dict[str, str]:
+    """An isolated ROS environment for the demo's processes (own domain, localhost discovery, own logs)."""
+    env = dict(os.environ)
+    env.update({
+        "ROS_DOMAIN_ID": str(domain_id if domain_id is not None else random.SystemRandom().randint(101, 230)),
+        "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
+        "ROS_LOG_DIR": str(log_dir),
+        "RCUTILS_COLORIZED_OUTPUT": "0",
+        "PYTHONUNBUFFERED": "1",
+    })
+    root = paths.repo_root()
+    if root is not None:
+        env["PYTHONPATH"] = str(root) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def _stop(proc: subprocess.Popen, timeout: float = 20.0) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    return proc.returncode
+
+
+def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float | None, hfov: float,
+              timeout: float, log=print) -> Path:
+    """Camera node, lift_node and recorder as processes; returns the recorded bag."""
+    bag = out / "bag"
+    logs = out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = ros_env(logs / "ros")
+    py = sys.executable
+    procs: dict[str, subprocess.Popen] = {}
+    files = []
+
+    def start(name: str, cmd: list[str]) -> subprocess.Popen:
+        fh = open(logs / f"{name}.log", "w")
+        files.append(fh)
+        procs[name] = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(paths.share_dir()))
+        return procs[name]
+
+    try:
+        start("recorder", [py, "-m", "hpe3d_ros.replay.recorder", "--out", str(bag)] + [a for n, t in RECORDED for a in ("--topic", f"{n}:{t}")])
+        start("lift_node", [py, "-m", "hpe3d_ros.node.lift_node", "--ros-args", "--params-file", str(params_file),
+                            "-p", f"image_topic:={IMAGE_TOPIC}", "-p", f"camera_info_topic:={INFO_TOPIC}",
+                            "-p", f"model_file_path:={model}"])
+        cam_cmd = [py, "-m", "hpe3d_ros.replay.camera_node", "--video", str(video), "--hfov", str(hfov),
+                   "--image-topic", IMAGE_TOPIC, "--info-topic", INFO_TOPIC, "--wait-subscribers", "2",
+                   "--wait-timeout", str(timeout)]
+        if fps:
+            cam_cmd += ["--fps", str(fps)]
+        cam = start("camera", cam_cmd)
+        log("demo: started the recorder, lift_node and the camera node; waiting for lift_node to load its models ...")
+        end = time.monotonic() + timeout + 120
+        while cam.poll() is None:
+            for name in ("lift_node", "recorder"):
+                if procs[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {procs[name].returncode} (see {logs / (name + '.log')})")
+            if time.monotonic() > end:
+                raise RuntimeError(f"the camera node did not finish in time (see {logs / 'camera.log'})")
+            time.sleep(0.2)
+        if cam.returncode != 0:
+            raise RuntimeError(f"the camera node failed with code {cam.returncode} (see {logs / 'camera.log'})")
+        time.sleep(2.0)  # the last frames' outputs and one more /diagnostics
+    finally:
+        for name in ("camera", "lift_node", "recorder"):
+            if name in procs:
+                _stop(procs[name])
+        for fh in files:
+            fh.close()
+    if not (bag / "metadata.yaml").is_file():
+        raise RuntimeError(f"the recorder left no valid bag at {bag} (see {logs / 'recorder.log'})")
+    return bag
+
+
+def demo(out: Path, video: Path | None = None, model: Path | None = None, params_file: Path | None = None,
+         fps: float | None = None, hfov: float = 70.0, timeout: float = 120.0, log=print) -> dict:
+    """Run the demo into ``out`` (see the module docstring); returns the paths it wrote."""
+    from .bag_frames import read_recorded
+    from .node_params import default_params_file
+    from .render import render_bag
+    from .report import write_report
+
+    params_file = Path(params_file) if params_file else default_params_file()
+    video = Path(video) if video else sample_clip()
+    if not video.is_file():
+        raise FileNotFoundError(f"{video}: no such video")
+    model = Path(model) if model else default_model(params_file)
+    if out.exists():
+        if not out.is_dir() or any(p.name not in ("bag", "demo.mp4", "preview.png", "report", "logs") for p in out.iterdir()):
+            raise FileExistsError(f"{out}: exists and is not a previous demo output; choose another --out")
+        for p in out.iterdir():
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    bag = run_graph(out, video, model, params_file, fps, hfov, timeout, log)
+    t_graph = time.monotonic() - t0
+    log(f"demo: recorded {bag} in {t_graph:.0f} s; rendering the video and the report ...")
+    recorded = read_recorded(bag, IMAGE_TOPIC, "/hpe3d/skeletons", INFO_TOPIC)
+    video_info = render_bag(bag, out / "demo.mp4", out / "preview.png", recorded)
+    meta = {"mode": "live ROS 2 graph (camera node -> lift_node -> recorder)", "video": str(video), "output_bag": str(bag),
+            "params_file": str(params_file), "model": str(model),
+            "backend": recorded.node_diagnostics.get("backend", ""),
+            "latency": "end to end = recorder receive time of the skeletons - camera stamp of the image"}
+    report = write_report(recorded.frames, out / "report", meta, node_diagnostics=recorded.node_diagnostics)
+    return {"bag": str(bag), "video": video_info["video"], "preview": video_info["preview"],
+            "report": str(out / "report" / "report.md"), "frames": report["frames"], "seconds": time.monotonic() - t0}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of `hpe3d demo`."""
+    p.add_argument("--out", default="hpe3d-demo", help="output directory (default ./hpe3d-demo)")
+    p.add_argument("--video", help="another clip instead of the bundled sample")
+    p.add_argument("--model", help="lifter model (default: config/lift.yaml's model_file_path, else engines/*.onnx)")
+    p.add_argument("--params", help="lift_node parameter file (default config/lift.yaml)")
+    p.add_argument("--fps", type=float, help="camera rate (default: the clip's, 10 fps for the sample)")
+    p.add_argument("--hfov", type=float, default=70.0, help="the camera's horizontal field of view in degrees")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for lift_node to start")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of `hpe3d demo`."""
+    from .bag_io import BagError
+
+    try:
+        r = demo(Path(args.out), Path(args.video) if args.video else None, Path(args.model) if args.model else None,
+                 Path(args.params) if args.params else None, args.fps, args.hfov, args.timeout)
+    except (RuntimeError, BagError, FileExistsError) as e:
+        print(f"hpe3d demo: error: {e}", file=sys.stderr)
+        return 1
+    fr = r["frames"]
+    print(f"demo finished in {r['seconds']:.0f} s: {fr.get('in', 0)} frames in, {fr.get('processed', 0)} with skeletons, "
+          f"{fr.get('dropped', 0)} dropped by the node while busy")
+    print(f"  output bag: {r['bag']}")
+    print(f"  video:      {r['video']}")
+    print(f"  preview:    {r['preview']}")
+    print(f"  report:     {r['report']}")
+    return 0

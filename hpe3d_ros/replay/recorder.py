@@ -1,0 +1,82 @@
+"""A recorder node: subscribes to topics and writes what arrives into a bag through OutputBag.
+
+Run: ``python -m hpe3d_ros.replay.recorder --out BAG --topic /name:pkg/msg/Type ...``. Messages are
+taken serialised (no deserialisation cost) and written with their receive time (the node's clock,
+nanoseconds) as the bag time. SIGINT or SIGTERM closes the bag, so it is always valid.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+import time
+
+
+def _msg_class(msgtype: str):
+    pkg, _, name = msgtype.split("/")
+    return getattr(importlib.import_module(f"{pkg}.msg"), name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: record until SIGINT/SIGTERM (or --duration seconds)."""
+    import rclpy
+    from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+    from .bag_io import BagError, OutputBag
+
+    p = argparse.ArgumentParser(prog="recorder", description=__doc__)
+    p.add_argument("--out", required=True, help="output bag directory (must not exist)")
+    p.add_argument("--topic", action="append", required=True, metavar="NAME:TYPE", help="topic and type, e.g. /image:sensor_msgs/msg/Image")
+    p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
+    p.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: until SIGINT)")
+    args = p.parse_args(argv)
+    topics = []
+    for t in args.topic:
+        name, sep, msgtype = t.rpartition(":")
+        if not sep or msgtype.count("/") != 2:
+            print(f"recorder: error: --topic {t!r}: expected NAME:pkg/msg/Type", file=sys.stderr)
+            return 1
+        try:
+            topics.append((name, msgtype, _msg_class(msgtype)))
+        except (ImportError, AttributeError):
+            print(f"recorder: error: unknown message type {msgtype!r}", file=sys.stderr)
+            return 1
+    try:
+        bag = OutputBag(args.out, storage=args.storage)
+    except BagError as e:
+        print(f"recorder: error: {e}", file=sys.stderr)
+        return 1
+    stop = {"now": False}
+
+    def on_signal(signum, frame):  # noqa: ARG001
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    rclpy.init(signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+    node = rclpy.create_node("bag_recorder")
+    counts = {name: 0 for name, _, _ in topics}
+    try:
+        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
+        for name, msgtype, cls in topics:
+            def cb(data, name=name, msgtype=msgtype):
+                bag.write(name, msgtype, node.get_clock().now().nanoseconds, bytes(data))
+                counts[name] += 1
+
+            node.create_subscription(cls, name, cb, qos, raw=True)
+        node.get_logger().info(f"recording {len(topics)} topics into {args.out}")
+        end = time.monotonic() + args.duration if args.duration > 0 else float("inf")
+        while not stop["now"] and time.monotonic() < end:
+            rclpy.spin_once(node, timeout_sec=0.05)
+    finally:
+        bag.close()
+        node.get_logger().info("closed " + args.out + ": " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
