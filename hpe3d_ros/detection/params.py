@@ -36,6 +36,9 @@ class DetectorParams:
     - ``scan_tiles``: also scan square tiles of the frame (side = this fraction of the shorter image side,
       0 disables; 0..1): finds people too small for the whole-frame detector pass.
     - ``smooth_landmarks``: MediaPipe's temporal landmark filter (single-person path only).
+    - ``async_detection``: run the person detector in a worker thread (several-people path): frames
+      on which it runs no longer wait for it, new people appear a frame or two later, and results
+      depend on timing (keep false for reproducible offline runs such as ``hpe3d collect``).
     """
 
     max_people: int = 5
@@ -48,6 +51,7 @@ class DetectorParams:
     match_distance: float = 0.35
     scan_tiles: float = 0.6
     smooth_landmarks: bool = True
+    async_detection: bool = False
 
     RANGES = {
         "max_people": (1, 20),

@@ -4,11 +4,14 @@ Single person (``max_people=1``): MediaPipe Pose in tracking mode on the whole f
 Several people: the BlazePose person detector finds people (``person_regions``), each person is
 then followed by the landmark model on a region derived from their previous landmarks, exactly as
 MediaPipe tracks one person (``landmarker.RoiLandmarker``); new detections are assigned to tracks by
-hip-centre distance (Hungarian), lost tracks expire after ``max_missed_frames``.
+hip-centre distance (Hungarian), lost tracks expire after ``max_missed_frames``. With
+``async_detection`` the person detector runs in a worker thread and its result is taken on the
+first frame after it finishes (the landmark model of the tracked people never waits for it).
 """
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +66,8 @@ class PoseDetector:
         self._single: FrameLandmarker | None = None
         self._roi: RoiLandmarker | None = None
         self._scanner: RegionScanner | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
         p = self.params
         self._roi_scale = 1.0 + p.crop_margin
         if p.max_people == 1:
@@ -70,6 +75,8 @@ class PoseDetector:
         else:
             self._roi = RoiLandmarker(p.min_tracking_confidence)
             self._scanner = RegionScanner(BlazePersonDetector(p.min_detection_confidence), p.scan_tiles)
+            if p.async_detection:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="person-detector")
 
     # -- public -------------------------------------------------------------------------------
     def detect(self, image_rgb: np.ndarray) -> list:
@@ -82,6 +89,7 @@ class PoseDetector:
 
     def reset(self) -> None:
         """Forget all tracks (a new video); ids keep counting up."""
+        self._wait_pending()
         self._tracks = []
         self._burst = False
         self._frame = 0
@@ -90,11 +98,22 @@ class PoseDetector:
 
     def close(self) -> None:
         """Free the MediaPipe graphs."""
+        self._wait_pending()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         self._tracks = []
         for g in (self._single, self._roi, self._scanner.detector if self._scanner else None):
             if g is not None:
                 g.close()
         self._single = self._roi = self._scanner = None
+
+    def _wait_pending(self) -> None:
+        if self._pending is not None:
+            try:
+                self._pending.result()
+            finally:
+                self._pending = None
 
     def __enter__(self) -> "PoseDetector":
         return self
@@ -138,9 +157,19 @@ class PoseDetector:
         active = [t for t in self._tracks if t.missed == 0]
         just_lost = any(t.missed == 1 for t in self._tracks)  # look for them again at once
         due = (self._frame - 1) % p.detect_every_n_frames == 0 or not active or self._burst or just_lost
-        self._burst = False
-        if due and len(active) < p.max_people:
-            self._burst = self._find_people(img, active) > 0
+        if self._pending is not None:  # asynchronous pass: use its result once it is there
+            if self._pending.done():
+                dets, self._pending = self._pending.result(), None
+                self._burst = self._take_detections(img, dets) > 0
+        elif due and len(active) < p.max_people:
+            masks = [expand_box(t.box, MASK_GROW) for t in active]
+            if self._executor is not None:
+                self._pending = self._executor.submit(self._scanner.scan, img.copy(), masks)
+                self._burst = False
+            else:
+                self._burst = self._take_detections(img, self._scanner.scan(img, masks)) > 0
+        else:
+            self._burst = False
         people = [self._person(t, img.shape) for t in self._tracks if t.missed == 0]
         people.sort(key=lambda q: -q.confidence)
         return sorted(people[: p.max_people], key=lambda q: q.track_id)
@@ -154,11 +183,10 @@ class PoseDetector:
         self._update(tr, *out)
         return True
 
-    def _find_people(self, img: np.ndarray, active: list[_Track]) -> int:
-        """One person-detector pass with the tracked people masked; returns how many tracks it started
-        or re-found."""
+    def _take_detections(self, img: np.ndarray, dets: list) -> int:
+        """Assign one person-detector pass's detections to tracks (re-finding lost ones) and start
+        tracks for new people on ``img``; returns how many tracks it started or re-found."""
         p = self.params
-        dets = self._scanner.scan(img, [expand_box(t.box, MASK_GROW) for t in active])
         if not dets:
             return 0
         dets.sort(key=lambda d: -d.score)

@@ -178,3 +178,21 @@ def test_lost_person_keeps_id_within_max_missed_frames_then_expires(street_frame
         assert det.num_tracks == 0
         later = [woman(det.detect(street_frame)) for _ in range(3)]
         assert later[-1] is not None and later[-1] != first[0], "an expired track's id was reused"
+
+
+def test_async_detection_finds_the_same_people(street_frame):
+    """The person detector in a worker thread: results arrive later but the people are the same."""
+    import time
+
+    with PoseDetector(max_people=6, detect_every_n_frames=1, async_detection=True) as det:
+        people = []
+        for _ in range(300):  # a 30 Hz stream for up to 10 s (the machine may be loaded)
+            people = det.detect(street_frame)
+            if len(people) >= 2:
+                break
+            time.sleep(1 / 30)
+        assert len(people) >= 2, f"found {len(people)} people in 300 frames"
+        for p in people:
+            _check_person(p, street_frame.shape)
+        det.reset()
+        assert det.num_tracks == 0
