@@ -1,0 +1,351 @@
+"""Our lifter (issue 3, item 3) as training method "ours": unsupervised, never sees 3D.
+
+It composes the two paper methods of this project, all in the "elepose" normalisation:
+
+1. flow (skipped with ``flow_pretrain.init``): ElePose's 2D pose prior, PCA + RealNVP
+   (training.flow.PosePrior), fitted on the training 2D exactly as method "elepose" does.
+2. teacher: ``model.teacher: parts`` trains TIPSy's part-wise generators, a torso generator on
+   the torso's 2D only and a leg generator on the legs' 2D only, with a whole-pose camera-elevation
+   head (training.ours_models.PartsElevationLifter); ``model.teacher: whole`` trains ElePose's
+   whole-body lifter instead (the control). Either is trained with ElePose's losses
+   (training.elepose_losses.elepose_losses: flow NLL of reprojections to virtual cameras rotated
+   by the predicted elevation and a learned elevation distribution, L3D, L2D, Ldef, relative
+   bone-length prior), Adam ``optim.lr`` with ``optim.decay`` per epoch.
+3. distill (the last ``distill.epochs`` epochs): one whole-body student
+   (training.models.elepose_lifter.EleposeLifter, depth + elevation heads) learns the frozen
+   teacher's depth and elevation by MSE (``distill.depth``, ``distill.elevation``), on the
+   training 2D and, with ``distill.mirror``, its left-right mirror images, optionally keeping the
+   ElePose losses on itself with weight ``distill.unsup``. ``distill.teacher: best_score`` distils
+   the teacher of the epoch with the lowest 3D-free selection score, ``last`` the last one.
+
+``lifter()`` is the student once it has trained (before: the teacher) with ElePose's plausibility
+scorer attached (output ``nll``: the prior's NLL of the prediction's reprojections to fixed views at
+the learned elevation distribution), so export writes depth, elevation and nll (contract 1).
+``selection_score`` (3D-free, lower = better) is that NLL averaged over held-out 2D; it is reported
+to the trainer only in the distill stage (so ``best.pt`` is always a distilled network) and kept
+per teacher epoch in ``extra_state()["teacher_scores"]``.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from training.elepose_losses import (
+    BANDAI_TRAIN_BONE_RATIOS,
+    PlausibilityScorer,
+    ScoredLifter,
+    anthropometric_bone_ratios,
+    elepose_losses,
+)
+from training.flow import PosePrior
+from training.methods import Method, register
+from training.models.elepose_lifter import EleposeLifter
+from training.ours_models import PartsElevationLifter
+from training.tipsy_losses import mirror_poses
+
+STAGES = ("flow", "teacher", "distill")
+
+
+def load_prior_state(path: str | Path) -> dict:
+    """A PosePrior state dict from a plain state-dict file or a checkpoint of an elepose/ours run."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"flow_pretrain.init: no file {path}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "modules" in state and "prior" in state["modules"]:
+        return state["modules"]["prior"]
+    if isinstance(state, dict) and any(k.startswith("flow.") for k in state):
+        return state
+    raise ValueError(f"flow_pretrain.init: {path} holds neither a prior state dict nor an elepose/ours checkpoint")
+
+
+@register("ours")
+class Ours(Method):
+    normalization = "elepose"
+    needs_3d = False
+    defaults = {
+        "model": {
+            "teacher": "parts",  # parts (TIPSy torso + leg generators + elevation head) | whole (ElePose lifter)
+            "width": 1024, "blocks": 3,  # parts teacher: each generator's width and residual blocks
+            "elevation_width": None, "elevation_blocks": None,  # parts teacher's elevation head (None: as the generators)
+            "common_blocks": 1, "head_blocks": 2,  # whole teacher (EleposeLifter)
+            "student_width": None, "student_common_blocks": 1, "student_head_blocks": 2,  # None: as width
+            "min_depth": 1.0,
+        },
+        "flow": {
+            "use_pca": True, "num_bases": 26, "blocks": 8, "width": 1024, "hidden_layers": 2,
+            "clamp": 2.0, "noise_std": 0.002,
+        },
+        "flow_pretrain": {
+            "epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "grad_clip": 10.0, "pca_samples": 50000, "init": None,
+        },
+        "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5, "distill_lr": 1e-3, "distill_decay": 0.7},
+        "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0},
+        "distill": {"epochs": 2, "depth": 1.0, "elevation": 1.0, "unsup": 0.0, "mirror": True, "teacher": "best_score"},
+        "bone_prior": "bandai_train",
+        "scorer": {"azimuths": 8, "elevation_sigmas": [-1.0, 0.0, 1.0], "export": True},
+    }
+
+    def __init__(self, config: dict, device: torch.device) -> None:
+        super().__init__(config, device)
+        seed = int(config.get("seed", 0))
+        cfg = {k: dict(v) if isinstance(v, dict) else v for k, v in self.defaults.items()}
+        for k in cfg:
+            if isinstance(cfg[k], dict):
+                cfg[k].update(config.get(k) or {})
+            elif k in config:
+                cfg[k] = config[k]
+        self.cfg = cfg
+        mc, dc = cfg["model"], cfg["distill"]
+        if mc["teacher"] not in ("parts", "whole"):
+            raise ValueError(f"model.teacher must be parts or whole, got {mc['teacher']!r}")
+        if dc["teacher"] not in ("last", "best_score"):
+            raise ValueError(f"distill.teacher must be last or best_score, got {dc['teacher']!r}")
+        torch.manual_seed(seed)
+        width = int(mc["width"])
+        if mc["teacher"] == "parts":
+            self.teacher: nn.Module = PartsElevationLifter(
+                width, int(mc["blocks"]), mc["elevation_width"], mc["elevation_blocks"], float(mc["min_depth"])
+            )
+        else:
+            self.teacher = EleposeLifter(width, int(mc["common_blocks"]), int(mc["head_blocks"]), True, float(mc["min_depth"]))
+        self.student = EleposeLifter(
+            int(mc["student_width"] or width), int(mc["student_common_blocks"]), int(mc["student_head_blocks"]), True,
+            float(mc["min_depth"]),
+        )
+        self.teacher.to(self.device)
+        self.student.to(self.device)
+        self.prior = PosePrior.from_config(cfg["flow"], seed=seed).to(self.device)
+        self.scorer = PlausibilityScorer(self.prior, azimuths=int(cfg["scorer"]["azimuths"])).to(self.device)
+        self.bone_ratios = self._bone_ratios(cfg["bone_prior"])
+
+        fp, op = cfg["flow_pretrain"], cfg["optim"]
+        self.flow_epochs = 0 if fp["init"] else int(fp["epochs"])
+        if not fp["init"] and self.flow_epochs <= 0:
+            raise ValueError("ours: flow_pretrain.epochs must be > 0 unless flow_pretrain.init names a pretrained prior")
+        if fp["init"] and Path(fp["init"]).is_file():  # a rebuilt checkpoint carries the prior itself
+            self.prior.load_state_dict(load_prior_state(fp["init"]))
+        self.distill_epochs = int(dc["epochs"])
+        epochs = int(config.get("epochs", 10))
+        self.teacher_epochs = epochs - self.flow_epochs - self.distill_epochs
+        if self.teacher_epochs < 1 or self.distill_epochs < 0:
+            raise ValueError(
+                f"ours: epochs ({epochs}) must exceed flow_pretrain.epochs ({self.flow_epochs}) + distill.epochs "
+                f"({self.distill_epochs}) by at least one teacher epoch"
+            )
+        self.opt_flow = torch.optim.Adam(self.prior.flow.parameters(), lr=float(fp["lr"]), weight_decay=float(fp["weight_decay"]))
+        self.opt_teacher = torch.optim.Adam(self.teacher.parameters(), lr=float(op["lr"]), weight_decay=float(op["weight_decay"]))
+        self.opt_student = torch.optim.Adam(self.student.parameters(), lr=float(op["distill_lr"]))
+        self.sched_teacher = torch.optim.lr_scheduler.ExponentialLR(self.opt_teacher, gamma=float(op["decay"]))
+        self.sched_student = torch.optim.lr_scheduler.ExponentialLR(self.opt_student, gamma=float(op["distill_decay"]))
+
+        self.epochs_done = 0
+        self.distill_steps = 0
+        self._pca_buffer: list[Tensor] = []
+        self.elev_mu, self.elev_sigma = 0.0, 0.0
+        self._epoch_elev: list[tuple[float, float]] = []
+        self.teacher_scores: dict[int, float] = {}
+        self.best_teacher: dict = {}
+        self._update_views()
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _bone_ratios(self, spec) -> Tensor | None:
+        if spec is None or spec == "none" or spec is False:
+            return None
+        if spec == "anthropometric":
+            vals = anthropometric_bone_ratios()
+        elif spec == "bandai_train":
+            vals = list(BANDAI_TRAIN_BONE_RATIOS)
+        elif isinstance(spec, (list, tuple)) and len(spec) == 15:
+            vals = [float(v) for v in spec]
+        else:
+            raise ValueError(f"bone_prior must be 'bandai_train', 'anthropometric', 'none' or a list of 15 ratios, got {spec!r}")
+        return torch.tensor(vals, dtype=torch.float32, device=self.device)
+
+    def _update_views(self) -> None:
+        sc = self.cfg["scorer"]
+        elevs = [self.elev_mu + s * self.elev_sigma for s in sc["elevation_sigmas"]]
+        self.scorer.set_elevations(elevs, int(sc["azimuths"]))
+
+    @property
+    def stage(self) -> str:
+        """"flow", then "teacher", then "distill" (by finished epochs)."""
+        if self.epochs_done < self.flow_epochs:
+            return "flow"
+        if self.epochs_done < self.flow_epochs + self.teacher_epochs:
+            return "teacher"
+        return "distill"
+
+    def _net(self) -> nn.Module:
+        """The current lifting network: the student once it has trained, else the teacher."""
+        return self.student if self.distill_steps > 0 else self.teacher
+
+    # -- contract (3) --------------------------------------------------------------------------
+    def modules(self) -> dict[str, nn.Module]:
+        return {"teacher": self.teacher, "student": self.student, "prior": self.prior}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"flow": self.opt_flow, "teacher": self.opt_teacher, "student": self.opt_student}
+
+    def schedulers(self) -> dict:
+        return {"teacher": self.sched_teacher, "student": self.sched_student}
+
+    def train_step(self, batch: dict[str, Tensor]) -> dict[str, float]:
+        poses2d = batch["poses2d"].to(self.device, torch.float32)
+        stage = self.stage
+        if stage == "flow":
+            return self._flow_step(poses2d)
+        if not self.prior.fitted:
+            init = self.cfg["flow_pretrain"]["init"]
+            raise FileNotFoundError(f"ours: the lifter stages need a fitted prior (flow_pretrain.init {init!r} is missing)")
+        if stage == "teacher":
+            return self._teacher_step(poses2d)
+        return self._distill_step(poses2d)
+
+    def _flow_step(self, poses2d: Tensor) -> dict[str, float]:
+        self.prior.train()
+        if not self.prior.fitted:
+            self._pca_buffer.append(poses2d.detach())
+            n = sum(b.shape[0] for b in self._pca_buffer)
+            if n < int(self.cfg["flow_pretrain"]["pca_samples"]):
+                return {"pca_buffered": float(n)}
+            self._fit_reduction()
+        loss = self.prior.nll(poses2d, noise=True).mean()
+        self.opt_flow.zero_grad(set_to_none=True)
+        loss.backward()
+        clip = float(self.cfg["flow_pretrain"]["grad_clip"])
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.prior.flow.parameters(), clip)
+        self.opt_flow.step()
+        return {"flow_nll": float(loss.detach())}
+
+    def _fit_reduction(self) -> None:
+        self.prior.fit_reduction(torch.cat(self._pca_buffer), seed=int(self.config.get("seed", 0)))
+        self._pca_buffer = []
+
+    def _unsup(self, net: nn.Module, poses2d: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        self.prior.eval()
+        self.prior.requires_grad_(False)
+        w = self.cfg["loss"]
+        terms = elepose_losses(net, self.prior, poses2d, self.bone_ratios, True)
+        loss = sum(float(w[k]) * terms[k] for k in ("nll", "l3d", "l2d", "ldef", "bone"))
+        self._epoch_elev.append((float(terms["elevation_mean"]), float(terms["elevation_std"])))
+        return loss, terms
+
+    def _teacher_step(self, poses2d: Tensor) -> dict[str, float]:
+        self.teacher.train()
+        loss, terms = self._unsup(self.teacher, poses2d)
+        self.opt_teacher.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_teacher.step()
+        out = {"loss": float(loss.detach())}
+        out.update({k: float(v.detach()) for k, v in terms.items()})
+        return out
+
+    def _distill_step(self, poses2d: Tensor) -> dict[str, float]:
+        if self.distill_steps == 0 and self.cfg["distill"]["teacher"] == "best_score" and self.best_teacher:
+            self.teacher.load_state_dict(self.best_teacher["state"])
+        dc = self.cfg["distill"]
+        if dc["mirror"]:
+            flip = torch.rand(poses2d.shape[0], device=poses2d.device) < 0.5
+            poses2d = torch.where(flip[:, None, None], mirror_poses(poses2d), poses2d)
+        self.teacher.eval()
+        self.student.train()
+        with torch.no_grad():
+            target = self.teacher(poses2d)
+        pred = self.student(poses2d)
+        l_depth = (pred["depth"] - target["depth"]).square().mean()
+        l_elev = (pred["elevation"] - target["elevation"]).square().mean()
+        loss = float(dc["depth"]) * l_depth + float(dc["elevation"]) * l_elev
+        out = {"distill": 0.0, "distill_depth": float(l_depth.detach()), "distill_elevation": float(l_elev.detach())}
+        if float(dc["unsup"]) > 0:
+            unsup, terms = self._unsup(self.student, poses2d)
+            loss = loss + float(dc["unsup"]) * unsup
+            out.update({k: float(v.detach()) for k, v in terms.items()})
+        else:
+            e = pred["elevation"].detach()
+            self._epoch_elev.append((float(e.mean()), float(e.std()) if e.numel() > 1 else 0.0))
+        self.opt_student.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_student.step()
+        self.distill_steps += 1
+        out["distill"] = float(loss.detach())
+        return out
+
+    def end_epoch(self, epoch: int) -> None:
+        stage = self.stage
+        if stage == "flow" and not self.prior.fitted and self._pca_buffer:
+            self._fit_reduction()
+        elif stage == "teacher":
+            self.sched_teacher.step()
+        elif stage == "distill":
+            self.sched_student.step()
+        if self._epoch_elev:
+            self.elev_mu = sum(m for m, _ in self._epoch_elev) / len(self._epoch_elev)
+            self.elev_sigma = sum(s for _, s in self._epoch_elev) / len(self._epoch_elev)
+            self._epoch_elev = []
+            self._update_views()
+        self.epochs_done += 1
+
+    def lifter(self) -> nn.Module:
+        net = self._net()
+        return ScoredLifter(net, self.scorer) if self.cfg["scorer"]["export"] else net
+
+    @torch.no_grad()
+    def plausibility(self, poses2d: Tensor, net: nn.Module | None = None) -> float:
+        """Mean plausibility NLL of a network's predictions on (held-out) 2D; no 3D used."""
+        net = net if net is not None else self._net()
+        was = net.training
+        net.eval()
+        self.prior.eval()
+        total, n = 0.0, 0
+        for chunk in poses2d.to(self.device, torch.float32).split(4096):
+            out = net(chunk)
+            total += float(self.scorer(chunk, out["depth"], out.get("elevation")).sum())
+            n += chunk.shape[0]
+        net.train(was)
+        return total / max(n, 1)
+
+    @torch.no_grad()
+    def selection_score(self, poses2d: Tensor) -> float | None:
+        """3D-free model selection (lower = better): mean plausibility NLL on held-out 2D. In the
+        teacher stage it is recorded (and the best teacher kept) but not reported, so that the
+        trainer's best.pt is a distilled network."""
+        if not self.prior.fitted or self.epochs_done <= self.flow_epochs:
+            return None
+        score = self.plausibility(poses2d)
+        epoch = self.epochs_done - 1  # the epoch just finished
+        if epoch < self.flow_epochs + self.teacher_epochs:
+            self.teacher_scores[epoch] = score
+            if not self.best_teacher or score < self.best_teacher["score"]:
+                state = {k: v.detach().clone() for k, v in self.teacher.state_dict().items()}
+                self.best_teacher = {"score": float(score), "epoch": epoch, "state": state}
+            return None
+        return score
+
+    def extra_state(self) -> dict:
+        state = {
+            "epochs_done": self.epochs_done,
+            "distill_steps": self.distill_steps,
+            "elev_mu": self.elev_mu,
+            "elev_sigma": self.elev_sigma,
+            "teacher_scores": {str(k): v for k, v in self.teacher_scores.items()},
+            "pca_variance_kept": self.prior.variance_kept,
+        }
+        if self.best_teacher:
+            state["best_teacher"] = {"score": self.best_teacher["score"], "epoch": self.best_teacher["epoch"],
+                                     "state": self.best_teacher["state"]}
+        return state
+
+    def load_extra_state(self, state: dict) -> None:
+        self.epochs_done = int(state.get("epochs_done", self.epochs_done))
+        self.distill_steps = int(state.get("distill_steps", self.distill_steps))
+        self.elev_mu = float(state.get("elev_mu", self.elev_mu))
+        self.elev_sigma = float(state.get("elev_sigma", self.elev_sigma))
+        self.teacher_scores = {int(k): float(v) for k, v in (state.get("teacher_scores") or {}).items()}
+        bt = state.get("best_teacher")
+        self.best_teacher = copy.copy(dict(bt)) if bt else {}
+        self._update_views()
