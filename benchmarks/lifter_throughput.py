@@ -91,15 +91,16 @@ def constant_model(out_dir: Path) -> Path:
     return path
 
 
-def _time(fn, repeats: int, warmup: int) -> tuple[float, float]:
+def _time(fn, repeats: int, warmup: int) -> tuple[float, float, float]:
+    """Median and p99 wall time, and median CPU time of this process (all threads), per call."""
     for _ in range(warmup):
         fn()
-    ts = np.empty(repeats)
+    wall, cpu = np.empty(repeats), np.empty(repeats)
     for i in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
-        ts[i] = time.perf_counter() - t0
-    return float(np.median(ts)), float(np.percentile(ts, 99))
+        wall[i], cpu[i] = time.perf_counter() - t0, time.process_time() - c0
+    return float(np.median(wall)), float(np.percentile(wall, 99)), float(np.median(cpu))
 
 
 def synthetic_inputs(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,6 +140,7 @@ def run(args: argparse.Namespace) -> dict:
         skipped.append(("torch", "no --checkpoint for --model"))
 
     rows = []
+    load0 = os.getloadavg()[0]
     for label, model, backend, options in configs:
         try:
             lifter = Lifter(model, backend=backend, **options)
@@ -149,26 +151,29 @@ def run(args: argparse.Namespace) -> dict:
             kp, k, scores = synthetic_inputs(batch)
             x = np.random.default_rng(batch).normal(0, 0.4, (batch, J, 2)).astype(np.float32)
             repeats = args.repeats if batch < 64 else max(10, args.repeats // 20)
-            inf_med, inf_p99 = _time(lambda: lifter.infer_normalized(x), repeats, args.warmup)
-            lift_med, lift_p99 = _time(lambda: lifter.lift(kp, k, scores), repeats, args.warmup)
+            inf_med, inf_p99, inf_cpu = _time(lambda: lifter.infer_normalized(x), repeats, args.warmup)
+            lift_med, lift_p99, lift_cpu = _time(lambda: lifter.lift(kp, k, scores), repeats, args.warmup)
             rows.append({"backend": label, "batch": batch, "infer_ms": inf_med * 1e3, "infer_p99_ms": inf_p99 * 1e3,
-                         "infer_poses_per_s": batch / inf_med, "lift_ms": lift_med * 1e3, "lift_p99_ms": lift_p99 * 1e3,
-                         "lift_poses_per_s": batch / lift_med})
+                         "infer_cpu_ms": inf_cpu * 1e3, "infer_poses_per_s": batch / inf_med, "lift_ms": lift_med * 1e3,
+                         "lift_p99_ms": lift_p99 * 1e3, "lift_cpu_ms": lift_cpu * 1e3, "lift_poses_per_s": batch / lift_med})
             print(f"{label:32s} batch {batch:5d}: infer {inf_med * 1e3:8.3f} ms ({batch / inf_med:10.0f} poses/s)   "
                   f"lift {lift_med * 1e3:8.3f} ms ({batch / lift_med:10.0f} poses/s)", flush=True)
         lifter.close()
     tmp.cleanup()
-    return {"model": model_desc, "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s) visible",
+    load = " -> ".join(f"{a:.1f}" for a in (load0, os.getloadavg()[0]))
+    return {"model": model_desc, "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s) visible", "load": load,
             "rows": rows, "skipped": [{"backend": b, "why": w} for b, w in skipped]}
 
 
 def markdown(result: dict) -> str:
-    lines = [f"Model: {result['model']}. Machine: {result['machine']}.", "",
-             "| backend | batch | network ms (p50 / p99) | network poses/s | full lift ms (p50 / p99) | full lift poses/s |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [f"Model: {result['model']}. Machine: {result['machine']}, load average {result['load']}.", "",
+             "| backend | batch | network wall ms p50 / p99 | network CPU ms p50 | network poses/s | "
+             "full lift wall ms p50 / p99 | full lift CPU ms p50 | full lift poses/s |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in result["rows"]:
-        lines.append(f"| {r['backend']} | {r['batch']} | {r['infer_ms']:.3f} / {r['infer_p99_ms']:.3f} | {r['infer_poses_per_s']:,.0f} | "
-                     f"{r['lift_ms']:.3f} / {r['lift_p99_ms']:.3f} | {r['lift_poses_per_s']:,.0f} |")
+        lines.append(f"| {r['backend']} | {r['batch']} | {r['infer_ms']:.3f} / {r['infer_p99_ms']:.3f} | {r['infer_cpu_ms']:.3f} | "
+                     f"{r['infer_poses_per_s']:,.0f} | {r['lift_ms']:.3f} / {r['lift_p99_ms']:.3f} | {r['lift_cpu_ms']:.3f} | "
+                     f"{r['lift_poses_per_s']:,.0f} |")
     for s in result["skipped"]:
         lines.append(f"\nSkipped {s['backend']}: {s['why']}")
     return "\n".join(lines) + "\n"
