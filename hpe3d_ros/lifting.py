@@ -51,6 +51,7 @@ class LiftResult:
     confidence: np.ndarray  # (N, 16) per-joint 2D confidence passed through (1 when no scores were given)
     translation: np.ndarray  # (N, 3) metres, the root joint's position in the optical frame
     backend: str  # backend name ("onnxruntime", "tensorrt", "torch")
+    valid: np.ndarray | None = None  # (N,) bool: False where the model's output made a skeleton non-finite
 
     def __len__(self) -> int:
         return int(self.joints_optical.shape[0])
@@ -138,7 +139,7 @@ class Lifter:
         if n == 0:
             z3 = np.zeros((0, J, 3))
             return LiftResult(z3, z3.copy(), z3.copy(), np.zeros(0), np.zeros(0) if self.has_plausibility else None,
-                              conf, np.zeros((0, 3)), self.backend.name)
+                              conf, np.zeros((0, 3)), self.backend.name, np.zeros(0, dtype=bool))
         if not np.all(np.isfinite(kp)):
             raise ValueError("keypoints_px holds NaN or inf")
         kk = k.reshape(-1, 3, 3)
@@ -160,7 +161,10 @@ class Lifter:
             elevation = np.zeros(n)
             joints_upright = joints_optical.copy()
         plaus = out["nll"].astype(np.float64) if self.has_plausibility else None
-        return LiftResult(joints_optical, joints_upright, shape, elevation, plaus, conf, t, self.backend.name)
+        valid = np.isfinite(joints_upright).all(axis=(1, 2))
+        if not valid.all():
+            log.warning("lifter returned non-finite joints for %d of %d people (see LiftResult.valid)", int((~valid).sum()), n)
+        return LiftResult(joints_optical, joints_upright, shape, elevation, plaus, conf, t, self.backend.name, valid)
 
     def close(self) -> None:
         """Free the backend."""

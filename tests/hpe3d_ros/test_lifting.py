@@ -156,3 +156,14 @@ def test_default_height_prior_is_an_adult(tmp_path):
     res = Lifter(model, backend="onnxruntime").lift(camera.project(pose_in_camera(0.2, 5.0), K)[None], K)
     expected = skeleton.REFERENCE_BONE_SUM_M * 1.70 / skeleton.REFERENCE_HEIGHT_M
     assert skeleton.bone_lengths(res.joints_optical[0]).sum() == pytest.approx(expected, rel=1e-6)
+
+
+def test_non_finite_model_output_is_flagged_not_raised(tmp_path):
+    """A model that returns NaN for someone must not stop the node: the person is marked invalid."""
+    depth = np.zeros(16)
+    depth[3] = np.nan
+    lifter = Lifter(constant_depth_onnx(tmp_path / "m.onnx", depth, elevation=0.1), backend="onnxruntime")
+    res = lifter.lift(camera.project(pose_in_camera(0.1, 5.0), K)[None], K)
+    assert res.valid.tolist() == [False]
+    good = Lifter(constant_depth_onnx(tmp_path / "g.onnx", np.zeros(16), elevation=0.1), backend="onnxruntime")
+    assert good.lift(camera.project(pose_in_camera(0.1, 5.0), K)[None], K).valid.tolist() == [True]
