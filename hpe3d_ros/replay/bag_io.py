@@ -37,6 +37,8 @@ class InputBag:
         self.path = Path(path)
         if not self.path.exists():
             raise BagError(f"{self.path}: no such bag")
+        if self.path.is_dir() and not (self.path / "metadata.yaml").is_file():
+            raise BagError(f"{self.path}: no metadata.yaml: not a ROS 2 bag directory, or its recording never finished")
         try:
             self._reader = Reader(self.path)
             self._reader.open()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..calibration import intrinsics_for
@@ -42,7 +43,16 @@ def make_bag(
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of `hpe3d make-bag`."""
-    p.add_argument("--video", required=True, help="input video file")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--video", help="input video file")
+    src.add_argument("--mocap-test-clips", type=int, metavar="N",
+                     help="instead of a video: N Bandai mocap test clips as 2D keypoints with 3D ground truth (docs/replay.md)")
+    p.add_argument("--mocap-root", help="mocap datasets directory (default ../shared/data/bandai-namco)")
+    p.add_argument("--mocap-split", default="test", help="split to take the clips from (default test; 'all' for any)")
+    p.add_argument("--max-frames-per-clip", type=int, default=150, help="mocap: frames per clip (default 150 = 5 s at 30 fps)")
+    p.add_argument("--every", type=int, default=1, help="mocap: keep every n-th frame")
+    p.add_argument("--seed", type=int, default=0, help="mocap: seed of the cameras and the detector noise")
+    p.add_argument("--clean", action="store_true", help="mocap: exact projections, no detector noise")
     p.add_argument("--out", required=True, help="output bag directory (must not exist)")
     p.add_argument("--hfov", type=float, default=70.0, help="horizontal field of view in degrees when no calibration is given")
     p.add_argument("--calibration", help="ROS camera_info YAML with the camera's intrinsics")
@@ -56,9 +66,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of `hpe3d make-bag`."""
-    result = make_bag(
-        args.video, args.out, hfov_deg=args.hfov, calibration=args.calibration, image_topic=args.image_topic,
-        info_topic=args.info_topic, frame_id=args.frame_id, storage=args.storage, max_frames=args.max_frames, fps=args.fps,
-    )
+    from ..calibration import CalibrationError
+    from ..video import VideoError
+    from .bag_io import BagError
+
+    if args.mocap_test_clips is not None:
+        from .gt_bag import make_gt_bag
+
+        try:
+            summary = make_gt_bag(args.out, args.mocap_test_clips, args.mocap_split, args.mocap_root, args.max_frames_per_clip,
+                                  args.every, args.seed, not args.clean, args.storage)
+        except BagError as e:
+            print(f"hpe3d make-bag: error: {e}", file=sys.stderr)
+            return 1
+        print(f"wrote {summary['frames']} frames of {len(summary['clips'])} mocap clips with ground truth to {summary['bag']}")
+        return 0
+    try:
+        result = make_bag(
+            args.video, args.out, hfov_deg=args.hfov, calibration=args.calibration, image_topic=args.image_topic,
+            info_topic=args.info_topic, frame_id=args.frame_id, storage=args.storage, max_frames=args.max_frames, fps=args.fps,
+        )
+    except (VideoError, CalibrationError, BagError) as e:
+        print(f"hpe3d make-bag: error: {e}", file=sys.stderr)
+        return 1
     print(f"wrote {result['frames']} frames ({result['width']}x{result['height']} at {result['fps']:.2f} fps) to {result['bag']}")
     return 0

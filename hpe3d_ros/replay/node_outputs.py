@@ -48,6 +48,13 @@ def output_messages(stamp_ns: int, frame_id: str, people: Sequence, values: dict
     }
 
 
+class NoDetector:
+    """Stands in for the 2D detector when the input already holds 2D people (nothing to detect)."""
+
+    def detect(self, image_rgb):  # noqa: ARG002
+        raise RuntimeError("this pipeline lifts given 2D keypoints; it has no image detector")
+
+
 def process_keypoints(
     pipeline: PosePipeline,
     keypoints_px: np.ndarray,
@@ -79,7 +86,7 @@ def process_keypoints(
                 elevation=float(res.elevation[i]),
                 keypoints_px=kp[i],
             ))
-    timings = {"detect": 0.0, "map": 0.0, "lift": time.perf_counter() - t0}
+    timings = {"lift": time.perf_counter() - t0}
     return FrameResult(people, timings, int(stamp_ns), k_used, fallback, pipeline.backend)
 
 

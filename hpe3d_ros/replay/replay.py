@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import camera, skeleton
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
-from .node_outputs import diagnostics_message, output_messages, output_topics, process_keypoints
+from .node_outputs import NoDetector, diagnostics_message, output_messages, output_topics, process_keypoints
 from .records import FrameRecord, record_from_people
 
 J = skeleton.NUM_JOINTS
@@ -304,7 +304,8 @@ class Replayer:
 
         opts = self.opts
         report_dir = opts.report_dir or opts.out.with_name(opts.out.name + "-report")
-        self.pipeline = PosePipeline(self.pipeline_params)
+        # 2D-keypoint bags need only the lift stage: no detector models to load
+        self.pipeline = PosePipeline(self.pipeline_params, detector=NoDetector() if self.keypoints_topic else None)
         complete, error = False, ""
         out = OutputBag(opts.out, storage=opts.storage)
         writer = _Writer(out)
