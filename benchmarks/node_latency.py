@@ -278,8 +278,53 @@ def run_case(frame_path: Path, model: Path, lift: bool, people: int, args, overr
         "people_detected_median": float(np.median(people_seen)) if people_seen else 0.0,
         "end_to_end_markers_ms": pct(m_lat), "end_to_end_skeletons_ms": pct(c_lat),
         "node_stage_ms": stages, "frame_age_max_ms": float(d.get("frame_age_max_ms", "nan")),
-        "output_rate_hz": float(d.get("output_rate_hz", "nan")), "backend": d.get("backend", ""),
+        "processed_rate_hz": round(len(got["skeletons"]) / args.seconds, 2), "backend": d.get("backend", ""),
         "loadavg_1min_start_end": [round(load0, 2), round(load1, 2)],
+    }
+
+
+def run_inprocess(frame: np.ndarray, model: Path, people: int, frames: int) -> dict:
+    """The same stages without DDS, in this process: wall-clock percentiles and CPU time (all threads of
+    the process, so less sensitive to other load on the machine than wall time) per stage."""
+    from rclpy.serialization import serialize_message
+    from std_msgs.msg import Header
+
+    from hpe3d_ros import camera
+    from hpe3d_ros.node import markers, skeleton_msgs
+    from hpe3d_ros.pipeline import PosePipeline
+
+    k = camera.intrinsics_from_fov(WIDTH, HEIGHT, HFOV_DEG)
+    pipe = PosePipeline({"model_file_path": str(model), "backend": "onnxruntime", "lifter_threads": 1})
+    builder = markers.MarkerBuilder()
+    header = Header(frame_id="bench")
+    wall: dict[str, list] = {s: [] for s in ("detect", "map", "lift", "publish_build")}
+    cpu: dict[str, list] = {s: [] for s in wall}
+    for i in range(frames + 5):
+        c0, w0 = time.process_time(), time.perf_counter()
+        dets = pipe.detector.detect(frame)
+        c1, w1 = time.process_time(), time.perf_counter()
+        kp = np.stack([d.keypoints for d in dets]) if dets else np.zeros((0, 16, 2))
+        sc = np.stack([d.scores for d in dets]) if dets else np.zeros((0, 16))
+        c2, w2 = time.process_time(), time.perf_counter()
+        res = pipe.lifter.lift(kp, k, sc, height_m=1.70)
+        c3, w3 = time.process_time(), time.perf_counter()
+        from hpe3d_ros.pipeline import Person3D
+
+        ps = [Person3D(d.track_id, res.joints_optical[j], res.joints_upright[j], sc[j], None, float(res.elevation[j])) for j, d in enumerate(dets)]
+        for msg in (builder.build(header, ps, 0.25), skeleton_msgs.skeleton_cloud(header, ps), skeleton_msgs.pose_array(header, ps)):
+            serialize_message(msg)
+        c4, w4 = time.process_time(), time.perf_counter()
+        if i < 5:
+            continue
+        for st, (a, b, ca, cb) in zip(wall, ((w0, w1, c0, c1), (w1, w2, c1, c2), (w2, w3, c2, c3), (w3, w4, c3, c4))):
+            wall[st].append((b - a) * 1e3)
+            cpu[st].append((cb - ca) * 1e3)
+    return {
+        "people_in_frame": people, "people_detected": len(dets), "frames": frames,
+        "wall_ms": {st: pct(v) for st, v in wall.items()},
+        "cpu_ms_mean": {st: round(float(np.mean(v)), 2) for st, v in cpu.items()},
+        "lift_cpu_over_detect_cpu_percent": round(100 * float(np.mean(cpu["lift"])) / max(float(np.mean(cpu["detect"])), 1e-9), 1),
+        "lift_wall_p50_over_detect_wall_p50_percent": round(100 * float(np.median(wall["lift"])) / max(float(np.median(wall["detect"])), 1e-9), 1),
     }
 
 
@@ -297,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", default="/tmp/hpe3d_node_latency")
     ap.add_argument("--frame")
     ap.add_argument("--stop-file")
+    ap.add_argument("--inprocess", type=int, default=0, help="also time the stages in-process over this many frames")
+    ap.add_argument("--inprocess-only", action="store_true")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     if args.role == "pub":
@@ -320,6 +367,14 @@ def main(argv: list[str] | None = None) -> int:
         import cv2
 
         cv2.imwrite(str(work / f"frame_{people}p.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        if args.inprocess:
+            r = run_inprocess(frame, model, people, args.inprocess)
+            r["model"] = model_note
+            r["mode"] = "in-process"
+            print(json.dumps(r), flush=True)
+            rows.append(r)
+        if args.inprocess_only:
+            continue
         modes = [False] if args.detector_only else [True] if args.lift_only else [True, False]
         for lift in modes:
             r = run_case(frame_path, model, lift, people, args, args.set)
