@@ -273,7 +273,8 @@ def run_case(frame_path: Path, model: Path, lift: bool, people: int, args, overr
         stages[stage] = {q: float(d.get(f"latency_{stage}_{q}_ms", "nan")) for q in ("p50", "p95", "p99")}
     return {
         "people_in_frame": people, "lifting": lift, "overrides": overrides,
-        "frames_sent": sent, "frames_processed": int(d.get("frames_processed", 0)),
+        "frames_sent": sent, "frames_received_by_node": int(d.get("frames_received", 0)),
+        "frames_processed": int(d.get("frames_processed", 0)),
         "frames_dropped": int(d.get("frames_dropped", 0)), "frames_with_skeletons_received": len(got["skeletons"]),
         "people_detected_median": float(np.median(people_seen)) if people_seen else 0.0,
         "end_to_end_markers_ms": pct(m_lat), "end_to_end_skeletons_ms": pct(c_lat),
@@ -328,6 +329,41 @@ def run_inprocess(frame: np.ndarray, model: Path, people: int, frames: int) -> d
     }
 
 
+def markdown(paths: list[Path]) -> str:
+    """Tables for docs/benchmarks.md from result files of this script."""
+    rows = [r for p in paths for r in json.loads(Path(p).read_text())["rows"]]
+    ros = [r for r in rows if r.get("mode") != "in-process"]
+    lines = [
+        "| people in frame | lifting | detector.max_people | frames sent / received / processed / dropped | processed Hz | e2e markers ms p50 / p95 / p99 | "
+        "decode p50 | detect p50 / p99 | map p50 | lift p50 / p99 | publish p50 / p99 | node total p50 / p99 | max frame age ms | load avg |",
+        "| ---: | --- | ---: | --- | ---: | --- | ---: | --- | ---: | --- | --- | --- | ---: | --- |",
+    ]
+    for r in ros:
+        st = r["node_stage_ms"]
+        e = r["end_to_end_markers_ms"]
+        mp = next((o.split(":=")[1] for o in r["overrides"] if o.startswith("detector.max_people")), "5")
+        lines.append(
+            f"| {r['people_in_frame']} | {'yes' if r['lifting'] else 'no (detector only)'} | {mp} | "
+            f"{r['frames_sent']} / {r.get('frames_received_by_node', '')} / {r['frames_processed']} / {r['frames_dropped']} | {r.get('processed_rate_hz', '')} | "
+            f"{e['p50']} / {e['p95']} / {e['p99']} | {st['decode']['p50']:.2f} | {st['detect']['p50']:.1f} / {st['detect']['p99']:.1f} | "
+            f"{st['map']['p50']:.2f} | {st['lift']['p50']:.2f} / {st['lift']['p99']:.2f} | {st['publish']['p50']:.2f} / {st['publish']['p99']:.2f} | "
+            f"{st['total']['p50']:.1f} / {st['total']['p99']:.1f} | {r['frame_age_max_ms']:.0f} | "
+            f"{r['loadavg_1min_start_end'][0]} -> {r['loadavg_1min_start_end'][1]} |"
+        )
+    inp = [r for r in rows if r.get("mode") == "in-process"]
+    if inp:
+        lines += ["", "| people in frame | detect wall p50 / p99 ms | detect CPU ms | lift wall p50 / p99 ms | lift CPU ms | "
+                  "markers+skeletons build and serialise CPU ms | lift / detect (CPU) |",
+                  "| ---: | --- | ---: | --- | ---: | ---: | ---: |"]
+        for r in inp:
+            w, c = r["wall_ms"], r["cpu_ms_mean"]
+            lines.append(
+                f"| {r['people_in_frame']} | {w['detect']['p50']} / {w['detect']['p99']} | {c['detect']} | {w['lift']['p50']} / {w['lift']['p99']} | "
+                f"{c['lift']} | {c['publish_build']} | {r['lift_cpu_over_detect_cpu_percent']} % |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--role", choices=["driver", "pub", "sub"], default="driver")
@@ -345,7 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--inprocess", type=int, default=0, help="also time the stages in-process over this many frames")
     ap.add_argument("--inprocess-only", action="store_true")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--markdown", type=Path, nargs="+", help="print the docs tables of these result files and exit")
     args = ap.parse_args(argv)
+    if args.markdown:
+        print(markdown(args.markdown), end="")
+        return 0
     if args.role == "pub":
         return run_pub(args)
     if args.role == "sub":
