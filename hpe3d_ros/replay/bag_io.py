@@ -28,6 +28,8 @@ class RawMessage:
     msgtype: str
     timestamp: int
     data: bytes
+    msgdef: str | None = None  # the type's definition as stored in the bag (copies keep types this install lacks)
+    rihs01: str | None = None
 
 
 class InputBag:
@@ -84,7 +86,9 @@ class InputBag:
         conns = [c for c in self._reader.connections if topics is None or c.topic in topics]
         try:
             for conn, timestamp, data in self._reader.messages(connections=conns):
-                yield RawMessage(conn.topic, conn.msgtype, timestamp, bytes(data))
+                md = getattr(conn, "msgdef", None)
+                yield RawMessage(conn.topic, conn.msgtype, timestamp, bytes(data), getattr(md, "data", None) or None,
+                                 getattr(conn, "digest", None) or None)
         except BagError:
             raise
         except Exception as e:
@@ -113,11 +117,16 @@ class OutputBag:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def write(self, topic: str, msgtype: str, timestamp: int, data: bytes) -> None:
-        """Append one serialised message, adding the topic on first use."""
+    def write(self, topic: str, msgtype: str, timestamp: int, data: bytes, msgdef: str | None = None,
+              rihs01: str | None = None) -> None:
+        """Append one serialised message, adding the topic on first use (with ``msgdef``/``rihs01`` when
+        given, e.g. copied from an input bag, else from the typestore)."""
         conn = self._connections.get(topic)
         if conn is None:
-            conn = self._writer.add_connection(topic, msgtype, typestore=TYPESTORE)
+            if msgdef and rihs01:
+                conn = self._writer.add_connection(topic, msgtype, msgdef=msgdef, rihs01=rihs01)
+            else:
+                conn = self._writer.add_connection(topic, msgtype, typestore=TYPESTORE)
             self._connections[topic] = conn
         self._writer.write(conn, timestamp, data)
         self.count += 1

@@ -151,7 +151,12 @@ class _Writer:
             return
         with self.lock:
             try:
-                self.bag.write(m.topic, m.msgtype, m.timestamp, m.data)
+                try:
+                    self.bag.write(m.topic, m.msgtype, m.timestamp, m.data)
+                except Exception:  # noqa: BLE001 - a type the typestore lacks: copy it with the bag's own definition
+                    if not (m.msgdef and m.rihs01):
+                        raise
+                    self.bag.write(m.topic, m.msgtype, m.timestamp, m.data, m.msgdef, m.rihs01)
             except Exception as e:  # noqa: BLE001 - a type rosbags does not know: keep the replay going
                 self.skipped[m.topic] = f"{m.msgtype}: {type(e).__name__}: {e}"
 
