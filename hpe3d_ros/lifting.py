@@ -101,6 +101,9 @@ class Lifter:
         self.depth_offset = float(manifest["normalization"].get("depth_offset", normalization.ELEPOSE_DEPTH_OFFSET))
         self.has_elevation = "elevation" in self.backend.output_names
         self.has_plausibility = "nll" in self.backend.output_names
+        # One warm-up call: the first inference allocates (arenas, kernels), so it is paid here and
+        # not on the first camera frame; it also refuses, at start-up, outputs of the wrong shape.
+        self.backend.infer(np.zeros((1, J, 2), dtype=np.float32))
         if not self.has_elevation:
             log.info("%s has no elevation output: elevation is taken as 0 and joints_upright equals joints_optical", self.model_path.name)
         log.info("lifter %s: normalisation %s, backend %s", self.model_path.name, self.normalization, self.backend.describe())

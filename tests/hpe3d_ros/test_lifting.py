@@ -167,3 +167,21 @@ def test_non_finite_model_output_is_flagged_not_raised(tmp_path):
     assert res.valid.tolist() == [False]
     good = Lifter(constant_depth_onnx(tmp_path / "g.onnx", np.zeros(16), elevation=0.1), backend="onnxruntime")
     assert good.lift(camera.project(pose_in_camera(0.1, 5.0), K)[None], K).valid.tolist() == [True]
+
+
+def test_model_with_wrong_output_shape_is_refused_at_start_up(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    from hpe3d_ros.runtime import ModelInterfaceError
+
+    x = helper.make_tensor_value_info("poses2d", TensorProto.FLOAT, ["batch", 16, 2])
+    y = helper.make_tensor_value_info("depth", TensorProto.FLOAT, ["batch", 16, 2])
+    model = helper.make_model(helper.make_graph([helper.make_node("Identity", ["poses2d"], ["depth"])], "g", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "wrong.onnx"
+    onnx.save(model, str(path))
+    write_manifest(path, "tipsy", ["depth"])
+    with pytest.raises(ModelInterfaceError, match="'depth' has shape"):
+        Lifter(path, backend="onnxruntime")
