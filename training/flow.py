@@ -7,8 +7,14 @@ log-likelihood (B,) in nats:
            -> y (k) -> RealNVP(y) = z,  NLL = 0.5 |z|^2 + 0.5 k log(2 pi) - log|det dz/dy| - log|det dy/dx|
 
 The PCA density lives on the k-dimensional subspace (the coordinates along the kept bases), so it
-is exact there; the "raw" variant (ablation: no PCA) models the 30 non-root coordinates, adding a
-little Gaussian noise in training because the head-distance normalisation makes them degenerate.
+is exact there; the "raw" variant (ablation: no PCA) models the 30 non-root coordinates.
+
+Normalised 2D poses of this layout lie on a curved 25-dimensional manifold: pelvis = mean of the
+hips and spine = mean of pelvis and thorax remove 4 of the 30 non-root coordinates linearly, and the
+fixed root-to-head distance removes one more non-linearly. A density fitted to data on a manifold
+grows without bound near it and is spiky off it, so the prior is fitted to the data plus isotropic
+Gaussian noise of ``noise_std`` (normalised units; the head distance is 0.1) on the non-root
+joints, PCA included: the usual dequantisation. It is then the exact density of that smoothed data.
 
 The flow follows FrEIA's AllInOneBlock as used by the ElePose code: per block a fixed random
 orthogonal mixing, an affine coupling whose log-scales are soft-clamped (``clamp * tanh(s / clamp)``),
@@ -228,9 +234,20 @@ class PosePrior(nn.Module):
             return poses2d.reshape(poses2d.shape[0], -1)
         return poses2d.index_select(1, self.keep).reshape(poses2d.shape[0], -1)
 
-    def fit_reduction(self, poses2d: Tensor) -> float:
-        """Fit the PCA (or standardisation) on training 2D (N, J, 2); returns the variance kept."""
-        return self.reduce.fit(self._flatten(poses2d))
+    def add_noise(self, poses2d: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """The training smoothing: Gaussian noise of ``noise_std`` on every non-root coordinate."""
+        if self.noise_std <= 0:
+            return poses2d
+        noise = torch.randn(poses2d.shape, generator=generator, device=poses2d.device, dtype=poses2d.dtype)
+        mask = torch.ones_like(poses2d[:1, :, :1])
+        mask[:, skeleton.ROOT] = 0.0
+        return poses2d + self.noise_std * noise * mask
+
+    def fit_reduction(self, poses2d: Tensor, seed: int = 0) -> float:
+        """Fit the PCA (or standardisation) on training 2D (N, J, 2) with the training noise; returns
+        the fraction of the (smoothed) variance kept."""
+        g = torch.Generator(device=poses2d.device).manual_seed(seed)
+        return self.reduce.fit(self._flatten(self.add_noise(poses2d, g)))
 
     def latent(self, poses2d: Tensor) -> Tensor:
         """The flow's input coordinates (B, k)."""
@@ -238,10 +255,9 @@ class PosePrior(nn.Module):
 
     def nll(self, poses2d: Tensor, noise: bool = False) -> Tensor:
         """Negative log-likelihood (B,) of normalised 2D poses; ``noise`` adds the training noise."""
-        y = self.latent(poses2d)
-        if noise and self.noise_std > 0:
-            y = y + self.noise_std * torch.randn_like(y)
-        return self.flow.nll(y) - self.reduce.log_det()
+        if noise:
+            poses2d = self.add_noise(poses2d)
+        return self.flow.nll(self.latent(poses2d)) - self.reduce.log_det()
 
     def forward(self, poses2d: Tensor) -> Tensor:
         return self.nll(poses2d)
@@ -265,6 +281,7 @@ def pretrain_prior(
     lr: float = 1e-4,
     weight_decay: float = 1e-5,
     seed: int = 0,
+    grad_clip: float = 0.0,
     log=None,
 ) -> list[float]:
     """Fit the reduction and train the flow by maximum likelihood on normalised 2D (N, J, 2).
@@ -273,7 +290,7 @@ def pretrain_prior(
     """
     if poses2d.ndim != 3 or poses2d.shape[1:] != (skeleton.NUM_JOINTS, 2):
         raise ValueError(f"poses2d must be (N, {skeleton.NUM_JOINTS}, 2), got {tuple(poses2d.shape)}")
-    prior.fit_reduction(poses2d)
+    prior.fit_reduction(poses2d, seed)
     opt = torch.optim.Adam(prior.flow.parameters(), lr=lr, weight_decay=weight_decay)
     g = torch.Generator().manual_seed(seed)
     history = []
@@ -286,6 +303,8 @@ def pretrain_prior(
             loss = prior.nll(batch, noise=True).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(prior.flow.parameters(), grad_clip)
             opt.step()
             total += float(loss.detach()) * batch.shape[0]
             count += batch.shape[0]

@@ -83,3 +83,16 @@ def test_raw_prior_and_sampling_shapes():
     pca_prior = PosePrior(use_pca=True, num_bases=5, blocks=2, width=8, hidden_layers=1)
     pca_prior.fit_reduction(x)
     assert pca_prior.sample(7).shape == (7, 16, 2)
+
+
+def test_training_noise_spares_the_root_and_smooths_the_pca():
+    torch.manual_seed(0)
+    x = torch.randn(500, 16, 2) * 0.05
+    x[:, 0] = 0.0
+    x[:, 7] = 0.5 * x[:, 8]  # spine = mean of pelvis (0) and thorax: a degenerate direction
+    prior = PosePrior(use_pca=True, num_bases=30, blocks=1, width=8, hidden_layers=1, noise_std=0.01)
+    noisy = prior.add_noise(x)
+    assert torch.equal(noisy[:, 0], x[:, 0]) and not torch.equal(noisy[:, 1:], x[:, 1:])
+    prior.fit_reduction(x)
+    # Without noise the spine directions would have ~0 variance; with it every kept base has at least noise variance.
+    assert float(prior.reduce.std.min()) > 0.5 * 0.01

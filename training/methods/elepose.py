@@ -62,9 +62,11 @@ class ElePose(Method):
         "model": {"width": 1024, "common_blocks": 1, "head_blocks": 2, "elevation_head": True, "min_depth": 1.0},
         "flow": {
             "use_pca": True, "num_bases": 26, "blocks": 8, "width": 1024, "hidden_layers": 2,
-            "clamp": 2.0, "noise_std": 0.0,
+            "clamp": 2.0, "noise_std": 0.002,
         },
-        "flow_pretrain": {"epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "pca_samples": 50000, "init": None},
+        "flow_pretrain": {
+            "epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "grad_clip": 10.0, "pca_samples": 50000, "init": None,
+        },
         "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5},
         "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0},
         # bandai_train (training-split proportions, as the paper) | anthropometric | none | 15 ratios (skeleton.BONES order)
@@ -156,11 +158,14 @@ class ElePose(Method):
         loss = self.prior.nll(poses2d, noise=True).mean()
         self.opt_flow.zero_grad(set_to_none=True)
         loss.backward()
+        clip = float(self.cfg["flow_pretrain"]["grad_clip"])
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.prior.flow.parameters(), clip)
         self.opt_flow.step()
         return {"flow_nll": float(loss.detach())}
 
     def _fit_reduction(self) -> None:
-        kept = self.prior.fit_reduction(torch.cat(self._pca_buffer))
+        kept = self.prior.fit_reduction(torch.cat(self._pca_buffer), seed=int(self.config.get("seed", 0)))
         self._pca_buffer = []
         self.pca_variance_kept = kept
 
