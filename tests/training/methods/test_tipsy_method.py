@@ -170,3 +170,22 @@ def test_bad_stage_settings_are_rejected():
         _method(stages={"distill_epochs": 3})
     with pytest.raises(ValueError, match="teacher"):
         _method(stages={"distill_epochs": 1, "teacher": "oracle"})
+
+
+def test_tiny_config_trains_through_the_trainer_and_reloads(tmp_path):
+    from pathlib import Path
+
+    from training.config import load_config
+    from training.trainer import method_from_checkpoint, train
+
+    repo = Path(__file__).resolve().parents[3]
+    cfg = load_config(repo / "config" / "train" / "tipsy-gan_synthetic-2d_tiny.yaml",
+                      ["epochs=2", "data.synthetic_poses=128", "val.max_poses=64"])
+    summary = train(cfg, out_dir=tmp_path, progress=False)
+    assert [h["epoch"] for h in summary["history"]] == [0, 1]
+    assert "selection_score" in summary["history"][0]["val"]
+    method, _ = method_from_checkpoint(tmp_path / "last.pt")
+    assert method.lifter() is method.student  # the last epoch distilled
+    x = toy_poses2d(4)
+    out = method.lifter()(x)["depth"]
+    assert out.shape == (4, skeleton.NUM_JOINTS) and torch.isfinite(out).all()
