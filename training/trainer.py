@@ -136,7 +136,7 @@ def method_from_checkpoint(path: str | Path, device: str | torch.device = "cpu")
     ckpt = load_checkpoint(path, map_location=device)
     method = create_method(ckpt["config"], torch.device(device))
     _load_states(method, ckpt, with_optim=False)
-    method.train(False) if hasattr(method, "train") else None
+    _set_train_mode(method, False)
     return method, ckpt
 
 
