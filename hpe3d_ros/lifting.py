@@ -152,23 +152,44 @@ class Lifter:
         xy = camera.pixels_to_normalized(kp, k)
         norm, _ = normalization.normalize_2d(xy, self.normalization, self.depth_offset)
         out = self.backend.infer(norm.astype(np.float32))
-        depth = out["depth"].astype(np.float64)
-        shape = normalization.lift_to_3d(norm, depth, self.normalization, self.depth_offset)
-        shape_m = metric.scale_to_height(shape, height_m)
-        t = metric.solve_root_translation(shape_m, kp, k, weights=conf)
-        joints_optical = shape_m + t[:, None, :]
-        if self.has_elevation:
-            elevation = out["elevation"].astype(np.float64)
-            joints_upright = camera.upright_from_optical(joints_optical, elevation)
-        else:
-            elevation = np.zeros(n)
-            joints_upright = joints_optical.copy()
-        plaus = out["nll"].astype(np.float64) if self.has_plausibility else None
-        valid = np.isfinite(joints_upright).all(axis=(1, 2))
-        if not valid.all():
-            log.warning("lifter returned non-finite joints for %d of %d people (see LiftResult.valid)", int((~valid).sum()), n)
-        return LiftResult(joints_optical, joints_upright, shape, elevation, plaus, conf, t, self.backend.name, valid)
+        return recover_3d(kp, k, conf, norm, out, self.normalization, height_m, self.depth_offset, self.backend.name)
 
     def close(self) -> None:
         """Free the backend."""
         self.backend.close()
+
+
+def recover_3d(
+    keypoints_px: np.ndarray,
+    intrinsics: np.ndarray,
+    scores: np.ndarray,
+    normalized: np.ndarray,
+    outputs: dict[str, np.ndarray],
+    kind: str,
+    height_m: float = DEFAULT_HEIGHT_M,
+    depth_offset: float = normalization.ELEPOSE_DEPTH_OFFSET,
+    backend: str = "",
+) -> LiftResult:
+    """Steps 3-7 of the pipeline (module docstring): a lifter's ``outputs`` ("depth", optional
+    "elevation", "nll") for the ``normalized`` 2D of ``keypoints_px`` to metric 3D.
+
+    ``Lifter.lift`` calls this after the network; benchmarks/metric_recovery.py calls it with
+    oracle outputs (true depths and elevation) to measure the error of the geometry alone.
+    """
+    n = keypoints_px.shape[0]
+    depth = np.asarray(outputs["depth"], dtype=np.float64)
+    shape = normalization.lift_to_3d(normalized, depth, kind, depth_offset)
+    shape_m = metric.scale_to_height(shape, height_m)
+    t = metric.solve_root_translation(shape_m, keypoints_px, intrinsics, weights=scores)
+    joints_optical = shape_m + t[:, None, :]
+    if outputs.get("elevation") is not None:
+        elevation = np.asarray(outputs["elevation"], dtype=np.float64)
+        joints_upright = camera.upright_from_optical(joints_optical, elevation)
+    else:
+        elevation = np.zeros(n)
+        joints_upright = joints_optical.copy()
+    plaus = np.asarray(outputs["nll"], dtype=np.float64) if outputs.get("nll") is not None else None
+    valid = np.isfinite(joints_upright).all(axis=(1, 2))
+    if not valid.all():
+        log.warning("lifter returned non-finite joints for %d of %d people (see LiftResult.valid)", int((~valid).sum()), n)
+    return LiftResult(joints_optical, joints_upright, shape, elevation, plaus, scores, t, backend, valid)
