@@ -185,3 +185,27 @@ def test_model_with_wrong_output_shape_is_refused_at_start_up(tmp_path):
     write_manifest(path, "tipsy", ["depth"])
     with pytest.raises(ModelInterfaceError, match="'depth' has shape"):
         Lifter(path, backend="onnxruntime")
+
+
+@pytest.mark.parametrize("kind", normalization.KINDS)
+def test_oracle_lift_of_bundled_mocap_fixture(kind):
+    """recover_3d (what Lifter.lift runs after the network) with the true depths and elevation of
+    the bundled evaluation fixture (real mocap through virtual cameras): distance and shape are
+    recovered, and a wrong height prior biases the distance by the relative height error."""
+    from hpe3d_ros.lifting import recover_3d
+    from hpe3d_ros.paths import package_data_dir
+
+    with np.load(package_data_dir() / "eval_fixture.npz") as f:
+        d = {k: f[k].astype(np.float64) for k in ("keypoints", "intrinsics", "scores", "joints3d", "elevation")}
+    d = {k: v[:500] for k, v in d.items()}
+    norm, _ = normalization.normalize_2d(camera.pixels_to_normalized(d["keypoints"], d["intrinsics"]), kind)
+    oracle = {"depth": normalization.depth_target(d["joints3d"], kind), "elevation": d["elevation"]}
+    gt = d["joints3d"]
+    dist = np.linalg.norm(gt[:, 0], axis=-1)
+    for height, bias in ((skeleton.REFERENCE_HEIGHT_M, 0.0), (1.70, 1.70 / skeleton.REFERENCE_HEIGHT_M - 1)):
+        res = recover_3d(d["keypoints"], d["intrinsics"], d["scores"], norm, oracle, kind, height)
+        derr = np.linalg.norm(res.translation, axis=-1) / dist - 1
+        assert abs(np.median(derr) - bias) < 0.01
+    rel = np.linalg.norm((res.joints_optical - res.joints_optical[:, :1]) / (1 + bias) - (gt - gt[:, :1]), axis=-1)
+    assert np.median(rel) < 0.015
+    assert res.valid.all()
