@@ -158,6 +158,12 @@ class Lifter:
         """Free the backend."""
         self.backend.close()
 
+    def __enter__(self) -> "Lifter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 def recover_3d(
     keypoints_px: np.ndarray,
