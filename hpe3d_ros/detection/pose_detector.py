@@ -22,6 +22,7 @@ from .landmarker import FrameLandmarker, Roi, RoiLandmarker
 from .params import DetectorParams
 from .person_regions import BlazePersonDetector, RegionScanner
 from .tracking import assign, body_radius, box_iomin, box_iou, expand_box, hip_center, landmark_box
+from .types import Person2D
 
 MASK_GROW = 0.12  # tracked people are blacked out for the person detector with this margin (of box side)
 SAME_PERSON_IOU = 0.5  # two tracks whose landmark boxes overlap more than this are one person
@@ -79,8 +80,10 @@ class PoseDetector:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="person-detector")
 
     # -- public -------------------------------------------------------------------------------
-    def detect(self, image_rgb: np.ndarray) -> list:
-        """People (list of Person2D) in one RGB uint8 (H, W, 3) frame; frames are taken as consecutive."""
+    def detect(self, image_rgb: np.ndarray) -> list[Person2D]:
+        """People in one RGB uint8 (H, W, 3) frame, ordered by track id; frames are taken as consecutive."""
+        if self._single is None and self._roi is None:
+            raise RuntimeError("PoseDetector.detect: the detector was closed")
         img = check_image(image_rgb)
         self._frame += 1
         if self._single is not None:
@@ -127,7 +130,7 @@ class PoseDetector:
         return len(self._tracks)
 
     # -- single person: MediaPipe on the whole frame ----------------------------------------
-    def _detect_single(self, img: np.ndarray) -> list:
+    def _detect_single(self, img: np.ndarray) -> list[Person2D]:
         lm = self._single.process(img)
         tr = self._tracks[0] if self._tracks else None
         if lm is None:
@@ -144,7 +147,7 @@ class PoseDetector:
         return [self._person(tr, img.shape)]
 
     # -- several people -------------------------------------------------------------------------
-    def _detect_multi(self, img: np.ndarray) -> list:
+    def _detect_multi(self, img: np.ndarray) -> list[Person2D]:
         p = self.params
         for tr in self._tracks:
             if tr.missed == 0:
@@ -250,9 +253,7 @@ class PoseDetector:
     def _confidence(tr: _Track) -> float:
         return float(skeleton.scores_from_mediapipe(np.clip(tr.landmarks[:, 3], 0.0, 1.0)).mean())
 
-    def _person(self, tr: _Track, shape: tuple):
-        from .types import Person2D
-
+    def _person(self, tr: _Track, shape: tuple) -> Person2D:
         lm = tr.landmarks
         kp = skeleton.from_mediapipe(lm[:, :2])
         raw = np.clip(skeleton.scores_from_mediapipe(np.clip(lm[:, 3], 0.0, 1.0)), 0.0, 1.0)
