@@ -171,7 +171,7 @@ def demo(out: Path, video: Path | None = None, model: Path | None = None, params
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of `hpe3d demo`."""
-    p.add_argument("--out", default="hpe3d-demo", help="output directory (default ./hpe3d-demo)")
+    p.add_argument("--out", default="out/demo", help="output directory (default ./out/demo)")
     p.add_argument("--video", help="another clip instead of the bundled sample")
     p.add_argument("--model", help="lifter model (default: config/lift.yaml's model_file_path, else engines/*.onnx)")
     p.add_argument("--params", help="lift_node parameter file (default config/lift.yaml)")

@@ -37,17 +37,18 @@ class TopView:
         pts = [f.upright.reshape(-1, 3) for f in records if f.status == "processed" and f.people]
         pts = np.concatenate(pts) if pts else np.array([[-2.0, 1.0, 2.0], [2.0, -1.0, 8.0]])
         pts = pts[np.all(np.isfinite(pts), axis=1)]
-        lo, hi = np.percentile(pts, 2, axis=0), np.percentile(pts, 98, axis=0)
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
         self.ground = float(hi[1])  # feet: the largest y (down)
         a = np.radians(VIEW_PITCH_DEG)
         self.c, self.s = np.cos(a), np.sin(a)
-        corners = np.array([[x, y, z] for x in (lo[0] - 1, hi[0] + 1) for y in (lo[1], self.ground) for z in (0.0, hi[2] + 1)])
+        z0 = max(0.0, float(np.floor(lo[2] - 1)))  # frame the people, not the empty space in front of the camera
+        corners = np.array([[x, y, z] for x in (lo[0] - 1, hi[0] + 1) for y in (lo[1], self.ground) for z in (z0, hi[2] + 1)])
         uv = self._raw(corners)
         self.lo, span = uv.min(0), np.maximum(uv.max(0) - uv.min(0), 1e-6)
         self.scale = 0.9 * min(self.w / span[0], self.h / span[1])
         self.off = (np.array([self.w, self.h]) - span * self.scale) / 2
         self.x_range = (np.floor(lo[0] - 1), np.ceil(hi[0] + 1))
-        self.z_range = (0.0, np.ceil(hi[2] + 1))
+        self.z_range = (z0, np.ceil(hi[2] + 1))
 
     def _raw(self, p: np.ndarray) -> np.ndarray:
         p = np.asarray(p, dtype=np.float64)
@@ -68,8 +69,10 @@ class TopView:
             a, b = self(np.array([[self.x_range[0], g, z], [self.x_range[1], g, z]]))
             cv2.line(img, tuple(map(int, a)), tuple(map(int, b)), (215, 215, 215), 1)
         cam = self(np.zeros((1, 3)))[0]
-        cv2.drawMarker(img, tuple(map(int, cam)), (60, 60, 60), cv2.MARKER_TRIANGLE_UP, 12, 2)
-        cv2.putText(img, "3D, gravity-aligned (1 m grid, camera ^)", (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (40, 40, 40), 1, cv2.LINE_AA)
+        if 0 <= cam[0] < self.w and 0 <= cam[1] < self.h:
+            cv2.drawMarker(img, tuple(map(int, cam)), (60, 60, 60), cv2.MARKER_TRIANGLE_UP, 12, 2)
+        text = f"3D upright; 1 m grid, {self.z_range[0]:.0f}-{self.z_range[1]:.0f} m ahead"
+        cv2.putText(img, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (40, 40, 40), 1, cv2.LINE_AA)
         return img
 
 

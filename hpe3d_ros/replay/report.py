@@ -108,6 +108,7 @@ def _match_gt(f: FrameRecord) -> list[tuple[int, int]]:
     from scipy.optimize import linear_sum_assignment
 
     cost = np.linalg.norm(f.joints[:, None, skeleton.ROOT] - f.gt_joints[None, :, skeleton.ROOT], axis=-1)
+    cost = np.where(np.isfinite(cost), cost, 1e9)
     rows, cols = linear_sum_assignment(cost)
     return list(zip(rows.tolist(), cols.tolist()))
 
@@ -126,6 +127,8 @@ def accuracy(frames: Sequence[FrameRecord]) -> dict[str, Any] | None:
         pairs = _match_gt(f) if f.status == "processed" else []
         errs = []
         for pi, gi in pairs:
+            if not (np.all(np.isfinite(f.joints[pi])) and np.all(np.isfinite(f.gt_joints[gi]))):
+                continue  # a non-finite skeleton counts as missed
             pred.append(f.joints[pi])
             gt.append(f.gt_joints[gi])
             groups.append(str(int(f.track_ids[pi])))
