@@ -35,7 +35,8 @@ class DetectorParams:
       or 70 % of the smaller inside the larger) are one person: the younger is dropped.
     - ``scan_tiles``: also scan square tiles of the frame (side = this fraction of the shorter image side,
       0 disables; 0..1): finds people too small for the whole-frame detector pass.
-    - ``smooth_landmarks``: MediaPipe's temporal landmark filter (single-person path only).
+    - ``smooth_landmarks``: temporal landmark filter: MediaPipe's own on the single-person path, the
+      same One-Euro filter (MediaPipe's constants) per track on the several-people path.
     - ``async_detection``: run the person detector in a worker thread (several-people path): frames
       on which it runs no longer wait for it, new people appear a frame or two later, and results
       depend on timing (keep false for reproducible offline runs such as ``hpe3d collect``).

@@ -22,6 +22,7 @@ from .landmarker import FrameLandmarker, Roi, RoiLandmarker
 from .params import DetectorParams
 from .person_regions import BlazePersonDetector, RegionScanner
 from .tracking import assign, body_radius, box_iomin, box_iou, expand_box, hip_center, landmark_box
+from .smoothing import LandmarkSmoother
 from .types import Person2D
 
 MASK_GROW = 0.12  # tracked people are blacked out for the person detector with this margin (of box side)
@@ -38,6 +39,8 @@ class _Track:
     missed: int = 0
     hits: int = 0
     box: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    smoother: LandmarkSmoother | None = None
+    shown: np.ndarray | None = None  # the landmarks reported (smoothed when smoothing is on)
 
 
 def check_image(image_rgb: Any) -> np.ndarray:
@@ -241,6 +244,14 @@ class PoseDetector:
 
     # -- helpers ---------------------------------------------------------------------------
     def _update(self, tr: _Track, lm: np.ndarray, aux: np.ndarray | None) -> None:
+        if aux is not None and self.params.smooth_landmarks:  # several-people path (MediaPipe smooths its own)
+            if tr.smoother is None:
+                tr.smoother = LandmarkSmoother()
+            if tr.missed > 0:
+                tr.smoother.reset()
+            tr.shown = tr.smoother(lm)
+        else:
+            tr.shown = lm
         tr.landmarks = lm
         tr.aux = aux
         tr.box = landmark_box(lm)
@@ -254,12 +265,12 @@ class PoseDetector:
         return float(skeleton.scores_from_mediapipe(np.clip(tr.landmarks[:, 3], 0.0, 1.0)).mean())
 
     def _person(self, tr: _Track, shape: tuple) -> Person2D:
-        lm = tr.landmarks
+        lm = tr.shown if tr.shown is not None else tr.landmarks
         kp = skeleton.from_mediapipe(lm[:, :2])
         raw = np.clip(skeleton.scores_from_mediapipe(np.clip(lm[:, 3], 0.0, 1.0)), 0.0, 1.0)
         scores = np.where(raw >= self.params.min_keypoint_confidence, raw, 0.0)
         h, w = shape[:2]
-        x0, y0, x1, y1 = tr.box
+        x0, y0, x1, y1 = landmark_box(lm)
         bbox = (
             float(np.clip(x0, 0, w - 1)), float(np.clip(y0, 0, h - 1)),
             float(np.clip(x1, 0, w - 1)), float(np.clip(y1, 0, h - 1)),

@@ -61,3 +61,28 @@ def test_scan_regions_cover_the_frame():
         covered[y0:y1, x0:x1] = True
     assert covered.all()
     assert scan_regions(640, 480, 0.0) == [(0, 0, 640, 480)]
+
+
+def test_landmark_smoother_holds_still_and_follows_motion():
+    from hpe3d_ros.detection.smoothing import LandmarkSmoother
+
+    rng = np.random.default_rng(0)
+    base = np.zeros((33, 4))
+    base[:, 0] = rng.uniform(100, 200, 33)
+    base[:, 1] = rng.uniform(100, 400, 33)
+    base[:, 3] = 0.9
+    f = LandmarkSmoother()
+    np.testing.assert_allclose(f(base), base)  # first frame passes through
+    np.testing.assert_allclose(f(base), base)  # a still person stays put
+    jitter = base.copy()
+    jitter[:, :2] += rng.normal(0, 1.0, (33, 2))
+    out = f(jitter)
+    assert np.abs(out[:, :2] - base[:, :2]).mean() < 0.5 * np.abs(jitter[:, :2] - base[:, :2]).mean()  # jitter damped
+    np.testing.assert_allclose(out[:, 3], jitter[:, 3])  # visibility untouched
+    f.reset()
+    moved = base.copy()
+    for step in range(1, 31):  # walking right at 10 px per frame
+        moved[:, 0] = base[:, 0] + 10 * step
+        out = f(moved)
+    lag = float(np.mean(moved[:, 0] - out[:, 0]))
+    assert 0 <= lag < 10, f"the filter lags {lag:.1f} px behind a steady motion"
