@@ -50,6 +50,11 @@ def share_dir() -> Path:
     source, else the ament index of the install."""
     if repo_root() is not None:
         return repo_root()
+    import sys
+
+    venv_share = Path(sys.prefix) / "share" / "hpe3d_ros"  # `pip install .` into a venv without a sourced ROS setup
+    if not os.environ.get("AMENT_PREFIX_PATH") and (venv_share / "package.xml").is_file():
+        return venv_share
     from ament_index_python.packages import get_package_share_directory
 
     return Path(get_package_share_directory("hpe3d_ros"))
