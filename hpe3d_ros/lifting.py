@@ -122,8 +122,14 @@ class Lifter:
         intrinsics: np.ndarray,
         scores: np.ndarray | None = None,
         height_m: float = DEFAULT_HEIGHT_M,
+        pool_elevation: bool = False,
     ) -> LiftResult:
-        """Lift N people (N, 16, 2) pixels with K (3, 3) or (N, 3, 3) and scores (N, 16) to 3D."""
+        """Lift N people (N, 16, 2) pixels with K (3, 3) or (N, 3, 3) and scores (N, 16) to 3D.
+
+        ``pool_elevation``: the N people are seen by one camera (one frame), so give them all the
+        median of their elevation estimates (steadier with several people); leave False when a
+        batch mixes frames of different cameras (files, evaluation).
+        """
         kp = np.asarray(keypoints_px, dtype=np.float64)
         if kp.ndim != 3 or kp.shape[1:] != (J, 2):
             raise ValueError(f"keypoints_px must have shape (N, {J}, 2), got {kp.shape}")
@@ -152,7 +158,8 @@ class Lifter:
         xy = camera.pixels_to_normalized(kp, k)
         norm, _ = normalization.normalize_2d(xy, self.normalization, self.depth_offset)
         out = self.backend.infer(norm.astype(np.float32))
-        return recover_3d(kp, k, conf, norm, out, self.normalization, height_m, self.depth_offset, self.backend.name)
+        return recover_3d(kp, k, conf, norm, out, self.normalization, height_m, self.depth_offset, self.backend.name,
+                          pool_elevation)
 
     def close(self) -> None:
         """Free the backend."""
@@ -175,6 +182,7 @@ def recover_3d(
     height_m: float = DEFAULT_HEIGHT_M,
     depth_offset: float = normalization.ELEPOSE_DEPTH_OFFSET,
     backend: str = "",
+    pool_elevation: bool = False,
 ) -> LiftResult:
     """Steps 3-7 of the pipeline (module docstring): a lifter's ``outputs`` ("depth", optional
     "elevation", "nll") for the ``normalized`` 2D of ``keypoints_px`` to metric 3D.
@@ -190,6 +198,8 @@ def recover_3d(
     joints_optical = shape_m + t[:, None, :]
     if outputs.get("elevation") is not None:
         elevation = np.asarray(outputs["elevation"], dtype=np.float64)
+        if pool_elevation and n > 1:
+            elevation = np.full(n, np.median(elevation))
         joints_upright = camera.upright_from_optical(joints_optical, elevation)
     else:
         elevation = np.zeros(n)

@@ -209,3 +209,18 @@ def test_oracle_lift_of_bundled_mocap_fixture(kind):
     rel = np.linalg.norm((res.joints_optical - res.joints_optical[:, :1]) / (1 + bias) - (gt - gt[:, :1]), axis=-1)
     assert np.median(rel) < 0.015
     assert res.valid.all()
+
+
+def test_pool_elevation_gives_one_camera_one_elevation(tmp_path):
+    from tests.hpe3d_ros.runtime.tiny_lifters import export_onnx, tiny_mlp
+
+    model = export_onnx(tiny_mlp(seed=11), tmp_path / "mlp.onnx")
+    lifter = Lifter(model, backend="onnxruntime")
+    people = np.stack([camera.project(pose_in_camera(0.3, 5.0, az, (x, 0.0)), K) for az, x in [(0.2, -1.5), (1.9, 0.0), (-2.5, 1.5)]])
+    free = lifter.lift(people, K)
+    pooled = lifter.lift(people, K, pool_elevation=True)
+    assert np.ptp(free.elevation) > 0  # the tiny network's estimates differ per person
+    np.testing.assert_allclose(pooled.elevation, np.median(free.elevation))
+    np.testing.assert_allclose(pooled.joints_optical, free.joints_optical)  # elevation only rotates the upright frame
+    single = lifter.lift(people[:1], K, pool_elevation=True)
+    np.testing.assert_allclose(single.elevation, free.elevation[:1])
