@@ -101,6 +101,7 @@ def run_pair(pub: str, sub: str, args) -> dict:
     env.setdefault("ROS_LOG_DIR", "/tmp/hpe3d_qos_logs")
     common = [f"--frames={args.frames}", f"--rate={args.rate}", f"--width={args.width}", f"--height={args.height}",
               f"--pub={pub}", f"--sub={sub}", f"--work-ms={args.work_ms}", f"--pub-depth={args.pub_depth}"]
+    load0 = os.getloadavg()[0]
     s = subprocess.Popen([sys.executable, __file__, "--role=sub", *common], env=env, stdout=subprocess.PIPE, text=True)
     time.sleep(1.0)
     p = subprocess.Popen([sys.executable, __file__, "--role=pub", *common], env=env)
@@ -116,6 +117,7 @@ def run_pair(pub: str, sub: str, args) -> dict:
         "latency_ms_p50": round(float(np.percentile(lat, 50)), 2),
         "latency_ms_p95": round(float(np.percentile(lat, 95)), 2),
         "latency_ms_p99": round(float(np.percentile(lat, 99)), 2),
+        "loadavg_1min_start_end": [round(load0, 2), round(os.getloadavg()[0], 2)],
     }
 
 
