@@ -246,10 +246,10 @@ class PoseDetector:
     def _update(self, tr: _Track, lm: np.ndarray, aux: np.ndarray | None) -> None:
         if aux is not None and self.params.smooth_landmarks:  # several-people path (MediaPipe smooths its own)
             if tr.smoother is None:
-                tr.smoother = LandmarkSmoother()
+                tr.smoother = LandmarkSmoother.for_landmarks()
             if tr.missed > 0:
                 tr.smoother.reset()
-            tr.shown = tr.smoother(lm)
+            tr.shown = tr.smoother(lm)  # the region keeps following the raw auxiliary landmarks
         else:
             tr.shown = lm
         tr.landmarks = lm
