@@ -207,6 +207,25 @@ def test_diagnostics_report_rates_latency_backend_and_drops(running, frames):
     assert float(d["latency_detect_p50_ms"]) > 0
 
 
+def test_under_load_the_newest_frame_wins_and_older_ones_are_dropped(running, frames):
+    client, proc, _ = running
+    rgb = frames[0][1]
+    h, w = rgb.shape[:2]
+    client.info_pub.publish(camera_info_msg(_k_for(rgb), w, h, time.time_ns(), FRAME_ID))
+    client.spin_for(0.2)
+    dropped_before = int(client.last_diagnostics().get("frames_dropped", 0))
+    stamps = [time.time_ns() + i for i in range(30)]
+    for st in stamps:  # a burst far faster than the detector
+        client.image_pub.publish(image_msg(rgb, st, FRAME_ID))
+    last = stamps[-1]
+    assert client.spin_until(lambda: client.skeletons_with_stamp(last), 60.0), "the newest frame of the burst was not processed"
+    client.spin_for(1.5)  # the next diagnostics
+    done = [st for st in stamps if client.skeletons_with_stamp(st)]
+    assert len(done) < len(stamps) / 2, f"{len(done)} of {len(stamps)} burst frames processed: frames were queued"
+    assert int(client.last_diagnostics()["frames_dropped"]) > dropped_before
+    assert proc.poll() is None
+
+
 def _set(client: Client, **values):
     from rcl_interfaces.srv import SetParameters
     from rclpy.parameter import Parameter
