@@ -25,9 +25,10 @@ from .. import skeleton
 from .records import FrameRecord
 
 STAGE_ORDER = ("decode", "detect", "map", "lift", "publish", "total")
-# Estimated id switch: a track ends and another starts within this time and distance of its last position.
+# Estimated id switch: a track ends and another starts within this time, its pelvis seen within this many
+# body heights (in the image) of where the first ended.
 SWITCH_GAP_S = 1.0
-SWITCH_DIST_M = 0.5
+SWITCH_REL_DIST = 0.5
 MIN_TRACK_FRAMES_FOR_BONES = 5
 
 
@@ -59,15 +60,24 @@ def _tracks(frames: Sequence[FrameRecord]) -> dict[int, list[tuple[float, FrameR
     return out
 
 
+def _direction_and_size(joints: np.ndarray) -> tuple[np.ndarray, float]:
+    """The pelvis's viewing direction (x/z, y/z) and the body's angular height (normalised image units)."""
+    root = joints[skeleton.ROOT]
+    z = max(float(root[2]), 1e-6)
+    return root[:2] / z, float(np.ptp(joints[:, 1])) / z
+
+
 def _id_switches(tracks: dict[int, list]) -> int:
-    """Estimated id switches: a track that ends and a new one that starts within SWITCH_GAP_S and SWITCH_DIST_M."""
+    """Estimated id switches: a track ends and another starts within SWITCH_GAP_S, its pelvis seen within
+    SWITCH_REL_DIST body heights (in the image, so depth noise does not hide a switch) of where the first ended."""
     spans = []
     for tid, items in tracks.items():
-        spans.append((items[0][0], items[-1][0], items[0][1].joints[items[0][2], 0], items[-1][1].joints[items[-1][2], 0], tid))
+        (t_first, f_first, i_first), (t_last, f_last, i_last) = items[0], items[-1]
+        spans.append((t_first, t_last, _direction_and_size(f_first.joints[i_first])[0], _direction_and_size(f_last.joints[i_last]), tid))
     n = 0
-    for s0, e0, first0, last0, t0 in spans:
-        for s1, e1, first1, last1, t1 in spans:
-            if t1 != t0 and 0 < s1 - e0 <= SWITCH_GAP_S and np.linalg.norm(first1 - last0) <= SWITCH_DIST_M:
+    for s0, e0, _, (last_dir, size), t0 in spans:
+        for s1, e1, first_dir, _, t1 in spans:
+            if t1 != t0 and 0 < s1 - e0 <= SWITCH_GAP_S and np.linalg.norm(first_dir - last_dir) <= SWITCH_REL_DIST * max(size, 1e-6):
                 n += 1
                 break
     return n
@@ -271,8 +281,8 @@ def markdown(r: dict[str, Any], plots: Sequence[str]) -> str:
               f"- people per processed frame: mean {_fmt(pp['mean'], 2)}, max {pp['max']}, histogram {pp['histogram']}",
               f"- tracks: {tr['count']}; length (frames) mean {_fmt(tr['length_frames']['mean'])}, "
               f"p50 {_fmt(tr['length_frames']['p50'])}, max {_fmt(tr['length_frames']['max'])}",
-              f"- id switches (estimated: a track ends and another starts within {SWITCH_GAP_S} s and "
-              f"{SWITCH_DIST_M} m of its last position): {tr['id_switches_estimated']}"]
+              f"- id switches (estimated: a track ends and another starts within {SWITCH_GAP_S} s, its pelvis seen within "
+              f"{SWITCH_REL_DIST} body heights of where the first ended): {tr['id_switches_estimated']}"]
     j = r["jitter"]
     lines += ["", "## Temporal jitter (frame-to-frame joint acceleration, m/s^2)", "",
               "| quantity | n | mean | p50 | p95 | max |", "| --- | --- | --- | --- | --- | --- |"]
