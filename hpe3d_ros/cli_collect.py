@@ -6,7 +6,8 @@
 The output follows ``hpe3d_ros.poses_io`` (keypoints, scores, intrinsics per pose, image_size) plus
 ``frame`` (index in its video), ``stamp_ns``, ``track_id`` (unique over the whole file), ``source``
 (the video path) and ``image_sizes`` (per pose, width and height). It is written atomically: all
-videos are checked before any work and nothing is written unless every video was read.
+videos are checked before any work and nothing is written unless every video was read; a video
+that decodes only in part is used as far as it goes, with a warning.
 
 Other frame sources (ROS bags) plug in through ``collect_frames``, which takes any iterator of
 ``(stamp_ns, image_rgb, K)``.
@@ -79,6 +80,29 @@ def video_frames(path: str | Path, k: np.ndarray, stride: int = 1, max_frames: i
         yield int(round(index / info.fps * 1e9)), rgb, k
 
 
+class _progress:
+    """Wraps a frame iterator: counts frames and shows a progress bar on a terminal."""
+
+    def __init__(self, frames: Iterator, total: int | None, label: str):
+        self._frames, self.count = frames, 0
+        self._bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=Path(label).name, unit="frame", file=sys.stderr)
+
+    def __iter__(self):
+        try:
+            for item in self._frames:
+                self.count += 1
+                if self._bar is not None:
+                    self._bar.update(1)
+                yield item
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+
+
 def to_arrays(rows: dict[str, list]) -> dict[str, np.ndarray]:
     """Stack collected rows into the arrays of the 2D pose file."""
     n = len(rows["keypoints"])
@@ -131,10 +155,20 @@ def run(args: argparse.Namespace) -> int:
     rows: dict[str, list] = {k: [] for k in _FIELDS}
     with PoseDetector(**params) as detector:
         for v, k, info in plans:
+            expected = -(-info.frame_count // args.stride) if info.frame_count > 0 else None
+            if expected is not None and args.max_frames is not None:
+                expected = min(expected, args.max_frames)
+            frames = _progress(video_frames(v, k, args.stride, args.max_frames), expected, str(v))
             try:
-                got = collect_frames(video_frames(v, k, args.stride, args.max_frames), detector, str(v))
+                got = collect_frames(frames, detector, str(v))
             except VideoError as e:
                 raise ValueError(str(e)) from e
+            if expected is not None and frames.count < 0.9 * expected:
+                print(
+                    f"hpe3d collect: warning: {v}: decoded {frames.count} of {expected} expected frames "
+                    "(truncated or partly undecodable video)",
+                    file=sys.stderr,
+                )
             frames_with_people = len(set(got["frame"]))
             print(
                 f"hpe3d collect: {v}: {len(got['keypoints'])} poses of {len(set(got['track_id']))} tracks "

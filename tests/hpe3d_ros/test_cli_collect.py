@@ -75,3 +75,26 @@ def test_unknown_calibration_format_is_named(fixtures_dir, tmp_path, capsys):
 def test_camera_is_required(fixtures_dir, tmp_path):
     with pytest.raises(SystemExit):
         cli.main(["collect", "--video", str(fixtures_dir / "media" / "street-demo.mp4"), "--out", str(tmp_path / "x.npz")])
+
+
+def test_truncated_video_is_collected_with_a_warning(fixtures_dir, tmp_path, capsys):
+    import cv2
+
+    cap = cv2.VideoCapture(str(fixtures_dir / "media" / "street-demo.mp4"))
+    frames = [cap.read()[1] for _ in range(5)]
+    cap.release()
+    full = tmp_path / "full.avi"
+    writer = cv2.VideoWriter(str(full), cv2.VideoWriter_fourcc(*"MJPG"), 5, (960, 540))
+    for i in range(12):
+        writer.write(frames[i % 5])
+    writer.release()
+    data = full.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])  # the header still announces 12 frames
+    out = tmp_path / "x.npz"
+    rc = cli.main(["collect", "--video", str(cut), "--out", str(out), "--hfov", "60", "--max-people", "1"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "cut.avi" in err and "expected frames" in err
+    n = len(poses_io.load_poses2d(out)["keypoints"])
+    assert 0 < n < 12

@@ -130,6 +130,10 @@ def test_bad_images_are_rejected_with_a_clear_error():
             det.detect(np.zeros((480, 640, 3), np.float32))
         with pytest.raises(ValueError, match="RGB uint8"):
             det.detect(np.zeros((480, 640, 4), np.uint8))
+        with pytest.raises(ValueError, match="too small"):
+            det.detect(np.zeros((4, 640, 3), np.uint8))
+    with pytest.raises(RuntimeError, match="closed"):
+        det.detect(np.zeros((480, 640, 3), np.uint8))
 
 
 def test_min_keypoint_confidence_zeroes_weak_joints(street_frame):
