@@ -96,7 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         gan_epochs = cfg["epochs"] - cfg.get("stages", {}).get("distill_epochs", 0) if method == "tipsy" else None
         res = evaluate_checkpoint(run / "last.pt", data)
         sel = selection_study(summary["history"], gan_epochs)
-        per_run[str(run)] = {"method": method, "seed": cfg["seed"], "wall_s": summary["wall_s"], "test": res, "selection": sel}
+        walls = [h["epoch_wall_s"] for h in summary["history"]]
+        n_gan = gan_epochs if gan_epochs is not None else len(walls)
+        stage_wall = {"gan_s": float(sum(walls[:n_gan])), "distill_s": float(sum(walls[n_gan:]))}
+        per_run[str(run)] = {"method": method, "seed": cfg["seed"], "wall_s": summary["wall_s"], "stage_wall": stage_wall,
+                             "test": res, "selection": sel}
         names = {"generators": "solo generator" if method == "tipsy_solo" else "torso+legs generators", "distilled": "distilled TIPSy"}
         for k, r in res.items():
             groups.setdefault(names[k], []).append({**{m: r[m] for m in ROW_KEYS}, "wall_s": summary["wall_s"], "seed": cfg["seed"]})
@@ -115,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         if s:
             print(f"| {Path(run).name} | {s['picked_epoch']} | {s['picked_err']:.1f} | {s['best_epoch']} | {s['best_err']:.1f} | "
                   f"{s['gap_pct']:.1f} | {s['last_err']:.1f} | {s['spearman']:.2f} |")
+    print()
+    print("| run | GAN stage wall s | distillation wall s | total wall s |")
+    print("| --- | --- | --- | --- |")
+    for run, r in per_run.items():
+        w = r["stage_wall"]
+        print(f"| {Path(run).name} | {w['gan_s']:.0f} | {w['distill_s']:.0f} | {r['wall_s']:.0f} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"groups": groups, "runs": per_run}, indent=1, default=float) + "\n")
     return 0
