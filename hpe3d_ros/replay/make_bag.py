@@ -25,8 +25,12 @@ def make_bag(
     storage: str = "mcap",
     max_frames: int | None = None,
     fps: float | None = None,
+    jpeg_quality: int | None = None,
 ) -> dict:
-    """Write one Image and one CameraInfo per frame, stamped at the video's frame rate."""
+    """Write one Image and one CameraInfo per frame, stamped at the video's frame rate; with
+    ``jpeg_quality`` a sensor_msgs/CompressedImage (jpeg) on ``<image_topic>/compressed`` instead."""
+    if jpeg_quality is not None and not 1 <= int(jpeg_quality) <= 100:
+        raise ValueError(f"--jpeg quality must be in 1..100, got {jpeg_quality}")
     cap, info = open_video(video)
     cap.release()
     k = intrinsics_for(info.width, info.height, hfov_deg=hfov_deg if calibration is None else None, calibration=calibration)
@@ -36,9 +40,30 @@ def make_bag(
         for index, rgb in read_frames(video, max_frames):
             stamp = DEFAULT_START_NS + int(round(index * 1e9 / rate))
             bag.write_ros(info_topic, camera_info_msg(k, info.width, info.height, stamp, frame_id), stamp)
-            bag.write_ros(image_topic, image_msg(rgb, stamp, frame_id), stamp)
+            if jpeg_quality is None:
+                bag.write_ros(image_topic, image_msg(rgb, stamp, frame_id), stamp)
+            else:
+                bag.write_ros(image_topic.rstrip("/") + "/compressed", compressed_msg(rgb, stamp, frame_id, jpeg_quality), stamp)
             frames += 1
     return {"bag": str(out), "frames": frames, "fps": rate, "width": info.width, "height": info.height, "K": k.tolist()}
+
+
+def compressed_msg(rgb, stamp_ns: int, frame_id: str, quality: int = 90):
+    """sensor_msgs/CompressedImage (jpeg) of an RGB frame."""
+    import cv2
+    from sensor_msgs.msg import CompressedImage
+
+    from ..ros_convert import stamp_from_ns
+
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ValueError("cv2.imencode could not encode a frame as jpeg")
+    msg = CompressedImage()
+    msg.header.stamp = stamp_from_ns(stamp_ns)
+    msg.header.frame_id = frame_id
+    msg.format = "jpeg"
+    msg.data = buf.tobytes()
+    return msg
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -62,6 +87,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
     p.add_argument("--max-frames", type=int, help="stop after this many frames")
     p.add_argument("--fps", type=float, help="override the video's frame rate for the stamps")
+    p.add_argument("--jpeg", type=int, metavar="QUALITY", help="write sensor_msgs/CompressedImage (jpeg, quality 1-100) "
+                   "on <image-topic>/compressed instead of raw images")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         result = make_bag(
             args.video, args.out, hfov_deg=args.hfov, calibration=args.calibration, image_topic=args.image_topic,
             info_topic=args.info_topic, frame_id=args.frame_id, storage=args.storage, max_frames=args.max_frames, fps=args.fps,
+            jpeg_quality=args.jpeg,
         )
     except (VideoError, CalibrationError, BagError) as e:
         print(f"hpe3d make-bag: error: {e}", file=sys.stderr)

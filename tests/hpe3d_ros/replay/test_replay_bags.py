@@ -89,3 +89,19 @@ def test_paced_replay_counts_what_it_dropped(bags, model, tmp_path):
     assert fr["processed"] + fr["dropped"] + fr["errors"] == FRAMES
     assert len(stamps(tmp_path / "paced", "/hpe3d/skeletons")) == fr["processed"]
     assert res.report["latency_ms"]["end_to_end"]["n"] == fr["processed"]
+
+
+def test_compressed_image_bag_goes_through_the_node_decoder(model, tmp_path):
+    from hpe3d_ros.replay.demo import sample_clip
+    from hpe3d_ros.replay.make_bag import make_bag
+
+    bag = tmp_path / "jpeg"
+    make_bag(sample_clip(), bag, max_frames=3, jpeg_quality=90)
+    with InputBag(bag) as b:
+        assert b.topics["/camera/image_raw/compressed"] == "sensor_msgs/msg/CompressedImage"
+    (_, msg), *_ = topic_messages(bag, "/camera/image_raw/compressed")
+    rgb = image_decode.decode_compressed(msg)
+    assert rgb.shape == (360, 480, 3) and np.abs(rgb.astype(int) - first_frame_rgb()).mean() < 4.0
+    res = _replay(bag, tmp_path / "out", model)
+    assert res.complete and res.report["frames"]["processed"] == 3
+    assert stamps(tmp_path / "out", "/hpe3d/skeletons") == stamps(bag, "/camera/image_raw/compressed")
