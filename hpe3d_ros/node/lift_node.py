@@ -538,7 +538,10 @@ def make_node_class():
 
 def main(args: list[str] | None = None) -> int:
     """Entry point ``lift_node``."""
+    import sys
+
     import rclpy
+    from rclpy.exceptions import NameValidationException, ParameterException
     from rclpy.executors import ExternalShutdownException
 
     rclpy.init(args=args)
@@ -548,10 +551,9 @@ def main(args: list[str] | None = None) -> int:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except (ValueError, FileNotFoundError, OSError) as e:
-        import sys
-
-        print(f"lift_node: error: {e}", file=sys.stderr)
+    except (ValueError, FileNotFoundError, OSError, ParameterException, NameValidationException) as e:
+        # Start-up errors the user can fix (parameters, model file, manifest): one clear line.
+        print(f"lift_node: error: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
     finally:
         if node is not None:

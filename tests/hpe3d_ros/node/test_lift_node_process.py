@@ -264,8 +264,27 @@ def test_bad_start_up_parameters_are_refused_with_a_clear_error(tmp_path, overri
         code = proc.wait(timeout=120)
     finally:
         stop_node(proc)
-    assert code != 0
-    assert words in log.read_text()
+    assert code == 2, f"exit code {code}"
+    text = log.read_text()
+    assert "lift_node: error:" in text and words in text
+    assert "Traceback" not in text, "a start-up error should be one clear line, not a traceback"
+
+
+def test_a_model_whose_manifest_disagrees_is_refused_at_start_up(tmp_path):
+    from tests.hpe3d_ros.runtime.tiny_lifters import constant_depth_onnx, write_manifest
+
+    model = constant_depth_onnx(tmp_path / "other_layout.onnx", np.zeros(J), elevation=0.0, manifest=False)
+    layout = dict(skeleton.layout_description(), hash="0000000000000000")
+    write_manifest(model, "tipsy", ["depth", "elevation", "nll"], layout=layout)
+    env = isolated_ros_env(tmp_path / "ros_logs")
+    log = tmp_path / "node.log"
+    proc = start_node(env, f"model_file_path:={model}", "backend:=onnxruntime", log=log)
+    try:
+        code = proc.wait(timeout=120)
+    finally:
+        stop_node(proc)
+    text = log.read_text()
+    assert code == 2 and "layout" in text and "hash" in text, text[-2000:]
 
 
 def test_compressed_images_and_garbage_compressed_data(tmp_path, frames):
