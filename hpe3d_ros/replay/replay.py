@@ -427,7 +427,7 @@ class Replayer:
                 state["done"] = True
                 cond.notify()
             worker.join(timeout=120.0)
-        # dropped records carry the bag time of the frame; fix their stamps from the messages where possible
+        # a dropped frame is never deserialised: its record's stamp is its bag time
         self.frames.sort(key=lambda f: (f.arrival_ns, f.index))
 
 

@@ -163,3 +163,20 @@ def test_sigint_midway_leaves_a_valid_output_bag_and_a_report(model, tmp_path):
     assert len(skel) >= 1 and set(skel) <= set(stamps(out, "/camera/image_raw"))
     report = json.loads((tmp_path / "o-report" / "report.json").read_text())
     assert report["meta"]["complete"] is False and report["frames"]["in"] == n_images
+
+
+def test_bad_parameters_name_the_parameter(capsys, good_bag, tmp_path):
+    o = str(tmp_path / "o")
+    rc, err = _cli(capsys, "replay", "--bag", str(good_bag), "--out", o, "--set", "bodyheight=1.8")
+    assert rc == 1 and "unknown lift_node parameter 'bodyheight'" in err
+    rc, err = _cli(capsys, "replay", "--bag", str(good_bag), "--out", o, "--set", "body_height_m=9")
+    assert rc == 1 and "body_height_m = 9.0; expected a value in [0.5, 2.5]" in err
+    rc, err = _cli(capsys, "replay", "--bag", str(good_bag), "--out", o, "--rate", "-1")
+    assert rc == 1 and "--rate" in err
+    rc, err = _cli(capsys, "replay", "--bag", str(good_bag), "--out", o, "--params", str(tmp_path / "none.yaml"))
+    assert rc == 1 and "none.yaml: no such parameter file" in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("/**:\n  ros__parameters:\n    detector:\n      max_people: many\n")
+    rc, err = _cli(capsys, "replay", "--bag", str(good_bag), "--out", o, "--params", str(bad))
+    assert rc == 1 and "bad.yaml: parameter detector.max_people = 'many' is not a int" in err
+    assert not (tmp_path / "o").exists()
