@@ -8,7 +8,8 @@ salient few: ``RegionScanner`` therefore cycles through scan regions (the whole 
 tiles) and blacks out the people already tracked before each pass.
 
 OpenCV's TFLite importer cannot read this model (sparse fp16 weights: the DENSIFY operator), and
-OpenCV's HOG people detector found fewer people at 3-4x the cost (see docs/detection.md).
+OpenCV's HOG people detector cost 2.5-4x as much per frame, found one person of four on bus.jpg and
+none on vtest.avi (benchmarks/person_detector_options.py, docs/detection.md).
 """
 from __future__ import annotations
 
