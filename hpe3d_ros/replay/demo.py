@@ -73,6 +73,16 @@ def ros_env(log_dir: Path, domain_id: int | None = None) -> dict[str, str]:
     return env
 
 
+def _last_line(log: Path) -> str:
+    """The last error-looking line of a process log (or its last line)."""
+    try:
+        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    errors = [ln for ln in lines if "error" in ln.lower()]
+    return (errors or lines or [""])[-1][-300:]
+
+
 def _stop(proc: subprocess.Popen, timeout: float = 20.0) -> int:
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
@@ -117,12 +127,14 @@ def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float
         while cam.poll() is None:
             for name in ("lift_node", "recorder"):
                 if procs[name].poll() is not None:
-                    raise RuntimeError(f"{name} exited with code {procs[name].returncode} (see {logs / (name + '.log')})")
+                    raise RuntimeError(f"{name} exited with code {procs[name].returncode}: {_last_line(logs / (name + '.log'))} "
+                                       f"(see {logs / (name + '.log')})")
             if time.monotonic() > end:
                 raise RuntimeError(f"the camera node did not finish in time (see {logs / 'camera.log'})")
             time.sleep(0.2)
         if cam.returncode != 0:
-            raise RuntimeError(f"the camera node failed with code {cam.returncode} (see {logs / 'camera.log'})")
+            raise RuntimeError(f"the camera node failed with code {cam.returncode}: {_last_line(logs / 'camera.log')} "
+                               f"(see {logs / 'camera.log'})")
         time.sleep(2.0)  # the last frames' outputs and one more /diagnostics
     finally:
         for name in ("camera", "lift_node", "recorder"):
@@ -147,7 +159,9 @@ def demo(out: Path, video: Path | None = None, model: Path | None = None, params
     video = Path(video) if video else sample_clip()
     if not video.is_file():
         raise FileNotFoundError(f"{video}: no such video")
-    model = Path(model) if model else default_model(params_file)
+    model = Path(model).resolve() if model else default_model(params_file)
+    if not model.is_file():
+        raise FileNotFoundError(f"{model}: no such model file")
     if out.exists():
         if not out.is_dir() or any(p.name not in ("bag", "demo.mp4", "preview.png", "report", "logs") for p in out.iterdir()):
             raise FileExistsError(f"{out}: exists and is not a previous demo output; choose another --out")
