@@ -125,7 +125,7 @@ def to_arrays(rows: dict[str, list]) -> dict[str, np.ndarray]:
 
 def run(args: argparse.Namespace) -> int:
     """Check every input, run the detector over each video, write the file atomically."""
-    from .calibration import intrinsics_for
+    from .calibration import intrinsics_for, load_camera_info_yaml
     from .detection import PoseDetector
     from .video import VideoError, open_video
 
@@ -147,6 +147,14 @@ def run(args: argparse.Namespace) -> int:
         k = intrinsics_for(info.width, info.height, hfov_deg=args.hfov, calibration=args.calibration)
         plans.append((v, k, info))
 
+    if args.calibration is not None:
+        d = load_camera_info_yaml(args.calibration)["D"]
+        if d.size and np.abs(d).max() > 1e-3:
+            print(
+                f"hpe3d collect: warning: {args.calibration}: distortion coefficients are ignored (as by lift_node); "
+                "keypoints are written in the raw image: use rectified video for a lens with visible distortion",
+                file=sys.stderr,
+            )
     params = {"max_people": args.max_people}
     if args.detect_every is not None:
         params["detect_every_n_frames"] = args.detect_every

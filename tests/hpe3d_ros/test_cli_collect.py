@@ -98,3 +98,23 @@ def test_truncated_video_is_collected_with_a_warning(fixtures_dir, tmp_path, cap
     assert "cut.avi" in err and "expected frames" in err
     n = len(poses_io.load_poses2d(out)["keypoints"])
     assert 0 < n < 12
+
+
+def test_calibration_file_gives_its_k_and_size_is_checked(fixtures_dir, tmp_path, capsys):
+    video = str(fixtures_dir / "media" / "street-demo.mp4")
+    cal = tmp_path / "cam.yaml"
+    body = (
+        "image_width: {w}\nimage_height: 540\ncamera_name: test\n"
+        "camera_matrix: {{rows: 3, cols: 3, data: [700, 0, 480, 0, 710, 270, 0, 0, 1]}}\n"
+        "distortion_model: plumb_bob\ndistortion_coefficients: {{rows: 1, cols: 5, data: [0, 0, 0, 0, 0]}}\n"
+    )
+    cal.write_text(body.format(w=960))
+    out = tmp_path / "x.npz"
+    assert cli.main(["collect", "--video", video, "--out", str(out), "--calibration", str(cal), "--max-people", "1", "--max-frames", "2"]) == 0
+    k = poses_io.load_poses2d(out)["intrinsics"]
+    np.testing.assert_allclose(k[0], [[700, 0, 480], [0, 710, 270], [0, 0, 1]])
+    assert len(k) == 2
+    cal.write_text(body.format(w=640))  # calibrated for another image size
+    out2 = tmp_path / "y.npz"
+    assert cli.main(["collect", "--video", video, "--out", str(out2), "--calibration", str(cal)]) == 1
+    assert "640x540" in capsys.readouterr().err and not out2.exists()
