@@ -235,7 +235,7 @@ def pct(values: list[float]) -> dict:
 
 
 def run_case(frame_path: Path, model: Path, lift: bool, people: int, args, overrides: list[str]) -> dict:
-    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", ROS_DOMAIN_ID=str(random.randint(101, 200)),
+    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", ROS_DOMAIN_ID=str(random.randint(1, 101)),
                ROS_LOG_DIR=str(Path(args.work) / "ros_logs"), PYTHONUNBUFFERED="1")
     stop_file = Path(args.work) / f"stop_{time.time_ns()}"
     node_cmd = [sys.executable, "-m", "hpe3d_ros.node.lift_node", "--ros-args", "--params-file", str(REPO / "config" / "lift.yaml"),

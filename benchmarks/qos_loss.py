@@ -97,7 +97,7 @@ def run_sub(args) -> int:
 
 
 def run_pair(pub: str, sub: str, args) -> dict:
-    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", ROS_DOMAIN_ID=str(random.randint(10, 200)))
+    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", ROS_DOMAIN_ID=str(random.randint(1, 101)))
     env.setdefault("ROS_LOG_DIR", "/tmp/hpe3d_qos_logs")
     common = [f"--frames={args.frames}", f"--rate={args.rate}", f"--width={args.width}", f"--height={args.height}",
               f"--pub={pub}", f"--sub={sub}", f"--work-ms={args.work_ms}", f"--pub-depth={args.pub_depth}"]

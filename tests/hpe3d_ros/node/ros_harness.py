@@ -5,6 +5,7 @@ and a private ROS_LOG_DIR, so parallel test runs of other engineers do not cross
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import subprocess
@@ -19,16 +20,30 @@ FIXTURE_MEDIA = REPO / "tests" / "fixtures" / "media"
 
 
 def isolated_ros_env(log_dir: Path) -> dict:
-    """Set (in os.environ, for this process) and return an isolated ROS environment."""
-    env = {
-        "ROS_DOMAIN_ID": str(random.SystemRandom().randint(1, 100)),
+    """An isolated ROS environment for child processes and ``Client``: a random ROS_DOMAIN_ID (0..101 are
+    the safe ids on Linux), localhost-only discovery, a private ROS_LOG_DIR. os.environ is not changed."""
+    env = dict(os.environ)
+    env.update({
+        "ROS_DOMAIN_ID": str(random.SystemRandom().randint(1, 101)),
         "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
         "ROS_LOG_DIR": str(log_dir),
         "RCUTILS_COLORIZED_OUTPUT": "0",
         "PYTHONUNBUFFERED": "1",
-    }
+    })
+    return env
+
+
+@contextlib.contextmanager
+def environment(env: dict):
+    """os.environ set to ``env`` inside the block (rcl reads the domain id and discovery range at init)."""
+    saved = dict(os.environ)
+    os.environ.clear()
     os.environ.update(env)
-    return dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def tiny_model(directory: Path) -> Path:
@@ -94,7 +109,11 @@ def stop_node(proc: subprocess.Popen) -> int:
 class Client:
     """An in-test rclpy node: publishes images and CameraInfo, collects the node's outputs."""
 
-    def __init__(self, image_reliability: str = "reliable"):
+    def __init__(self, env: dict, image_reliability: str = "reliable"):
+        with environment(env):
+            self._init(image_reliability)
+
+    def _init(self, image_reliability: str) -> None:
         import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
         from geometry_msgs.msg import PoseArray

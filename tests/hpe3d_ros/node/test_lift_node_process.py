@@ -37,7 +37,7 @@ def running(tmp_path_factory):
     log = tmp / "lift_node.log"
     proc = start_node(env, f"model_file_path:={model}", "backend:=onnxruntime", "diagnostics_period_s:=0.5",
                       "warn_throttle_s:=0.0", log=log)
-    client = Client()
+    client = Client(env)
     try:
         client.wait_for_node(proc)
         yield client, proc, log
@@ -295,7 +295,7 @@ def test_compressed_images_and_garbage_compressed_data(tmp_path, frames):
     log = tmp_path / "node.log"
     model = tiny_model(tmp_path)
     proc = start_node(env, f"model_file_path:={model}", "backend:=onnxruntime", "use_compressed:=true", "warn_throttle_s:=0.0", log=log)
-    client = Client()
+    client = Client(env)
     try:
         client.wait_for_node(proc)
         garbage = CompressedImage(format="jpeg")
