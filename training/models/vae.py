@@ -18,7 +18,7 @@ class PoseVAE(nn.Module):
     """Conditional beta-VAE over per-joint depth given 2D."""
 
     def __init__(self, hidden: int = 512, latent: int = 100, blocks: int = 2, dropout: float = 0.0,
-                 activation: str = "leaky_relu", batchnorm: bool = True) -> None:
+                 activation: str = "leaky_relu", batchnorm: bool = False) -> None:
         super().__init__()
         j = skeleton.NUM_JOINTS
         self.latent = int(latent)
