@@ -113,3 +113,12 @@ def test_docs_parameter_table_matches_the_node():
     begin, end = "<!-- BEGIN parameters_table_markdown() -->\n", "<!-- END parameters_table_markdown() -->"
     assert begin in text and end in text
     assert text.split(begin)[1].split(end)[0] == parameters_table_markdown()
+
+
+def test_rviz_cloud_display_reads_the_skeleton_fields():
+    from hpe3d_ros.node.skeleton_msgs import POINT_DTYPE
+
+    displays = {d["Class"]: d for d in yaml.safe_load(RVIZ.read_text())["Visualization Manager"]["Displays"]}
+    cloud = displays["rviz_default_plugins/PointCloud2"]
+    assert cloud["Topic"]["Value"] == f"/{PARAM_BY_NAME['output_namespace'].default}/skeletons"
+    assert cloud["Channel Name"] in POINT_DTYPE.names
