@@ -19,7 +19,7 @@ from .bag_io import InputBag, deserialize
 from .records import FrameRecord
 
 HOLD_S = 0.5
-VIEW_PITCH_DEG = 35.0
+VIEW_PITCH_DEG = 20.0
 PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40)]
 
@@ -126,10 +126,10 @@ def render_bag(bag_path: str | Path, out_video: str | Path, preview_png: str | P
     if fps is None:
         fps = (len(stamps) - 1) / max((stamps[-1] - stamps[0]) * 1e-9, 1e-9) if len(stamps) > 1 else 10.0
     w, h = recorded.image_size or (640, 480)
-    view = TopView(recorded.frames, (h, h))
+    view = TopView(recorded.frames, (w, h))
     out_video = Path(out_video)
     out_video.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(out_video), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (w + h, h))
+    writer = cv2.VideoWriter(str(out_video), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (2 * w, h))
     if not writer.isOpened():
         raise OSError(f"{out_video}: cv2.VideoWriter cannot write mp4v here")
     last: FrameRecord | None = None

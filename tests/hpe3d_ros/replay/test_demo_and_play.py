@@ -49,7 +49,7 @@ def test_demo_end_to_end_on_the_bundled_sample(tmp_path):
     n, w = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
     ok, _ = cap.read()
     cap.release()
-    assert ok and n == 100 and w == 480 + 360  # the frame beside a square 3D view
+    assert ok and n == 100 and w == 2 * 480  # the frame beside the 3D view
     assert cv2.imread(str(out / "preview.png")) is not None
     report = json.loads((out / "report" / "report.json").read_text())
     assert report["frames"]["in"] == 100 and report["frames"]["processed"] == len(skel)
