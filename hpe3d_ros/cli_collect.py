@@ -34,7 +34,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     cam.add_argument("--hfov", type=float, metavar="DEG", help="horizontal field of view of the camera, degrees")
     cam.add_argument("--calibration", metavar="FILE.yaml", help="ROS camera_info YAML of the camera")
     p.add_argument("--max-people", type=int, default=5, help="most people per frame (default 5)")
-    p.add_argument("--detect-every", type=int, default=None, help="person-detector period in frames (detector default)")
+    p.add_argument(
+        "--detect-every", type=int, default=1,
+        help="person-detector period in frames (default 1: offline, finding more people beats speed)",
+    )
     p.add_argument("--min-detection-confidence", type=float, default=None, help="person detector threshold (detector default)")
     p.add_argument("--stride", type=int, default=1, help="use every Nth frame (default 1)")
     p.add_argument("--max-frames", type=int, default=None, help="at most this many frames per video")
@@ -156,8 +159,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     params = {"max_people": args.max_people}
-    if args.detect_every is not None:
-        params["detect_every_n_frames"] = args.detect_every
+    params["detect_every_n_frames"] = args.detect_every
     if args.min_detection_confidence is not None:
         params["min_detection_confidence"] = args.min_detection_confidence
     rows: dict[str, list] = {k: [] for k in _FIELDS}
