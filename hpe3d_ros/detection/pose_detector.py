@@ -66,6 +66,7 @@ class PoseDetector:
         self._ids = itertools.count(1)
         self._frame = 0
         self._burst = False  # the last detector pass found someone: scan again on the next frame
+        self._shape: tuple | None = None
         self._tracks: list[_Track] = []
         self._single: FrameLandmarker | None = None
         self._roi: RoiLandmarker | None = None
@@ -88,13 +89,17 @@ class PoseDetector:
         if self._single is None and self._roi is None:
             raise RuntimeError("PoseDetector.detect: the detector was closed")
         img = check_image(image_rgb)
+        if self._shape is not None and img.shape != self._shape:
+            self.reset()  # another camera or resolution: the tracks' regions mean nothing there
+        self._shape = img.shape
         self._frame += 1
         if self._single is not None:
             return self._detect_single(img)
         return self._detect_multi(img)
 
     def reset(self) -> None:
-        """Forget all tracks (a new video); ids keep counting up."""
+        """Forget all tracks (a new video; done by itself when the image size changes); ids keep
+        counting up."""
         self._wait_pending()
         self._tracks = []
         self._burst = False

@@ -200,3 +200,14 @@ def test_async_detection_finds_the_same_people(street_frame):
             _check_person(p, street_frame.shape)
         det.reset()
         assert det.num_tracks == 0
+
+
+def test_image_size_change_starts_new_tracks(street_frame):
+    small = cv2.resize(street_frame, (640, 360))
+    with PoseDetector(max_people=3, detect_every_n_frames=1) as det:
+        first = det.detect(street_frame)
+        assert first
+        second = det.detect(small)
+        assert not {p.track_id for p in first} & {p.track_id for p in second}
+        for p in second:
+            assert p.bbox[2] <= 639 and p.bbox[3] <= 359
