@@ -247,6 +247,11 @@ class Replayer:
                 self._error(index, stamp, raw.timestamp, type(e).__name__, str(e), count=False)
                 return
         t_pipe = time.perf_counter()
+        if result.intrinsics_fallback:
+            if not self.counts.get("intrinsics_fallback"):
+                self.log(f"hpe3d replay: no calibrated CameraInfo for frame {index}: using the {v['fallback_hfov_deg']:.0f} degree "
+                         "field-of-view fallback (fallback_hfov_deg); 3D distances are only as good as that guess")
+            self.counts["intrinsics_fallback"] = self.counts.get("intrinsics_fallback", 0) + 1
         latency = None
         out_time = raw.timestamp
         if self.opts.rate > 0:
@@ -344,6 +349,7 @@ class Replayer:
                 "params_file": str(opts.params_file or "config/lift.yaml"), "overrides": opts.overrides,
                 "model": str(self.values["model_file_path"]),
                 "backend": self.pipeline.backend if self.pipeline else "", "complete": complete,
+                "frames_with_fallback_intrinsics": self.counts.get("intrinsics_fallback", 0),
             }
             if writer.skipped:
                 meta["topics_not_copied"] = writer.skipped

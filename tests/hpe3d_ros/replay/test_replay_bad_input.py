@@ -180,3 +180,16 @@ def test_bad_parameters_name_the_parameter(capsys, good_bag, tmp_path):
     rc, err = _cli(capsys, "replay", "--bag", str(good_bag), "--out", o, "--params", str(bad))
     assert rc == 1 and "bad.yaml: parameter detector.max_people = 'many' is not a int" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_bag_without_camera_info_uses_the_field_of_view_fallback_and_says_so(good_bag, model, tmp_path, capsys):
+    from hpe3d_ros.replay.bag_io import OutputBag
+
+    with InputBag(good_bag) as src, OutputBag(tmp_path / "noinfo") as dst:
+        for m in src.messages(["/camera/image_raw"]):
+            dst.write(m.topic, m.msgtype, m.timestamp, m.data)
+    res = replay(ReplayOptions(bag=tmp_path / "noinfo", out=tmp_path / "o", overrides={"model_file_path": str(model)},
+                               plots=False))
+    assert res.complete and res.report["meta"]["camera_info_topic"] is None
+    assert res.report["meta"]["frames_with_fallback_intrinsics"] == 4
+    assert "field-of-view fallback" in capsys.readouterr().err
