@@ -211,3 +211,17 @@ def test_image_size_change_starts_new_tracks(street_frame):
         assert not {p.track_id for p in first} & {p.track_id for p in second}
         for p in second:
             assert p.bbox[2] <= 639 and p.bbox[3] <= 359
+
+
+@pytest.mark.parametrize("quarter_turns", [0, 1])
+def test_several_people_path_reproduces_mediapipe_pose(street_frame, quarter_turns):
+    """On a first frame both paths see the same detection and region, so the region-of-interest
+    graph must give MediaPipe Pose's own landmarks (also for a person lying sideways: rotation)."""
+    img = np.ascontiguousarray(np.rot90(street_frame, quarter_turns))
+    with PoseDetector(max_people=1, smooth_landmarks=False) as single:
+        ref = single.detect(img)
+    with PoseDetector(max_people=3, smooth_landmarks=False) as several:
+        got = several.detect(img)
+    assert len(ref) == 1 and len(got) >= 1
+    err = min(float(np.abs(p.keypoints - ref[0].keypoints).max()) for p in got)
+    assert err < 0.5, f"largest joint difference {err:.2f} px"
