@@ -269,7 +269,7 @@ def run_case(frame_path: Path, model: Path, lift: bool, people: int, args, overr
     people_seen = [n for s, _, n in got["skeletons"] if s >= warm]
     d = got["diagnostics"]
     stages = {}
-    for stage in ("decode", "detect", "map", "lift", "publish", "total"):
+    for stage in ("receive", "wait", "decode", "detect", "map", "lift", "publish", "total"):
         stages[stage] = {q: float(d.get(f"latency_{stage}_{q}_ms", "nan")) for q in ("p50", "p95", "p99")}
     return {
         "people_in_frame": people, "lifting": lift, "overrides": overrides,
@@ -329,14 +329,19 @@ def run_inprocess(frame: np.ndarray, model: Path, people: int, frames: int) -> d
     }
 
 
+def _pp(stages: dict, stage: str) -> str:
+    q = stages.get(stage)
+    return f"{q['p50']:.1f} / {q['p99']:.1f}" if q else "-"
+
+
 def markdown(paths: list[Path]) -> str:
     """Tables for docs/benchmarks.md from result files of this script."""
     rows = [r for p in paths for r in json.loads(Path(p).read_text())["rows"]]
     ros = [r for r in rows if r.get("mode") != "in-process"]
     lines = [
         "| people in frame | lifting | detector.max_people | frames sent / received / processed / dropped | processed Hz | e2e markers ms p50 / p95 / p99 | "
-        "decode p50 | detect p50 / p99 | map p50 | lift p50 / p99 | publish p50 / p99 | node total p50 / p99 | max frame age ms | load avg |",
-        "| ---: | --- | ---: | --- | ---: | --- | ---: | --- | ---: | --- | --- | --- | ---: | --- |",
+        "receive p50 / p99 | wait p50 / p99 | decode p50 | detect p50 / p99 | map p50 | lift p50 / p99 | publish p50 / p99 | node total p50 / p99 | max frame age ms | load avg |",
+        "| ---: | --- | ---: | --- | ---: | --- | --- | --- | ---: | --- | ---: | --- | --- | --- | ---: | --- |",
     ]
     for r in ros:
         st = r["node_stage_ms"]
@@ -345,7 +350,7 @@ def markdown(paths: list[Path]) -> str:
         lines.append(
             f"| {r['people_in_frame']} | {'yes' if r['lifting'] else 'no (detector only)'} | {mp} | "
             f"{r['frames_sent']} / {r.get('frames_received_by_node', '')} / {r['frames_processed']} / {r['frames_dropped']} | {r.get('processed_rate_hz', '')} | "
-            f"{e['p50']} / {e['p95']} / {e['p99']} | {st['decode']['p50']:.2f} | {st['detect']['p50']:.1f} / {st['detect']['p99']:.1f} | "
+            f"{e['p50']} / {e['p95']} / {e['p99']} | {_pp(st, 'receive')} | {_pp(st, 'wait')} | {st['decode']['p50']:.2f} | {st['detect']['p50']:.1f} / {st['detect']['p99']:.1f} | "
             f"{st['map']['p50']:.2f} | {st['lift']['p50']:.2f} / {st['lift']['p99']:.2f} | {st['publish']['p50']:.2f} / {st['publish']['p99']:.2f} | "
             f"{st['total']['p50']:.1f} / {st['total']['p99']:.1f} | {r['frame_age_max_ms']:.0f} | "
             f"{r['loadavg_1min_start_end'][0]} -> {r['loadavg_1min_start_end'][1]} |"

@@ -26,6 +26,8 @@ from . import image_decode, markers, skeleton_msgs
 NODE_NAME = "lift_node"
 RELIABILITY = ("reliable", "best_effort")
 STAGES = ("decode", "detect", "map", "lift", "publish", "total")
+# Before processing: image stamp -> callback (transport, by the wall clock) and callback -> worker start.
+QUEUE_STAGES = ("receive", "wait")
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ class Stats:
             "decode_errors": 0, "processing_errors": 0, "camera_info_errors": 0, "callback_errors": 0,
         }
         self.errors_by_reason: dict[str, int] = {}
-        self.latency: dict[str, deque] = {s: deque(maxlen=window) for s in STAGES}
+        self.latency: dict[str, deque] = {s: deque(maxlen=window) for s in STAGES + QUEUE_STAGES}
         self.age: deque = deque(maxlen=window)
         self.in_times: deque = deque(maxlen=window)
         self.out_times: deque = deque(maxlen=window)
@@ -350,7 +352,7 @@ def make_node_class():
                 with self.slot_cond:
                     if self.slot is not None:
                         self.stats.count("dropped")
-                    self.slot = (kind, msg, now)
+                    self.slot = (kind, msg, now, time.time_ns())
                     self.slot_cond.notify()
             except Exception as e:  # noqa: BLE001
                 self.stats.count("callback_errors")
@@ -430,8 +432,9 @@ def make_node_class():
                 return None
             return k
 
-        def _process(self, kind: str, msg, received: float) -> None:
+        def _process(self, kind: str, msg, received: float, received_wall_ns: int) -> None:
             t_start = time.perf_counter()
+            wait = time.monotonic() - received
             in_stamp = stamp_ns(msg.header.stamp)
             age = (self.get_clock().now().nanoseconds - in_stamp) * 1e-9
             max_age = float(self.values["max_frame_age_s"])
@@ -471,6 +474,8 @@ def make_node_class():
                     lat[stage].append(result.timings.get(stage, float("nan")))
                 lat["publish"].append(t_pub - t_pipe)
                 lat["total"].append(t_pub - t_start)
+                lat["receive"].append((received_wall_ns - in_stamp) * 1e-9)
+                lat["wait"].append(wait)
                 self.stats.age.append(age)
                 self.stats.out_times.append(time.monotonic())
                 self.stats.people.append(len(people))
@@ -498,7 +503,7 @@ def make_node_class():
             for key in ("received", "processed", "dropped", "stale_skipped", "decode_errors", "processing_errors",
                         "camera_info_errors", "callback_errors"):
                 kv.append((f"frames_{key}" if key in ("received", "processed", "dropped") else key, str(c.get(key, 0))))
-            for stage in STAGES:
+            for stage in QUEUE_STAGES + STAGES:
                 p50, p95, p99 = percentiles_ms(snap["latency"][stage])
                 kv += [(f"latency_{stage}_p50_ms", f"{p50:.2f}"), (f"latency_{stage}_p95_ms", f"{p95:.2f}"),
                        (f"latency_{stage}_p99_ms", f"{p99:.2f}")]

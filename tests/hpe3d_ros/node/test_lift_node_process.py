@@ -201,7 +201,8 @@ def test_diagnostics_report_rates_latency_backend_and_drops(running, frames):
     assert client.spin_until(lambda: client.last_diagnostics().get("frames_processed", "0") != "0", 10.0)
     d = client.last_diagnostics()
     for key in ("backend", "input_rate_hz", "output_rate_hz", "frames_dropped", "latency_detect_p50_ms",
-                "latency_lift_p95_ms", "latency_decode_p50_ms", "latency_publish_p99_ms", "frame_age_max_ms"):
+                "latency_lift_p95_ms", "latency_decode_p50_ms", "latency_publish_p99_ms", "frame_age_max_ms",
+                "latency_receive_p50_ms", "latency_wait_p99_ms"):
         assert key in d, f"diagnostics lack {key}"
     assert "onnxruntime" in d["backend"]
     assert float(d["latency_detect_p50_ms"]) > 0
