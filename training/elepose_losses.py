@@ -117,6 +117,16 @@ def sample_rotations(
     return rot_x(new_e) @ rot_y(azim) @ rot_x(elevation).transpose(-1, -2)
 
 
+def soft_clip(x: Tensor, limit: float) -> Tensor:
+    """x below ``limit``; above it ``limit + log(1 + x - limit)``: keeps a gradient, tames outliers."""
+    over = torch.clamp(x - limit, min=0.0)
+    return torch.where(x > limit, limit + torch.log1p(over), x)
+
+
+def _masked_mean(x: Tensor, mask: Tensor) -> Tensor:
+    return (x * mask).sum() / mask.sum().clamp_min(1.0)
+
+
 def elepose_losses(
     lifter: nn.Module,
     prior: nn.Module,
@@ -124,12 +134,19 @@ def elepose_losses(
     bone_ratios: Tensor | None,
     use_elevation: bool = True,
     generator: torch.Generator | None = None,
+    nll_soft_max: float | None = None,
+    min_reprojection_scale: float = 0.0,
 ) -> dict[str, Tensor]:
     """All ElePose loss terms for one batch of normalised 2D (B,J,2) (unweighted, each a scalar).
 
     nll: flow NLL of the renormalised reprojection; l3d: |s * lift(reprojection) - R pose|;
     l2d: |projection of the re-rotated second lift - input|; ldef: pairwise deformation;
     bone: relative bone lengths against ``bone_ratios`` (0 when None).
+
+    Robustness (not in the paper, whose normalisation is one global scale): a virtual view in which
+    the root-to-head segment shrinks below ``min_reprojection_scale`` of its input length makes the
+    per-pose head normalisation blow up, so such samples are left out of the rotation-based terms;
+    per-sample NLLs above ``nll_soft_max`` are log-compressed (``soft_clip``).
     """
     b = poses2d.shape[0]
     out = lifter(poses2d)
@@ -138,19 +155,27 @@ def elepose_losses(
     r = sample_rotations(elev, b, generator, device=poses2d.device)
     rot_pose = rotate(pose, r)
     rep2d, scale = reproject_normalized(rot_pose)
-    nll = prior.nll(rep2d).mean()
+    valid = (scale > min_reprojection_scale).to(poses2d.dtype)
+    # Invalid views would divide by ~0: feed them their (finite) input instead and mask them out.
+    rep2d = torch.where(valid[:, None, None] > 0, rep2d, poses2d)
+    scale = torch.where(valid > 0, scale, torch.ones_like(scale))
+    nll_each = prior.nll(rep2d)
+    if nll_soft_max is not None:
+        nll_each = soft_clip(nll_each, nll_soft_max)
+    nll = _masked_mean(nll_each, valid)
 
     out2 = lifter(rep2d)
     pose2 = lift(rep2d, out2["depth"]) * scale[:, None, None]
-    l3d = (pose2 - rot_pose).flatten(1).norm(dim=1).mean()
+    l3d = _masked_mean((pose2 - rot_pose).flatten(1).norm(dim=1), valid)
     back = rotate(pose2, r.transpose(-1, -2))
-    l2d = (project(back) - poses2d).abs().flatten(1).sum(dim=1).mean()
+    l2d = _masked_mean((project(back) - poses2d).abs().flatten(1).sum(dim=1), valid)
 
     pairs = b // 2
     if pairs > 0:
         d_in = pose[0:pairs] - pose[pairs : 2 * pairs]
         d_back = back[0:pairs] - back[pairs : 2 * pairs]
-        ldef = (d_in - d_back).flatten(1).norm(dim=1).mean()
+        pair_valid = valid[0:pairs] * valid[pairs : 2 * pairs]
+        ldef = _masked_mean((d_in - d_back).flatten(1).norm(dim=1), pair_valid)
     else:
         ldef = poses2d.new_zeros(())
 
@@ -160,7 +185,7 @@ def elepose_losses(
         bone = (rel - bone_ratios).square().sum(dim=1).mean()
     else:
         bone = poses2d.new_zeros(())
-    losses = {"nll": nll, "l3d": l3d, "l2d": l2d, "ldef": ldef, "bone": bone}
+    losses = {"nll": nll, "l3d": l3d, "l2d": l2d, "ldef": ldef, "bone": bone, "valid_views": valid.mean().detach()}
     if elev is not None:
         losses["elevation_mean"] = elev.mean().detach()
         losses["elevation_std"] = elev.std().detach() if b > 1 else elev.new_zeros(())

@@ -69,6 +69,8 @@ class ElePose(Method):
         },
         "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5},
         "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0},
+        # Robustness to the per-pose head normalisation (training.elepose_losses.elepose_losses).
+        "robust": {"nll_soft_max": 0.0, "min_reprojection_scale": 0.25},
         # bandai_train (training-split proportions, as the paper) | anthropometric | none | 15 ratios (skeleton.BONES order)
         "bone_prior": "bandai_train",
         "scorer": {"azimuths": 8, "elevation_sigmas": [-1.0, 0.0, 1.0], "export": True},
@@ -180,7 +182,12 @@ class ElePose(Method):
         self.prior.eval()
         self.prior.requires_grad_(False)
         w = self.cfg["loss"]
-        terms = elepose_losses(self.net, self.prior, poses2d, self.bone_ratios, self.use_elevation)
+        rob = self.cfg["robust"]
+        terms = elepose_losses(
+            self.net, self.prior, poses2d, self.bone_ratios, self.use_elevation,
+            nll_soft_max=None if rob["nll_soft_max"] is None else float(rob["nll_soft_max"]),
+            min_reprojection_scale=float(rob["min_reprojection_scale"]),
+        )
         loss = sum(float(w[k]) * terms[k] for k in ("nll", "l3d", "l2d", "ldef", "bone"))
         self.opt_lifter.zero_grad(set_to_none=True)
         loss.backward()
