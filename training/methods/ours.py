@@ -49,6 +49,28 @@ from training.tipsy_losses import mirror_poses
 STAGES = ("flow", "teacher", "distill")
 
 
+class RobustPrior(nn.Module):
+    """A prior whose per-pose NLL is soft-capped above ``cap``: ``cap + log1p(nll - cap)``.
+
+    An untrained lifter's reprojections lie far outside the 2D pose distribution, where the flow's
+    NLL reaches 1e5..1e9 and its gradient blows the lifter up (measured on the Bandai 2D: the
+    uncapped ElePose loss diverged in its first lifter epoch). Above the cap the loss still pulls
+    toward plausible poses, with a gradient shrinking as 1 / (1 + nll - cap).
+    """
+
+    def __init__(self, prior: nn.Module, cap: float | None) -> None:
+        super().__init__()
+        self.prior = prior
+        self.cap = None if cap is None else float(cap)
+
+    def nll(self, poses2d: Tensor) -> Tensor:
+        nll = self.prior.nll(poses2d)
+        if self.cap is None:
+            return nll
+        over = torch.clamp(nll - self.cap, min=0.0)
+        return torch.where(nll > self.cap, self.cap + torch.log1p(over), nll)
+
+
 def load_prior_state(path: str | Path) -> dict:
     """A PosePrior state dict from a plain state-dict file or a checkpoint of an elepose/ours run."""
     path = Path(path)
@@ -83,7 +105,8 @@ class Ours(Method):
             "epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "grad_clip": 10.0, "pca_samples": 50000, "init": None,
         },
         "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5, "distill_lr": 1e-3, "distill_decay": 0.7},
-        "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0},
+        "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0, "nll_cap": 0.0, "grad_clip": 10.0,
+                 "mirror": False},
         "distill": {"epochs": 2, "depth": 1.0, "elevation": 1.0, "unsup": 0.0, "mirror": True, "teacher": "best_score"},
         "bone_prior": "bandai_train",
         "scorer": {"azimuths": 8, "elevation_sigmas": [-1.0, 0.0, 1.0], "export": True},
@@ -121,6 +144,7 @@ class Ours(Method):
         self.prior = PosePrior.from_config(cfg["flow"], seed=seed).to(self.device)
         self.scorer = PlausibilityScorer(self.prior, azimuths=int(cfg["scorer"]["azimuths"])).to(self.device)
         self.bone_ratios = self._bone_ratios(cfg["bone_prior"])
+        self.loss_prior = RobustPrior(self.prior, cfg["loss"]["nll_cap"])
 
         fp, op = cfg["flow_pretrain"], cfg["optim"]
         self.flow_epochs = 0 if fp["init"] else int(fp["epochs"])
@@ -230,16 +254,26 @@ class Ours(Method):
         self.prior.eval()
         self.prior.requires_grad_(False)
         w = self.cfg["loss"]
-        terms = elepose_losses(net, self.prior, poses2d, self.bone_ratios, True)
+        terms = elepose_losses(net, self.loss_prior, poses2d, self.bone_ratios, True)
         loss = sum(float(w[k]) * terms[k] for k in ("nll", "l3d", "l2d", "ldef", "bone"))
         self._epoch_elev.append((float(terms["elevation_mean"]), float(terms["elevation_std"])))
         return loss, terms
 
+    def _mirror_half(self, poses2d: Tensor) -> Tensor:
+        """TIPSy's augmentation: a random half of the batch mirrored left-right (a valid pose)."""
+        flip = torch.rand(poses2d.shape[0], device=poses2d.device) < 0.5
+        return torch.where(flip[:, None, None], mirror_poses(poses2d), poses2d)
+
     def _teacher_step(self, poses2d: Tensor) -> dict[str, float]:
+        if self.cfg["loss"]["mirror"]:
+            poses2d = self._mirror_half(poses2d)
         self.teacher.train()
         loss, terms = self._unsup(self.teacher, poses2d)
         self.opt_teacher.zero_grad(set_to_none=True)
         loss.backward()
+        clip = float(self.cfg["loss"]["grad_clip"] or 0.0)
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.teacher.parameters(), clip)
         self.opt_teacher.step()
         out = {"loss": float(loss.detach())}
         out.update({k: float(v.detach()) for k, v in terms.items()})
@@ -250,8 +284,7 @@ class Ours(Method):
             self.teacher.load_state_dict(self.best_teacher["state"])
         dc = self.cfg["distill"]
         if dc["mirror"]:
-            flip = torch.rand(poses2d.shape[0], device=poses2d.device) < 0.5
-            poses2d = torch.where(flip[:, None, None], mirror_poses(poses2d), poses2d)
+            poses2d = self._mirror_half(poses2d)
         self.teacher.eval()
         self.student.train()
         with torch.no_grad():
