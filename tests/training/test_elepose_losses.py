@@ -165,3 +165,24 @@ def test_lifter_with_scorer_exports_to_onnx_and_matches_torch(tiny, tmp_path):
         want = model(x[:37])
     for name, g in zip(names, got):
         np.testing.assert_allclose(g, want[name].numpy(), atol=1e-4, rtol=1e-4, err_msg=name)
+
+
+def test_soft_clip_keeps_values_below_the_limit_and_compresses_above():
+    from training.elepose_losses import soft_clip
+
+    x = torch.tensor([-50.0, 0.0, 1.0, 1e6, 1e12])
+    y = soft_clip(x, 0.0)
+    assert y[0] == -50.0 and y[1] == 0.0
+    assert 0.0 < y[2] < 1.0 and y[3] < 15.0 and y[4] < 30.0
+    assert bool((y[1:] >= y[:-1]).all())
+
+
+def test_degenerate_views_are_masked_out(tiny):
+    """A pose whose head lies on the optical axis after rotation has scale ~0; with the mask its
+    losses stay finite and it counts as an invalid view."""
+    x, pc, elev, prior = tiny
+    net = EleposeLifter(width=16, head_blocks=1)
+    g = torch.Generator().manual_seed(0)
+    out = elepose_losses(net, prior, x[:64], None, generator=g, nll_soft_max=0.0, min_reprojection_scale=0.99)
+    assert 0.0 <= float(out["valid_views"]) < 1.0
+    assert all(torch.isfinite(v) for v in out.values())
