@@ -57,11 +57,33 @@ def default_model(params_file: Path) -> Path:
     return found[0]
 
 
+def domains_in_use() -> set[int]:
+    """ROS_DOMAIN_IDs of the processes this user can see (Linux /proc; empty elsewhere)."""
+    used: set[int] = set()
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            for item in environ.read_bytes().split(b"\0"):
+                if item.startswith(b"ROS_DOMAIN_ID="):
+                    used.add(int(item.split(b"=", 1)[1] or 0))
+        except (OSError, ValueError):
+            continue
+    return used
+
+
+def free_domain_id() -> int:
+    """A random ROS domain id in 1..101 (the range safe from ephemeral-port clashes on Linux) that no visible
+    process uses, so parallel demos and tests do not discover each other."""
+    rng = random.SystemRandom()
+    used = domains_in_use()
+    free = [d for d in range(1, 102) if d not in used]
+    return rng.choice(free) if free else rng.randint(1, 101)
+
+
 def ros_env(log_dir: Path, domain_id: int | None = None) -> dict[str, str]:
     """An isolated ROS environment for the demo's processes (own domain, localhost discovery, own logs)."""
     env = dict(os.environ)
     env.update({
-        "ROS_DOMAIN_ID": str(domain_id if domain_id is not None else random.SystemRandom().randint(101, 230)),
+        "ROS_DOMAIN_ID": str(domain_id if domain_id is not None else free_domain_id()),
         "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
         "ROS_LOG_DIR": str(log_dir),
         "RCUTILS_COLORIZED_OUTPUT": "0",

@@ -9,9 +9,20 @@ from hpe3d_ros.replay.bag_io import InputBag, deserialize
 from hpe3d_ros.replay.demo import sample_clip
 from hpe3d_ros.replay.make_bag import make_bag
 
-from ..node.ros_harness import tiny_model  # the shipped model when present, else a tiny contract-(1) model
+from ..node.ros_harness import isolated_ros_env, tiny_model  # tiny_model: the shipped model, else a tiny test model
 
 __all__ = ["tiny_model", "clip_bag", "topic_messages", "skeleton_payloads"]
+
+
+def ros_env(log_dir: Path) -> dict:
+    """``isolated_ros_env`` with a domain id that no running process uses (parallel test runs share the host)."""
+    import os
+
+    from hpe3d_ros.replay.demo import free_domain_id
+
+    env = isolated_ros_env(log_dir)
+    os.environ["ROS_DOMAIN_ID"] = env["ROS_DOMAIN_ID"] = str(free_domain_id())
+    return env
 
 
 def clip_bag(path: Path, frames: int = 6, storage: str = "mcap") -> Path:

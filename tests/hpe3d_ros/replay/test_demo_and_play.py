@@ -14,8 +14,7 @@ import pytest
 from hpe3d_ros.node import skeleton_msgs
 from hpe3d_ros.replay.bag_io import InputBag
 
-from ..node.ros_harness import isolated_ros_env
-from .replay_fixtures import clip_bag, stamps, tiny_model, topic_messages
+from .replay_fixtures import clip_bag, ros_env, stamps, tiny_model, topic_messages
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -23,7 +22,7 @@ REPO = Path(__file__).resolve().parents[3]
 def test_demo_end_to_end_on_the_bundled_sample(tmp_path):
     import cv2
 
-    env = isolated_ros_env(tmp_path / "ros_logs")
+    env = ros_env(tmp_path / "ros_logs")
     model = tiny_model(tmp_path)
     out = tmp_path / "demo"
     proc = subprocess.run([sys.executable, "-m", "hpe3d_ros.cli", "demo", "--out", str(out), "--model", str(model)],
@@ -64,7 +63,7 @@ def test_play_publishes_the_bag_into_a_live_graph(tmp_path):
     from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import CameraInfo, Image
 
-    env = isolated_ros_env(tmp_path / "ros_logs")
+    env = ros_env(tmp_path / "ros_logs")
     bag = clip_bag(tmp_path / "clip", 8)
     recorded = topic_messages(bag, "/camera/image_raw")
     ctx = rclpy.Context()
