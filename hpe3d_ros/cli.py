@@ -37,6 +37,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _is_user_error(e: BaseException) -> bool:
+    """Errors that describe bad input (printed as one line): value, key and OS errors, and the
+    project's own error classes (bags, videos, backends)."""
+    if isinstance(e, (ValueError, KeyError, OSError)):
+        return True
+    return type(e).__module__.split(".")[0] in ("hpe3d_ros", "training")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; errors the user can fix are printed without a traceback."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -45,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     mod = importlib.import_module(args._module)
     try:
         return int(mod.run(args) or 0)
-    except (ValueError, KeyError, FileNotFoundError, OSError) as e:
-        if getattr(args, "debug", False):
+    except Exception as e:
+        if getattr(args, "debug", False) or not _is_user_error(e):
             raise
         print(f"hpe3d {args.command}: error: {e}", file=sys.stderr)
         return 1

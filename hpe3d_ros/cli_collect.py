@@ -2,6 +2,10 @@
 
     hpe3d collect --video walk.mp4 [--video more.mp4 ...] --out poses2d.npz \
         (--hfov 70 | --calibration camera.yaml) [--max-people 5] [--stride 1] [--max-frames N]
+    hpe3d collect --bag recording/ [--image-topic T] [--info-topic T] --out poses2d.npz [--hfov 70]
+
+A bag's intrinsics come from its CameraInfo topic (the latest calibrated one before each image);
+--calibration or --hfov stand in where it has none.
 
 The output follows ``hpe3d_ros.poses_io`` (keypoints, scores, intrinsics per pose, image_size) plus
 ``frame`` (index in its video), ``stamp_ns``, ``track_id`` (unique over the whole file), ``source``
@@ -28,9 +32,12 @@ _FIELDS = ("keypoints", "scores", "intrinsics", "frame", "stamp_ns", "track_id",
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of `hpe3d collect`."""
-    p.add_argument("--video", action="append", required=True, metavar="V", help="a video file (repeat for several)")
+    p.add_argument("--video", action="append", default=[], metavar="V", help="a video file (repeat for several)")
+    p.add_argument("--bag", action="append", default=[], metavar="B", help="a ROS 2 bag, mcap or sqlite3 (repeat for several)")
+    p.add_argument("--image-topic", default=None, help="image topic of the bags (default: the only image topic)")
+    p.add_argument("--info-topic", default=None, help="CameraInfo topic of the bags (default: the only one)")
     p.add_argument("--out", required=True, help="output 2D pose file (.npz)")
-    cam = p.add_mutually_exclusive_group(required=True)
+    cam = p.add_mutually_exclusive_group()
     cam.add_argument("--hfov", type=float, metavar="DEG", help="horizontal field of view of the camera, degrees")
     cam.add_argument("--calibration", metavar="FILE.yaml", help="ROS camera_info YAML of the camera")
     p.add_argument("--max-people", type=int, default=5, help="most people per frame (default 5)")
@@ -83,6 +90,50 @@ def video_frames(path: str | Path, k: np.ndarray, stride: int = 1, max_frames: i
         yield int(round(index / info.fps * 1e9)), rgb, k
 
 
+def bag_frames(path: str | Path, image_topic: str | None, info_topic: str | None, fallback_k, stride: int = 1,
+               max_frames: int | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """``(stamp_ns, image_rgb, K)`` from a bag's image topic; K from the latest calibrated CameraInfo
+    before the image, else ``fallback_k(width, height)`` (which raises when there is no fallback)."""
+    from .camera import is_calibrated
+    from .node.image_decode import decode_compressed, decode_image
+    from .replay.bag_io import InputBag, deserialize
+    from .ros_convert import camera_info_k, stamp_to_ns
+
+    with InputBag(path) as bag:
+        image = bag_image_topic(bag, image_topic)
+        infos = [t for t, ty in bag.topics.items() if ty == "sensor_msgs/msg/CameraInfo"] if info_topic is None else [info_topic]
+        k_info = None
+        index = used = 0
+        for raw in bag.messages([image] + infos[:1]):
+            msg = deserialize(raw)
+            if raw.msgtype == "sensor_msgs/msg/CameraInfo":
+                k = camera_info_k(msg)
+                k_info = k if is_calibrated(k) else k_info
+                continue
+            index += 1
+            if (index - 1) % stride:
+                continue
+            if max_frames is not None and used >= max_frames:
+                break
+            rgb = decode_compressed(msg) if raw.msgtype.endswith("CompressedImage") else decode_image(msg)
+            k = k_info if k_info is not None else fallback_k(rgb.shape[1], rgb.shape[0])
+            used += 1
+            yield stamp_to_ns(msg.header.stamp), rgb, k
+
+
+def bag_image_topic(bag, image_topic: str | None) -> str:
+    """The image topic to read: the one given (checked), or the bag's only image topic."""
+    from .replay.bag_io import IMAGE_TYPES
+
+    if image_topic is not None:
+        bag.require_topic(image_topic, IMAGE_TYPES)
+        return image_topic
+    images = [t for t, ty in bag.topics.items() if ty in IMAGE_TYPES]
+    if len(images) != 1:
+        raise ValueError(f"{bag.path}: give --image-topic; image topics in the bag: {images or 'none'}")
+    return images[0]
+
+
 class _progress:
     """Wraps a frame iterator: counts frames and shows a progress bar on a terminal."""
 
@@ -132,6 +183,10 @@ def run(args: argparse.Namespace) -> int:
     from .detection import PoseDetector
     from .video import VideoError, open_video
 
+    if not args.video and not args.bag:
+        raise ValueError("give at least one --video or --bag")
+    if args.video and args.hfov is None and args.calibration is None:
+        raise ValueError("videos need the camera: give --hfov DEG or --calibration FILE.yaml")
     if args.stride < 1:
         raise ValueError(f"--stride must be >= 1, got {args.stride}")
     if args.max_frames is not None and args.max_frames < 1:
@@ -150,6 +205,11 @@ def run(args: argparse.Namespace) -> int:
         k = intrinsics_for(info.width, info.height, hfov_deg=args.hfov, calibration=args.calibration)
         plans.append((v, k, info))
 
+    for b in args.bag:  # every bag opens and has its image topic before any work starts
+        from .replay.bag_io import InputBag
+
+        with InputBag(b) as bag:
+            bag_image_topic(bag, args.image_topic)
     if args.calibration is not None:
         d = load_camera_info_yaml(args.calibration)["D"]
         if d.size and np.abs(d).max() > 1e-3:
@@ -187,8 +247,21 @@ def run(args: argparse.Namespace) -> int:
             )
             for key in _FIELDS:
                 rows[key].extend(got[key])
+        for b in args.bag:
+
+            def fallback_k(w: int, h: int, b=b):
+                if args.hfov is None and args.calibration is None:
+                    raise ValueError(f"{b}: no calibrated CameraInfo before an image: give --hfov or --calibration")
+                return intrinsics_for(w, h, hfov_deg=args.hfov, calibration=args.calibration)
+
+            got = collect_frames(
+                bag_frames(b, args.image_topic, args.info_topic, fallback_k, args.stride, args.max_frames), detector, str(b)
+            )
+            print(f"hpe3d collect: {b}: {len(got['keypoints'])} poses of {len(set(got['track_id']))} tracks", file=sys.stderr)
+            for key in _FIELDS:
+                rows[key].extend(got[key])
     if not rows["keypoints"]:
-        raise ValueError(f"no people detected in {', '.join(map(str, args.video))}: nothing written to {out}")
+        raise ValueError(f"no people detected in {', '.join(map(str, args.video + args.bag))}: nothing written to {out}")
     arrays = to_arrays(rows)
     poses_io.save_poses2d(out, **arrays)
     print(f"hpe3d collect: wrote {len(arrays['keypoints'])} poses to {out}", file=sys.stderr)
