@@ -72,9 +72,11 @@ def test_unknown_calibration_format_is_named(fixtures_dir, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_camera_is_required(fixtures_dir, tmp_path):
-    with pytest.raises(SystemExit):
-        cli.main(["collect", "--video", str(fixtures_dir / "media" / "street-demo.mp4"), "--out", str(tmp_path / "x.npz")])
+def test_camera_is_required(fixtures_dir, tmp_path, capsys):
+    out = tmp_path / "x.npz"
+    assert cli.main(["collect", "--video", str(fixtures_dir / "media" / "street-demo.mp4"), "--out", str(out)]) == 1
+    assert "--hfov" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_truncated_video_is_collected_with_a_warning(fixtures_dir, tmp_path, capsys):
