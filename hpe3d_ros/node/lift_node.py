@@ -140,8 +140,12 @@ class Throttle:
         self.last: dict[str, float] = {}
         self.suppressed: dict[str, int] = {}
 
+    MAX_KEYS = 256  # bounded memory whatever the input (encodings are free text)
+
     def __call__(self, key: str) -> tuple[bool, int]:
         now = time.monotonic()
+        if key not in self.last and len(self.last) >= self.MAX_KEYS:
+            key = "other"
         if now - self.last.get(key, -1e18) >= self.period:
             self.last[key] = now
             return True, self.suppressed.pop(key, 0)
@@ -172,6 +176,8 @@ class Stats:
 
     def reason(self, reason: str) -> None:
         with self.lock:
+            if reason not in self.errors_by_reason and len(self.errors_by_reason) >= 64:
+                reason = "other"
             self.errors_by_reason[reason] = self.errors_by_reason.get(reason, 0) + 1
 
     def snapshot(self) -> dict[str, Any]:

@@ -25,6 +25,9 @@ def test_throttle_shows_one_message_per_period_and_counts_the_rest():
     assert t("b") == (True, 0)  # kinds are throttled separately
     t.period = 0.0
     assert t("a") == (True, 2)
+    for i in range(1000):  # free-text keys (e.g. encodings) cannot grow it without bound
+        t(f"encoding:{i}")
+    assert len(t.last) <= Throttle.MAX_KEYS + 1
 
 
 def test_rates_and_percentiles():
