@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+import pytest
 import torch
 
 from hpe3d_ros import skeleton
@@ -69,8 +70,10 @@ def test_registered_unsupervised_and_parts_are_independent():
     assert torch.all(a["depth"][:, skeleton.ROOT] == 0) and a["elevation"].shape == (8,)
 
 
-def test_flow_teacher_and_distill_losses_decrease():
-    m, _ = _method(["optim.lr=0.003", "optim.distill_lr=0.003", "flow_pretrain.lr=0.003"])
+@pytest.mark.parametrize("teacher", ["whole", "parts"])
+def test_flow_teacher_and_distill_losses_decrease(teacher):
+    m, _ = _method(["optim.lr=0.003", "optim.distill_lr=0.003", "flow_pretrain.lr=0.003", f"model.teacher={teacher}",
+                    "loss.mirror=true"])
     x = _poses2d(128)
     m.train_step({"poses2d": x})  # buffers 128 poses = pca_samples: the PCA is fitted
     flow = [m.train_step({"poses2d": x})["flow_nll"] for _ in range(12)]
