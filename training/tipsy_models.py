@@ -16,6 +16,19 @@ def _mlp_settings(cfg: dict) -> dict:
     return {k: cfg[k] for k in keys if k in cfg}
 
 
+def _zero_root(depth: torch.Tensor) -> torch.Tensor:
+    """Depth (B, 16) with the root's set to 0: depth is root-relative by construction.
+
+    The root's 2D is always (0, 0) after root-centring and ``lift_to_3d`` subtracts the root's
+    depth; leaving it free would make the leg generator's root-relative depth depend on the torso
+    generator's (arbitrary) pelvis output, which the leg generator cannot see. The paper's code
+    likewise predicts depth for the joints other than the root only.
+    """
+    keep = torch.ones(depth.shape[-1], dtype=depth.dtype, device=depth.device)
+    keep[skeleton.ROOT] = 0.0
+    return depth * keep
+
+
 class TorsoLegsLifter(nn.Module):
     """TIPSy's two generators side by side: the torso generator reads the torso's 2D and predicts
     the torso's depth, the leg generator likewise for the legs (skeleton.TORSO / LEGS).
@@ -32,9 +45,9 @@ class TorsoLegsLifter(nn.Module):
         self.register_buffer("order", order, persistent=False)
 
     def depth(self, poses2d: torch.Tensor) -> torch.Tensor:
-        """Per-joint depth (B, 16) in layout order."""
+        """Per-joint depth (B, 16) in layout order, the root's fixed at 0 (see ``_zero_root``)."""
         both = torch.cat([self.torso(poses2d), self.legs(poses2d)], dim=1)
-        return both.index_select(1, self.order)
+        return _zero_root(both.index_select(1, self.order))
 
     def forward(self, poses2d: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"depth": self.depth(poses2d)}
@@ -51,8 +64,8 @@ class WholeBodyLifter(nn.Module):
         self.body = PartLifter("all", "all", tanh=tanh, **mlp)
 
     def depth(self, poses2d: torch.Tensor) -> torch.Tensor:
-        """Per-joint depth (B, 16)."""
-        return self.body(poses2d)
+        """Per-joint depth (B, 16), the root's fixed at 0 (see ``_zero_root``)."""
+        return _zero_root(self.body(poses2d))
 
     def forward(self, poses2d: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"depth": self.depth(poses2d)}

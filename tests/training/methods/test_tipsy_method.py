@@ -189,3 +189,13 @@ def test_tiny_config_trains_through_the_trainer_and_reloads(tmp_path):
     x = toy_poses2d(4)
     out = method.lifter()(x)["depth"]
     assert out.shape == (4, skeleton.NUM_JOINTS) and torch.isfinite(out).all()
+
+
+def test_root_depth_is_zero_so_the_leg_generator_does_not_depend_on_the_torso():
+    for name in ("tipsy", "tipsy_solo"):
+        m = _method(name)
+        m.generator.eval()
+        with torch.no_grad():
+            d = m.generator.depth(toy_poses2d(8))
+        assert float(d[:, skeleton.ROOT].abs().max()) == 0.0
+        assert float(d.abs().max()) > 0.0
