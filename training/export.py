@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -64,9 +63,9 @@ def export_onnx(lifter: nn.Module, path: str | Path) -> list[str]:
     lifter = lifter.to("cpu").float().eval()
     names = lifter_outputs(lifter)
     wrapper = OnnxLifter(lifter, names).eval()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    from training.trainer import temp_beside
+
+    tmp = temp_beside(path)
     try:
         dynamic = {"poses2d": {0: "batch"}, **{n: {0: "batch"} for n in names}}
         torch.onnx.export(

@@ -85,12 +85,25 @@ def _to_tuples(x: Any) -> Any:
     return tuple(_to_tuples(v) for v in x) if isinstance(x, list) else x
 
 
-def atomic_torch_save(obj: Any, path: str | Path) -> Path:
-    """torch.save through a temporary file in the same directory and a rename."""
-    path = Path(path)
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def temp_beside(path: Path) -> str:
+    """A new temporary file next to ``path`` with ordinary permissions (mkstemp makes 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _umask_mode())
+    return tmp
+
+
+def atomic_torch_save(obj: Any, path: str | Path) -> Path:
+    """torch.save through a temporary file in the same directory and a rename."""
+    path = Path(path)
+    tmp = temp_beside(path)
     try:
         torch.save(obj, tmp)
         os.replace(tmp, path)
@@ -104,10 +117,9 @@ def atomic_torch_save(obj: Any, path: str | Path) -> Path:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write text through a temporary file and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    tmp = temp_beside(path)
     try:
-        with os.fdopen(fd, "w") as f:
+        with open(tmp, "w") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:
