@@ -214,7 +214,8 @@ def test_under_load_the_newest_frame_wins_and_older_ones_are_dropped(running, fr
     h, w = rgb.shape[:2]
     client.info_pub.publish(camera_info_msg(_k_for(rgb), w, h, time.time_ns(), FRAME_ID))
     client.spin_for(0.2)
-    dropped_before = int(client.last_diagnostics().get("frames_dropped", 0))
+    before = client.last_diagnostics()
+    dropped_before, received_before = int(before.get("frames_dropped", 0)), int(before.get("frames_received", 0))
     stamps = [time.time_ns() + i for i in range(30)]
     for st in stamps:  # a burst far faster than the detector
         client.image_pub.publish(image_msg(rgb, st, FRAME_ID))
@@ -223,7 +224,12 @@ def test_under_load_the_newest_frame_wins_and_older_ones_are_dropped(running, fr
     client.spin_for(1.5)  # the next diagnostics
     done = [st for st in stamps if client.skeletons_with_stamp(st)]
     assert len(done) < len(stamps) / 2, f"{len(done)} of {len(stamps)} burst frames processed: frames were queued"
-    assert int(client.last_diagnostics()["frames_dropped"]) > dropped_before
+    after = client.last_diagnostics()
+    # Older frames were discarded by the subscription's history of depth 1 (never reaching the node's
+    # callback) or replaced in the node's slot before the worker took them (counted as dropped).
+    dropped = int(after["frames_dropped"]) - dropped_before
+    received = int(after["frames_received"]) - received_before
+    assert dropped > 0 or received < len(stamps), (dropped, received)
     assert proc.poll() is None
 
 
