@@ -5,7 +5,9 @@ spread over seeds.
 
 The spec (YAML) lists rows; each row has a ``label``, the ``models`` (one per seed: ONNX files with
 their manifest, or training checkpoints ``.pt``), optionally ``noisy: true`` (the split's
-detector-noisy 2D) and a ``command`` (how to reproduce the models). Each model goes through
+detector-noisy 2D) and a ``command`` (how to reproduce the models). Instead of ``models`` a row may
+take its per-seed metrics from another study's JSON output: ``from_json: {path: FILE, group: NAME}``
+reads ``FILE["groups"][NAME]``, a list of per-seed metric dicts (training/tipsy_study.py writes those). Each model goes through
 ``training.evaluation`` (the code of ``hpe3d eval``, hence through hpe3d_ros.lifting.Lifter);
 the row holds every seed's metrics, their mean and their sample standard deviation. Missing model
 files are listed under ``missing`` (the row is kept with the seeds that exist).
@@ -53,6 +55,12 @@ def build_table(spec: dict, split: str = "test") -> list[dict]:
     """Evaluate every row of a spec; returns the rows with per-seed metrics and aggregates."""
     rows = []
     for row in spec["rows"]:
+        if "from_json" in row:
+            src = row["from_json"]
+            per_seed = json.loads(Path(src["path"]).read_text())["groups"][src["group"]]
+            rows.append({"label": row["label"], "noisy": bool(row.get("noisy", False)), "command": row.get("command", ""),
+                         "seeds": len(per_seed), "per_seed": per_seed, "missing": [], "source": src, **aggregate(per_seed)})
+            continue
         models = [Path(m) for m in row["models"]]
         present = [m for m in models if m.is_file()]
         per_seed = []

@@ -107,7 +107,10 @@ class Ours(Method):
         "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5, "distill_lr": 1e-3, "distill_decay": 0.7},
         "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0, "nll_cap": 0.0, "grad_clip": 10.0,
                  "mirror": False},
-        "distill": {"epochs": 2, "depth": 1.0, "elevation": 1.0, "unsup": 0.0, "mirror": True, "teacher": "best_score"},
+        "distill": {"epochs": 2, "depth": 1.0, "elevation": 1.0, "unsup": 0.0, "mirror": True, "teacher": "best_score",
+                    # extra frozen teachers: checkpoints of elepose/ours runs ("elepose" normalisation, depth +
+                    # elevation); the target is the mean over [own teacher (when trained)] + these
+                    "teachers": [], "own_teacher": True},
         "bone_prior": "bandai_train",
         "scorer": {"azimuths": 8, "elevation_sigmas": [-1.0, 0.0, 1.0], "export": True},
     }
@@ -155,7 +158,12 @@ class Ours(Method):
         self.distill_epochs = int(dc["epochs"])
         epochs = int(config.get("epochs", 10))
         self.teacher_epochs = epochs - self.flow_epochs - self.distill_epochs
-        if self.teacher_epochs < 1 or self.distill_epochs < 0:
+        self.extra_teacher_paths = [str(t) for t in (dc["teachers"] or [])]
+        self._extra_teachers: list[nn.Module] | None = None
+        min_teacher = 1 if dc["own_teacher"] else 0
+        if not dc["own_teacher"] and not self.extra_teacher_paths:
+            raise ValueError("ours: distill.own_teacher false needs distill.teachers (checkpoints to distil)")
+        if self.teacher_epochs < min_teacher or self.distill_epochs < 0 or (self.teacher_epochs > 0 and not dc["own_teacher"]):
             raise ValueError(
                 f"ours: epochs ({epochs}) must exceed flow_pretrain.epochs ({self.flow_epochs}) + distill.epochs "
                 f"({self.distill_epochs}) by at least one teacher epoch"
@@ -279,6 +287,37 @@ class Ours(Method):
         out.update({k: float(v.detach()) for k, v in terms.items()})
         return out
 
+    def extra_teachers(self) -> list[nn.Module]:
+        """The frozen networks of ``distill.teachers`` (loaded on first use), in eval mode."""
+        if self._extra_teachers is None:
+            from training.trainer import method_from_checkpoint
+
+            nets = []
+            for path in self.extra_teacher_paths:
+                method, _ = method_from_checkpoint(path, self.device)
+                if method.normalization != self.normalization:
+                    raise ValueError(f"distill.teachers: {path} uses normalisation {method.normalization!r}, not {self.normalization!r}")
+                if hasattr(method, "_net"):
+                    net = method._net()
+                elif isinstance(getattr(method, "net", None), nn.Module):
+                    net = method.net
+                else:
+                    raise ValueError(f"distill.teachers: {path} is neither an elepose nor an ours checkpoint")
+                net.eval().requires_grad_(False)
+                nets.append(net)
+            self._extra_teachers = nets
+        return self._extra_teachers
+
+    @torch.no_grad()
+    def teacher_targets(self, poses2d: Tensor) -> dict[str, Tensor]:
+        """The distillation target: mean depth and elevation of all teachers (own and extra)."""
+        nets = ([self.teacher] if self.cfg["distill"]["own_teacher"] else []) + self.extra_teachers()
+        outs = [net(poses2d) for net in nets]
+        target = {"depth": torch.stack([o["depth"] for o in outs]).mean(0)}
+        elevs = [o["elevation"] for o in outs if "elevation" in o]
+        target["elevation"] = torch.stack(elevs).mean(0) if elevs else torch.zeros_like(poses2d[:, 0, 0])
+        return target
+
     def _distill_step(self, poses2d: Tensor) -> dict[str, float]:
         if self.distill_steps == 0 and self.cfg["distill"]["teacher"] == "best_score" and self.best_teacher:
             self.teacher.load_state_dict(self.best_teacher["state"])
@@ -287,8 +326,7 @@ class Ours(Method):
             poses2d = self._mirror_half(poses2d)
         self.teacher.eval()
         self.student.train()
-        with torch.no_grad():
-            target = self.teacher(poses2d)
+        target = self.teacher_targets(poses2d)
         pred = self.student(poses2d)
         l_depth = (pred["depth"] - target["depth"]).square().mean()
         l_elev = (pred["elevation"] - target["elevation"]).square().mean()

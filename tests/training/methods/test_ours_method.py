@@ -162,3 +162,28 @@ def test_resumed_run_matches_uninterrupted(tmp_path):
     for k in a["modules"]:
         for n, t in a["modules"][k].items():
             assert torch.equal(t, b["modules"][k][n]), (k, n)
+
+
+def test_distill_from_external_teachers_uses_their_mean(tmp_path):
+    """distill.teachers: a distil-only run (no own teacher) learns the mean of frozen checkpoints."""
+    paths = []
+    for seed in (0, 1):
+        m, cfg = _method([f"seed={seed}"])
+        x = _poses2d(128, seed=seed)
+        _through_flow(m, x)
+        m.train_step({"poses2d": x})
+        atomic_torch_save(_state(m, cfg, 1), tmp_path / f"t{seed}.pt")
+        paths.append(str(tmp_path / f"t{seed}.pt"))
+    over = ["epochs=1", "distill.epochs=1", "distill.own_teacher=false", f"distill.teachers={paths}",
+            f"flow_pretrain.init={paths[0]}", "optim.distill_lr=0.003"]
+    m, _ = _method(over)
+    assert m.stage == "distill" and m.prior.fitted
+    x = _poses2d(64, seed=4)
+    teachers = m.extra_teachers()
+    assert len(teachers) == 2
+    with torch.no_grad():
+        want = (teachers[0](x)["depth"] + teachers[1](x)["depth"]) / 2
+    torch.testing.assert_close(m.teacher_targets(x)["depth"], want)
+    losses = [m.train_step({"poses2d": x})["distill"] for _ in range(25)]
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    assert m.lifter().lifter is m.student
