@@ -272,8 +272,9 @@ def markdown(r: dict[str, Any], plots: Sequence[str]) -> str:
     if nd:
         lines += ["", "Per stage inside lift_node (its last /diagnostics, over its recent frames):", "",
                   "| stage | p50 | p95 | p99 |", "| --- | --- | --- | --- |"]
-        for s in STAGE_ORDER:
-            if f"latency_{s}_p50_ms" in nd:
+        node_stages = [k[len("latency_"):-len("_p50_ms")] for k in nd if k.startswith("latency_") and k.endswith("_p50_ms")]
+        for s in node_stages:
+            if f"latency_{s}_p95_ms" in nd and f"latency_{s}_p99_ms" in nd:
                 lines.append(f"| {s} | {nd[f'latency_{s}_p50_ms']} | {nd[f'latency_{s}_p95_ms']} | {nd[f'latency_{s}_p99_ms']} |")
         lines += ["", "Node counters: " + ", ".join(f"{k} {nd[k]}" for k in ("frames_received", "frames_processed", "frames_dropped") if k in nd)]
     pp, tr = r["people_per_frame"], r["tracks"]
