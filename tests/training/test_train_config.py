@@ -68,3 +68,13 @@ def test_missing_method_and_bad_types(tmp_path):
         apply_overrides({}, ["novalue"])
     with pytest.raises(FileNotFoundError, match="no_such.yaml"):
         load_config(tmp_path / "no_such.yaml")
+
+
+def test_hpe3d_train_reports_a_bad_config_without_traceback(tmp_path, capsys):
+    from hpe3d_ros.cli import main
+
+    p = _write(tmp_path, "method: supervised_martinez\ndata:\n  source: synthetic\n  subsampel: 4\n")
+    assert main(["train", str(p), "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "hpe3d train: error" in err and "data.subsampel" in err and str(p) in err
+    assert not (tmp_path / "run").exists()
