@@ -209,6 +209,7 @@ class Replayer:
     # ----- one frame -----
     def _process(self, raw: RawMessage, index: int, arrival_wall: float, writer: _Writer) -> None:
         t_start = time.perf_counter()
+        waited = time.monotonic() - arrival_wall  # paced mode: time the frame waited for the busy worker
         v = self.values
         try:
             msg = deserialize(raw)
@@ -263,6 +264,8 @@ class Replayer:
         if latency is not None:
             latency = time.monotonic() - arrival_wall
         timings = {"decode": t_dec - t_start, **result.timings, "publish": t_pub - t_pipe, "total": t_pub - t_start}
+        if self.opts.rate > 0:
+            timings = {"wait": waited, **timings}
         rec = record_from_people(index, stamp, raw.timestamp, result.people, timings, latency)
         self.frames.append(rec)
         self.counts["processed"] += 1

@@ -24,7 +24,7 @@ import numpy as np
 from .. import skeleton
 from .records import FrameRecord
 
-STAGE_ORDER = ("decode", "detect", "map", "lift", "publish", "total")
+STAGE_ORDER = ("wait", "decode", "detect", "map", "lift", "publish", "total")
 # Estimated id switch: a track ends and another starts within this time, its pelvis seen within this many
 # body heights (in the image) of where the first ended.
 SWITCH_GAP_S = 1.0

@@ -88,7 +88,7 @@ def test_paced_replay_counts_what_it_dropped(bags, model, tmp_path):
     assert res.complete and fr["in"] == FRAMES
     assert fr["processed"] + fr["dropped"] + fr["errors"] == FRAMES
     assert len(stamps(tmp_path / "paced", "/hpe3d/skeletons")) == fr["processed"]
-    assert res.report["latency_ms"]["end_to_end"]["n"] == fr["processed"]
+    assert res.report["latency_ms"]["end_to_end"]["n"] == fr["processed"] == res.report["latency_ms"]["wait"]["n"]
 
 
 def test_compressed_image_bag_goes_through_the_node_decoder(model, tmp_path):
