@@ -60,3 +60,25 @@ def test_validation_rendered_from_the_val_split():
     assert val["source"] == "rendered:val"
     assert val["poses2d"].shape == (256, 16, 2) and val["gt3d"].shape == (256, 16, 3)
     assert np.allclose(val["gt3d"][:, skeleton.ROOT], 0.0)
+
+
+def test_2d_pose_file_source_for_2d_only_methods(tmp_path):
+    import pytest
+
+    from hpe3d_ros import camera, poses_io
+    from training.render import render
+
+    joints = synthetic_poses(40, seed=5)
+    r = render(joints, seed=1)
+    path = poses_io.save_poses2d(tmp_path / "p.npz", r["keypoints"], intrinsics=r["intrinsics"])
+    cfg = load_config(TINY, ["data.source=poses2d", f"data.path={path}", "batch_size=16"])
+    data = TrainData(cfg, "elepose", False, torch.device("cpu"))
+    batch = next(iter(data.batches(0)))
+    assert set(batch) == {"poses2d"} and batch["poses2d"].shape == (16, 16, 2)
+    expect, _ = normalization.normalize_2d(camera.pixels_to_normalized(r["keypoints"], r["intrinsics"]), "elepose")
+    assert torch.allclose(data.render(0)["poses2d"], torch.as_tensor(expect, dtype=torch.float32), atol=1e-5)
+    with pytest.raises(ValueError, match="cannot train a method that needs 3D"):
+        TrainData(cfg, "tipsy", True, torch.device("cpu"))
+    no_k = poses_io.save_poses2d(tmp_path / "q.npz", r["keypoints"])
+    with pytest.raises(ValueError, match="intrinsics"):
+        TrainData(load_config(TINY, ["data.source=poses2d", f"data.path={no_k}"]), "tipsy", False, torch.device("cpu"))
