@@ -216,9 +216,11 @@ def test_under_load_the_newest_frame_wins_and_older_ones_are_dropped(running, fr
     client.spin_for(0.2)
     before = client.last_diagnostics()
     dropped_before, received_before = int(before.get("frames_dropped", 0)), int(before.get("frames_received", 0))
-    stamps = [time.time_ns() + i for i in range(30)]
-    for st in stamps:  # a burst far faster than the detector
-        client.image_pub.publish(image_msg(rgb, st, FRAME_ID))
+    base = time.time_ns()
+    burst = [image_msg(rgb, base + i, FRAME_ID) for i in range(40)]  # built first: the burst is only publish()
+    stamps = [base + i for i in range(40)]
+    for m in burst:  # far faster than the detector
+        client.image_pub.publish(m)
     last = stamps[-1]
     assert client.spin_until(lambda: client.skeletons_with_stamp(last), 60.0), "the newest frame of the burst was not processed"
     client.spin_for(1.5)  # the next diagnostics
