@@ -80,6 +80,7 @@ class ReplayResult:
     report_dir: Path
     complete: bool
     error: str = ""
+    image_topic_used: str | None = None
 
 
 def _pick(topics: dict[str, str], types: tuple[str, ...], given: str | None, what: str, bag: Path,
@@ -359,7 +360,7 @@ class Replayer:
             if error:
                 meta["stopped_by"] = error
             report = write_report(self.frames, report_dir, meta, with_plots=opts.plots)
-        return ReplayResult(self.frames, report, opts.out, report_dir, complete, error)
+        return ReplayResult(self.frames, report, opts.out, report_dir, complete, error, self.image_topic)
 
     def _messages(self):
         n = 0
@@ -462,6 +463,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap", help="output bag storage")
     p.add_argument("--max-frames", type=int, help="stop after this many input frames")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--render", metavar="VIDEO.mp4", help="also write a video of the frames with the skeletons beside a 3D view")
 
 
 def options_from_args(args: argparse.Namespace) -> ReplayOptions:
@@ -494,6 +496,11 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"hpe3d replay: interrupted; {args.out} holds what was processed so far", file=sys.stderr)
         return 130
+    if getattr(args, "render", None) and result.image_topic_used:
+        from .render import render_bag
+
+        info = render_bag(result.out, args.render)
+        print(f"rendered {info['frames']} frames to {info['video']}")
     fr = result.report.get("frames", {})
     print(f"replayed {fr.get('in', 0)} frames ({fr.get('processed', 0)} processed, {fr.get('dropped', 0)} dropped, "
           f"{fr.get('errors', 0)} errors) into {result.out}; report: {result.report_dir / 'report.md'}")

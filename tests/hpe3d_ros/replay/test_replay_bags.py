@@ -105,3 +105,18 @@ def test_compressed_image_bag_goes_through_the_node_decoder(model, tmp_path):
     res = _replay(bag, tmp_path / "out", model)
     assert res.complete and res.report["frames"]["processed"] == 3
     assert stamps(tmp_path / "out", "/hpe3d/skeletons") == stamps(bag, "/camera/image_raw/compressed")
+
+
+def test_cli_replay_with_a_rendered_video(bags, model, tmp_path, capsys):
+    import cv2
+
+    from hpe3d_ros import cli
+
+    rc = cli.main(["replay", "--bag", str(bags["mcap"]), "--out", str(tmp_path / "o"), "--model", str(model),
+                   "--max-frames", "3", "--no-plots", "--render", str(tmp_path / "v.mp4")])
+    out = capsys.readouterr().out
+    assert rc == 0 and "replayed 3 frames (3 processed" in out and "rendered 3 frames" in out
+    cap = cv2.VideoCapture(str(tmp_path / "v.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3 and int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 2 * 480
+    cap.release()
+    assert (tmp_path / "o-report" / "report.md").is_file()
