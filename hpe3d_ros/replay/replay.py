@@ -485,9 +485,17 @@ def options_from_args(args: argparse.Namespace) -> ReplayOptions:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of `hpe3d replay`."""
+    import signal
+
     from ..calibration import CalibrationError
     from ..video import VideoError
 
+    def on_term(signum, frame):  # noqa: ARG001 - SIGTERM (e.g. `timeout`) stops like Ctrl-C: the output bag is closed
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell: still stop on SIGINT
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         result = replay(options_from_args(args))
     except (BagError, VideoError, CalibrationError, ReplayError) as e:

@@ -136,7 +136,8 @@ def test_output_bag_that_exists_is_refused(capsys, good_bag, model, tmp_path):
     assert rc == 1 and "already exists" in err
 
 
-def test_sigint_midway_leaves_a_valid_output_bag_and_a_report(model, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_midway_leaves_a_valid_output_bag_and_a_report(model, tmp_path, sig):
     bag = clip_bag(tmp_path / "long", 40)
     out = tmp_path / "o"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -149,7 +150,7 @@ def test_sigint_midway_leaves_a_valid_output_bag_and_a_report(model, tmp_path):
             time.sleep(0.1)
         assert proc.poll() is None, proc.communicate()[1][-2000:]
         time.sleep(1.5)  # 40 frames at 10 fps take 4 s: interrupt about a third of the way in
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
