@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from hpe3d_ros.node import skeleton_msgs
 from hpe3d_ros.replay.bag_io import InputBag
