@@ -178,6 +178,16 @@ class Replayer:
         self.pipeline_params = replay_pipeline_params(self.values)
         self.topics_out = output_topics(self.values)
         self.bag = InputBag(opts.bag)
+        try:
+            self._choose_topics(opts)
+        except BaseException:
+            self.bag.close()
+            raise
+        self.frames: list[FrameRecord] = []
+        self._init_state()
+
+    def _choose_topics(self, opts: ReplayOptions) -> None:
+        """The image (or 2D keypoint), CameraInfo and ground-truth topics; BagError when they are not there."""
         topics = self.bag.topics
         self.keypoints_topic = None
         self.image_topic = None
@@ -197,7 +207,9 @@ class Replayer:
             if t in topics and t != "/diagnostics":
                 raise BagError(f"{self.bag.path}: already holds the output topic {t}; replay a bag without outputs")
         self.source_topic = self.image_topic or self.keypoints_topic
-        self.frames: list[FrameRecord] = []
+
+    def _init_state(self) -> None:
+        """Counters, the latest CameraInfo and the ground truth read so far."""
         self.gt: dict[int, np.ndarray] = {}
         self.info = None
         self.counts = {"received": 0, "processed": 0, "dropped": 0, "decode_errors": 0, "processing_errors": 0}
@@ -318,10 +330,14 @@ class Replayer:
 
         opts = self.opts
         report_dir = opts.report_dir or opts.out.with_name(opts.out.name + "-report")
-        # 2D-keypoint bags need only the lift stage: no detector models to load
-        self.pipeline = PosePipeline(self.pipeline_params, detector=NoDetector() if self.keypoints_topic else None)
+        try:
+            # 2D-keypoint bags need only the lift stage: no detector models to load
+            self.pipeline = PosePipeline(self.pipeline_params, detector=NoDetector() if self.keypoints_topic else None)
+            out = OutputBag(opts.out, storage=opts.storage)
+        except BaseException:
+            self.bag.close()
+            raise
         complete, error = False, ""
-        out = OutputBag(opts.out, storage=opts.storage)
         writer = _Writer(out)
         try:
             try:
