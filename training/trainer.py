@@ -274,7 +274,8 @@ class Trainer:
 
     def _resume(self) -> None:
         path = self.out_dir / "last.pt"
-        ckpt = load_checkpoint(path, map_location=self.device)
+        # CPU first: RNG states must stay CPU tensors; load_state_dict moves weights and optimizer state.
+        ckpt = load_checkpoint(path, map_location="cpu")
         if ckpt["config"].get("method") != self.config["method"]:
             raise ValueError(f"{path}: checkpoint is of method {ckpt['config'].get('method')!r}, config says {self.config['method']!r}")
         _load_states(self.method, ckpt)
