@@ -35,6 +35,13 @@ def _predict(module: torch.nn.Module, data: dict, kind: str, batch: int = 8192):
                       normalization=kind)
 
 
+class FlatLifter(torch.nn.Module):
+    """Reference lifter: depth 0 for every joint (the 2D pose as a flat 3D shape)."""
+
+    def forward(self, poses2d: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"depth": torch.zeros(poses2d.shape[:2], dtype=poses2d.dtype)}
+
+
 def evaluate_checkpoint(path: str | Path, data: dict) -> dict[str, dict]:
     """Metrics of every lifter in a TIPSy checkpoint: "generators" (torso+legs or solo) and, for
     "tipsy", "distilled" (the student)."""
@@ -104,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         names = {"generators": "solo generator" if method == "tipsy_solo" else "torso+legs generators", "distilled": "distilled TIPSy"}
         for k, r in res.items():
             groups.setdefault(names[k], []).append({**{m: r[m] for m in ROW_KEYS}, "wall_s": summary["wall_s"], "seed": cfg["seed"]})
+    from training.evaluation import score as score_fn
+
+    flat = score_fn(_predict(FlatLifter(), data, "tipsy"), data)[0]
+    groups["reference: flat pose (depth 0 everywhere)"] = [{**{m: flat[m] for m in ROW_KEYS}, "wall_s": 0.0, "seed": "-"}]
     split = args.split + (" (noisy 2D)" if args.noisy else "")
     print(f"| model ({split}) | seeds | MPJPE mm | N-MPJPE mm | PA-MPJPE mm | PCK3D % | AUC % | CPS mm | train wall s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
