@@ -51,10 +51,20 @@ def aggregate(per_seed: list[dict]) -> dict:
     return out
 
 
-def build_table(spec: dict, split: str = "test") -> list[dict]:
-    """Evaluate every row of a spec; returns the rows with per-seed metrics and aggregates."""
+def build_table(spec: dict, split: str = "test", reuse: list[dict] | None = None) -> list[dict]:
+    """Evaluate every row of a spec; returns the rows with per-seed metrics and aggregates.
+
+    ``reuse``: rows of an earlier output; a row with the same label, noise and models, all of which
+    were evaluated then and are unchanged since (file modification time), is copied, not re-evaluated.
+    """
+    old = {(r["label"], r["noisy"]): r for r in (reuse or [])}
     rows = []
     for row in spec["rows"]:
+        prev = old.get((row["label"], bool(row.get("noisy", False))))
+        if prev and "models" in row and not prev["missing"] and [p["model"] for p in prev["per_seed"]] == list(row["models"]) \
+                and all(Path(m).is_file() and Path(m).stat().st_mtime == p.get("mtime") for m, p in zip(row["models"], prev["per_seed"])):
+            rows.append(prev)
+            continue
         if "from_json" in row:
             src = row["from_json"]
             per_seed = json.loads(Path(src["path"]).read_text())["groups"][src["group"]]
@@ -67,6 +77,7 @@ def build_table(spec: dict, split: str = "test") -> list[dict]:
         for m in present:
             r = evaluate_model(m, split, bool(row.get("noisy", False)))
             r["model"] = str(m)
+            r["mtime"] = m.stat().st_mtime
             per_seed.append(r)
             print(json.dumps(evaluation.json_safe({row["label"]: r})), file=sys.stderr, flush=True)
         rows.append({
@@ -103,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", default="test")
     p.add_argument("--out", type=Path, help="write the rows as JSON here")
     p.add_argument("--markdown", action="store_true", help="print the markdown table on stdout")
+    p.add_argument("--reuse", type=Path, help="an earlier --out JSON: unchanged rows are copied, not re-evaluated")
     args = p.parse_args(argv)
     if not args.spec.is_file():
         print(f"error: spec {args.spec} not found", file=sys.stderr)
@@ -111,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     if not isinstance(spec, dict) or not isinstance(spec.get("rows"), list):
         print(f"error: {args.spec}: expected a mapping with a list 'rows'", file=sys.stderr)
         return 1
-    rows = build_table(spec, args.split)
+    reuse = json.loads(args.reuse.read_text())["rows"] if args.reuse and args.reuse.is_file() else None
+    rows = build_table(spec, args.split, reuse)
     if args.out:
         atomic_write_text(args.out, json.dumps(evaluation.json_safe({"split": args.split, "rows": rows}), indent=1) + "\n")
     if args.markdown:
