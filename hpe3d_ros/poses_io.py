@@ -11,13 +11,12 @@ Writes are atomic: a file either appears whole or not at all.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from . import skeleton
+from .atomic import atomic_path
 
 
 class PoseFileError(ValueError):
@@ -79,15 +78,8 @@ def load_poses2d(path: str | Path) -> dict:
 def save_npz_atomic(path: str | Path, **arrays: np.ndarray) -> Path:
     """Write arrays to ``path`` (.npz, compressed) through a temporary file and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.npz", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".tmp.npz") as tmp:
         np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

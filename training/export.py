@@ -8,7 +8,6 @@ outputs, training data and its license, metrics, the command and the model's sha
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
@@ -16,6 +15,7 @@ from torch import nn
 
 from hpe3d_ros import manifest as manifest_mod
 from hpe3d_ros import skeleton
+from hpe3d_ros.atomic import atomic_path, atomic_write_text
 
 OPSET = 17
 OUTPUT_ORDER = ("depth", "elevation", "nll")
@@ -63,23 +63,15 @@ def export_onnx(lifter: nn.Module, path: str | Path) -> list[str]:
     lifter = lifter.to("cpu").float().eval()
     names = lifter_outputs(lifter)
     wrapper = OnnxLifter(lifter, names).eval()
-    from training.trainer import temp_beside
-
-    tmp = temp_beside(path)
-    try:
+    with atomic_path(path, suffix=".tmp.onnx") as tmp:
         dynamic = {"poses2d": {0: "batch"}, **{n: {0: "batch"} for n in names}}
         torch.onnx.export(
-            wrapper, (torch.zeros(1, skeleton.NUM_JOINTS, 2),), tmp, input_names=["poses2d"], output_names=names,
+            wrapper, (torch.zeros(1, skeleton.NUM_JOINTS, 2),), str(tmp), input_names=["poses2d"], output_names=names,
             dynamic_axes=dynamic, opset_version=OPSET, dynamo=False, do_constant_folding=True,
         )
         import onnx
 
-        onnx.checker.check_model(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        onnx.checker.check_model(str(tmp))
     return names
 
 
@@ -132,7 +124,5 @@ def export_checkpoint(
     )
     manifest_mod.validate_manifest(manifest, str(out))
     mpath = manifest_mod.manifest_path(out)
-    from training.trainer import atomic_write_text
-
     atomic_write_text(mpath, json.dumps(manifest, indent=2, default=float) + "\n")
     return out, mpath

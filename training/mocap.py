@@ -11,10 +11,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 import yaml
 
 from hpe3d_ros import paths, skeleton
+from hpe3d_ros.atomic import atomic_write_text
 from hpe3d_ros.poses_io import save_npz_atomic
 
 from .bvh import BvhError, forward_kinematics, parse_bvh
@@ -201,18 +200,6 @@ def cache_paths(cache: str | Path | None = None) -> tuple[Path, Path]:
     return d / f"bandai-{skeleton.LAYOUT_ID}.npz", d / f"bandai-{skeleton.LAYOUT_ID}.json"
 
 
-def _write_json_atomic(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def ingest(
     data_root: str | Path | None = None,
     cache: str | Path | None = None,
@@ -257,7 +244,7 @@ def ingest(
         "ingest_seconds": round(time.time() - t0, 1),
         "clips": clips,
     }
-    _write_json_atomic(json_path, meta)  # written last: its presence marks a complete cache
+    atomic_write_text(json_path, json.dumps(meta, indent=1))  # written last: its presence marks a complete cache
     return npz_path, json_path, True
 
 

@@ -7,13 +7,12 @@ Every file is written to a temporary name in DIR and renamed into place (atomic)
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from hpe3d_ros import camera, skeleton
+from hpe3d_ros.atomic import atomic_path, atomic_write_text
 
 from .evaluation import Prediction, json_safe
 
@@ -21,25 +20,11 @@ GT_COLOR = "#2a7ab0"
 PRED_COLOR = "#d9480f"
 
 
-def _atomic_write_bytes(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _save_fig(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    _atomic_write_bytes(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -271,8 +256,8 @@ def write_report(out_dir: Path, result: dict, per_pose: dict, data: dict, pred: 
     plot_error_vs_elevation(per_pose, data, pred, out_dir / "error_vs_elevation.png")
     examples = plot_skeletons(per_pose, data, out_dir / "skeletons.png")
     text = json.dumps(json_safe({**result, "command": command}), indent=1)
-    _atomic_write_bytes(out_dir / "result.json", lambda f: f.write(text.encode()))
+    atomic_write_text(out_dir / "result.json", text)
     md = render_markdown(result, examples, command)
     path = out_dir / "report.md"
-    _atomic_write_bytes(path, lambda f: f.write(md.encode()))
+    atomic_write_text(path, md)
     return path

@@ -18,7 +18,6 @@ import json
 import math
 import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import numpy as np
 import torch
 
 from hpe3d_ros import metric, normalization, skeleton
+from hpe3d_ros.atomic import atomic_path, atomic_write_text  # noqa: F401  (atomic_write_text: re-exported)
 from training import data as data_mod
 from training.methods import Method, create_method
 
@@ -85,48 +85,11 @@ def _to_tuples(x: Any) -> Any:
     return tuple(_to_tuples(v) for v in x) if isinstance(x, list) else x
 
 
-def _umask_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def temp_beside(path: Path) -> str:
-    """A new temporary file next to ``path`` with ordinary permissions (mkstemp makes 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, _umask_mode())
-    return tmp
-
-
 def atomic_torch_save(obj: Any, path: str | Path) -> Path:
     """torch.save through a temporary file in the same directory and a rename."""
-    path = Path(path)
-    tmp = temp_beside(path)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write text through a temporary file and a rename."""
-    path = Path(path)
-    tmp = temp_beside(path)
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return Path(path)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:

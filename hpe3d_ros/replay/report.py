@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from .. import skeleton
+from ..atomic import atomic_write_text
 from .records import FrameRecord
 
 STAGE_ORDER = ("wait", "decode", "detect", "map", "lift", "publish", "total")
@@ -236,14 +235,6 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def _fmt(v: Any, digits: int = 1) -> str:
     if v is None:
         return "-"
@@ -444,14 +435,14 @@ def write_report(frames: Sequence[FrameRecord], out_dir: str | Path, meta: dict[
     frames = sorted(frames, key=lambda f: (f.arrival_ns, f.index))
     if not frames:
         r = {"meta": dict(meta or {}), "frames": {"in": 0, "processed": 0, "dropped": 0, "errors": 0}}
-        _write_atomic(out_dir / "report.json", json.dumps(json_safe(r), indent=1) + "\n")
-        _write_atomic(out_dir / "report.md", "# Replay report\n\nNo input frames.\n")
+        atomic_write_text(out_dir / "report.json", json.dumps(json_safe(r), indent=1) + "\n")
+        atomic_write_text(out_dir / "report.md", "# Replay report\n\nNo input frames.\n")
         return r
     r = analyse(frames, meta)
     if node_diagnostics:
         r["node_diagnostics"] = dict(node_diagnostics)
     plots = plot(r, frames, out_dir) if with_plots else []
     r["plots"] = plots
-    _write_atomic(out_dir / "report.json", json.dumps(json_safe(r), indent=1) + "\n")
-    _write_atomic(out_dir / "report.md", markdown(r, plots))
+    atomic_write_text(out_dir / "report.json", json.dumps(json_safe(r), indent=1) + "\n")
+    atomic_write_text(out_dir / "report.md", markdown(r, plots))
     return r

@@ -10,10 +10,9 @@ means a rebuild. Nothing here imports TensorRT, so it is tested on machines with
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from ..atomic import atomic_write_bytes
 from ..manifest import file_sha256
 from ..paths import cache_dir
 
@@ -78,24 +77,12 @@ def rebuild_reason(engine_path: str | Path, key: dict, force: bool = False) -> s
     return None
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_engine(engine_path: str | Path, engine_bytes: bytes, key: dict) -> Path:
     """Write the engine, then its sidecar (both atomically; the sidecar last, so a crash in
     between leaves an engine without a valid sidecar, which is rebuilt)."""
     engine_path = Path(engine_path)
     sidecar_path(engine_path).unlink(missing_ok=True)
-    _atomic_write_bytes(engine_path, bytes(engine_bytes))
+    atomic_write_bytes(engine_path, bytes(engine_bytes))
     side = {**key, "engine_sha256": file_sha256(engine_path), "engine_bytes": len(engine_bytes)}
-    _atomic_write_bytes(sidecar_path(engine_path), (json.dumps(side, indent=1) + "\n").encode())
+    atomic_write_bytes(sidecar_path(engine_path), (json.dumps(side, indent=1) + "\n").encode())
     return engine_path
