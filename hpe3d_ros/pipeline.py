@@ -26,7 +26,7 @@ import numpy as np
 
 from . import camera, paths, skeleton
 
-DEFAULT_MODEL = "engines/supervised-martinez_bandai.onnx"
+DEFAULT_MODEL = "engines/ours_bandai.onnx"
 DEFAULT_BODY_HEIGHT_M = 1.70  # an adult (contract 6); skeleton.REFERENCE_HEIGHT_M is the mocap body, not this prior
 
 DEFAULTS: dict[str, Any] = {

@@ -21,7 +21,7 @@ from launch_ros.actions import Node
 def generate_launch_description():
     share = get_package_share_directory("hpe3d_ros")
     params_file = os.path.join(share, "config", "lift.yaml")
-    default_model = os.path.join(share, "engines", "supervised-martinez_bandai.onnx")
+    default_model = os.path.join(share, "engines", "ours_bandai.onnx")
 
     arguments = [
         DeclareLaunchArgument("image_topic", default_value="/camera/image_raw", description="sensor_msgs/Image topic"),

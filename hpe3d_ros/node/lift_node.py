@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import camera
-from ..pipeline import BACKENDS, PosePipeline
+from ..pipeline import BACKENDS, DEFAULT_MODEL, PosePipeline
 from . import image_decode, markers, skeleton_msgs
 
 NODE_NAME = "lift_node"
@@ -50,7 +50,7 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("use_compressed", False, "subscribe to sensor_msgs/CompressedImage on <image_topic>/compressed instead of raw images", read_only=True),
     ParamSpec("reliability", "reliable", "image subscription reliability: 'reliable' or 'best_effort' (history depth is always 1)", read_only=True, choices=RELIABILITY),
     ParamSpec("output_namespace", "hpe3d", "prefix of the output topics <ns>/markers, <ns>/skeletons, <ns>/poses", read_only=True),
-    ParamSpec("model_file_path", "engines/supervised-martinez_bandai.onnx", "ONNX lifter model (absolute, or relative to the package share directory); its .json manifest must sit beside it", read_only=True),
+    ParamSpec("model_file_path", DEFAULT_MODEL, "ONNX lifter model (absolute, or relative to the package share directory); its .json manifest must sit beside it", read_only=True),
     ParamSpec("engine_file_path", "", "TensorRT engine cache file ('' = keyed cache in the cache directory)", read_only=True),
     ParamSpec("force_engine_update", False, "rebuild the TensorRT engine even when a valid cached one exists", read_only=True),
     ParamSpec("backend", "auto", "lifter backend: auto, onnxruntime, tensorrt or torch", read_only=True, choices=BACKENDS),
