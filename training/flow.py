@@ -273,6 +273,43 @@ class PosePrior(nn.Module):
         return x.reshape(n, skeleton.NUM_JOINTS, 2)
 
 
+class PriorTrainer:
+    """The prior's own training stage, shared by the ElePose and ours methods: the first batches are
+    buffered until ``pca_samples`` poses can fit the PCA, then each batch is one flow NLL step
+    (with dequantisation noise and gradient clipping). ``cfg`` is the methods' ``flow_pretrain``."""
+
+    def __init__(self, prior: "PosePrior", cfg: dict, seed: int = 0):
+        self.prior = prior
+        self.optimizer = torch.optim.Adam(prior.flow.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"]))
+        self.pca_samples = int(cfg["pca_samples"])
+        self.grad_clip = float(cfg["grad_clip"])
+        self.seed = seed
+        self._buffer: list[Tensor] = []
+
+    def step(self, poses2d: Tensor) -> dict[str, float]:
+        """One step of the stage on a batch of normalised 2D poses."""
+        self.prior.train()
+        if not self.prior.fitted:
+            self._buffer.append(poses2d.detach())
+            n = sum(b.shape[0] for b in self._buffer)
+            if n < self.pca_samples:
+                return {"pca_buffered": float(n)}
+            self.finish()
+        loss = self.prior.nll(poses2d, noise=True).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.prior.flow.parameters(), self.grad_clip)
+        self.optimizer.step()
+        return {"flow_nll": float(loss.detach())}
+
+    def finish(self) -> None:
+        """Fit the PCA from what was buffered (at an epoch's end when fewer poses came than asked)."""
+        if not self.prior.fitted and self._buffer:
+            self.prior.fit_reduction(torch.cat(self._buffer), seed=self.seed)
+            self._buffer = []
+
+
 def pretrain_prior(
     prior: PosePrior,
     poses2d: Tensor,

@@ -32,7 +32,7 @@ from training.elepose_losses import (
     anthropometric_bone_ratios,
     elepose_losses,
 )
-from training.flow import PosePrior
+from training.flow import PosePrior, PriorTrainer
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
 
@@ -103,8 +103,8 @@ class ElePose(Method):
         elif self.flow_epochs <= 0:
             raise ValueError("elepose: flow_pretrain.epochs must be > 0 unless flow_pretrain.init names a pretrained prior")
         self.flow_epochs_done = 0
-        self._pca_buffer: list[Tensor] = []
-        self.opt_flow = torch.optim.Adam(self.prior.flow.parameters(), lr=float(fp["lr"]), weight_decay=float(fp["weight_decay"]))
+        self.prior_trainer = PriorTrainer(self.prior, fp, seed=int(self.config.get("seed", 0)))
+        self.opt_flow = self.prior_trainer.optimizer
         self.opt_lifter = torch.optim.Adam(self.net.parameters(), lr=float(op["lr"]), weight_decay=float(op["weight_decay"]))
         self.sched_lifter = torch.optim.lr_scheduler.ExponentialLR(self.opt_lifter, gamma=float(op["decay"]))
         self.elev_mu, self.elev_sigma, self._elev_n = 0.0, 0.0, 0
@@ -146,30 +146,8 @@ class ElePose(Method):
     def train_step(self, batch: dict[str, Tensor]) -> dict[str, float]:
         poses2d = batch["poses2d"].to(self.device, torch.float32)
         if self.stage == "flow":
-            return self._flow_step(poses2d)
+            return self.prior_trainer.step(poses2d)
         return self._lifter_step(poses2d)
-
-    def _flow_step(self, poses2d: Tensor) -> dict[str, float]:
-        self.prior.train()
-        if not self.prior.fitted:
-            self._pca_buffer.append(poses2d.detach())
-            n = sum(b.shape[0] for b in self._pca_buffer)
-            if n < int(self.cfg["flow_pretrain"]["pca_samples"]):
-                return {"pca_buffered": float(n)}
-            self._fit_reduction()
-        loss = self.prior.nll(poses2d, noise=True).mean()
-        self.opt_flow.zero_grad(set_to_none=True)
-        loss.backward()
-        clip = float(self.cfg["flow_pretrain"]["grad_clip"])
-        if clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.prior.flow.parameters(), clip)
-        self.opt_flow.step()
-        return {"flow_nll": float(loss.detach())}
-
-    def _fit_reduction(self) -> None:
-        kept = self.prior.fit_reduction(torch.cat(self._pca_buffer), seed=int(self.config.get("seed", 0)))
-        self._pca_buffer = []
-        self.pca_variance_kept = kept
 
     def _lifter_step(self, poses2d: Tensor) -> dict[str, float]:
         if not self.prior.fitted:
@@ -200,8 +178,7 @@ class ElePose(Method):
 
     def end_epoch(self, epoch: int) -> None:
         if self.stage == "flow":
-            if not self.prior.fitted and self._pca_buffer:
-                self._fit_reduction()
+            self.prior_trainer.finish()
             self.flow_epochs_done += 1
             if self.flow_epochs_done >= self.flow_epochs:
                 self.stage = "lifter"

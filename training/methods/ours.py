@@ -40,7 +40,7 @@ from training.elepose_losses import (
     anthropometric_bone_ratios,
     elepose_losses,
 )
-from training.flow import PosePrior
+from training.flow import PosePrior, PriorTrainer
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
 from training.ours_models import PartsElevationLifter
@@ -168,7 +168,8 @@ class Ours(Method):
                 f"ours: epochs ({epochs}) must exceed flow_pretrain.epochs ({self.flow_epochs}) + distill.epochs "
                 f"({self.distill_epochs}) by at least one teacher epoch"
             )
-        self.opt_flow = torch.optim.Adam(self.prior.flow.parameters(), lr=float(fp["lr"]), weight_decay=float(fp["weight_decay"]))
+        self.prior_trainer = PriorTrainer(self.prior, fp, seed=int(self.config.get("seed", 0)))
+        self.opt_flow = self.prior_trainer.optimizer
         self.opt_teacher = torch.optim.Adam(self.teacher.parameters(), lr=float(op["lr"]), weight_decay=float(op["weight_decay"]))
         self.opt_student = torch.optim.Adam(self.student.parameters(), lr=float(op["distill_lr"]))
         self.sched_teacher = torch.optim.lr_scheduler.ExponentialLR(self.opt_teacher, gamma=float(op["decay"]))
@@ -176,7 +177,6 @@ class Ours(Method):
 
         self.epochs_done = 0
         self.distill_steps = 0
-        self._pca_buffer: list[Tensor] = []
         self.elev_mu, self.elev_sigma = 0.0, 0.0
         self._epoch_elev: list[tuple[float, float]] = []
         self.teacher_scores: dict[int, float] = {}
@@ -229,34 +229,13 @@ class Ours(Method):
         poses2d = batch["poses2d"].to(self.device, torch.float32)
         stage = self.stage
         if stage == "flow":
-            return self._flow_step(poses2d)
+            return self.prior_trainer.step(poses2d)
         if not self.prior.fitted:
             init = self.cfg["flow_pretrain"]["init"]
             raise FileNotFoundError(f"ours: the lifter stages need a fitted prior (flow_pretrain.init {init!r} is missing)")
         if stage == "teacher":
             return self._teacher_step(poses2d)
         return self._distill_step(poses2d)
-
-    def _flow_step(self, poses2d: Tensor) -> dict[str, float]:
-        self.prior.train()
-        if not self.prior.fitted:
-            self._pca_buffer.append(poses2d.detach())
-            n = sum(b.shape[0] for b in self._pca_buffer)
-            if n < int(self.cfg["flow_pretrain"]["pca_samples"]):
-                return {"pca_buffered": float(n)}
-            self._fit_reduction()
-        loss = self.prior.nll(poses2d, noise=True).mean()
-        self.opt_flow.zero_grad(set_to_none=True)
-        loss.backward()
-        clip = float(self.cfg["flow_pretrain"]["grad_clip"])
-        if clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.prior.flow.parameters(), clip)
-        self.opt_flow.step()
-        return {"flow_nll": float(loss.detach())}
-
-    def _fit_reduction(self) -> None:
-        self.prior.fit_reduction(torch.cat(self._pca_buffer), seed=int(self.config.get("seed", 0)))
-        self._pca_buffer = []
 
     def _unsup(self, net: nn.Module, poses2d: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         self.prior.eval()
@@ -348,8 +327,8 @@ class Ours(Method):
 
     def end_epoch(self, epoch: int) -> None:
         stage = self.stage
-        if stage == "flow" and not self.prior.fitted and self._pca_buffer:
-            self._fit_reduction()
+        if stage == "flow":
+            self.prior_trainer.finish()
         elif stage == "teacher":
             self.sched_teacher.step()
         elif stage == "distill":
