@@ -59,6 +59,22 @@ def anthropometric_bone_ratios() -> list[float]:
     return [v / mean for v in vals]
 
 
+def bone_ratios_from_spec(spec, device: torch.device | str = "cpu") -> Tensor | None:
+    """The bone-length prior's target ratios from a config value: 'bandai_train' (measured on the
+    training skeletons), 'anthropometric', a list of 15 ratios, or 'none'/None/False (no prior)."""
+    if spec is None or spec == "none" or spec is False:
+        return None
+    if spec == "anthropometric":
+        vals = anthropometric_bone_ratios()
+    elif spec == "bandai_train":
+        vals = list(BANDAI_TRAIN_BONE_RATIOS)
+    elif isinstance(spec, (list, tuple)) and len(spec) == 15:
+        vals = [float(v) for v in spec]
+    else:
+        raise ValueError(f"bone_prior must be 'bandai_train', 'anthropometric', 'none' or a list of 15 ratios, got {spec!r}")
+    return torch.tensor(vals, dtype=torch.float32, device=device)
+
+
 def rot_x(a: Tensor) -> Tensor:
     """(B,) -> (B,3,3) rotations about x (same matrices as hpe3d_ros.camera.rot_x)."""
     c, s = torch.cos(a), torch.sin(a)

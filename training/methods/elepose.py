@@ -26,10 +26,9 @@ import torch
 from torch import Tensor, nn
 
 from training.elepose_losses import (
-    BANDAI_TRAIN_BONE_RATIOS,
     PlausibilityScorer,
     ScoredLifter,
-    anthropometric_bone_ratios,
+    bone_ratios_from_spec,
     elepose_losses,
 )
 from training.flow import PosePrior, PriorTrainer
@@ -91,7 +90,7 @@ class ElePose(Method):
         self.use_elevation = bool(cfg["model"]["elevation_head"])
         self.prior = PosePrior.from_config(cfg["flow"], seed=seed).to(self.device)
         self.scorer = PlausibilityScorer(self.prior, azimuths=int(cfg["scorer"]["azimuths"])).to(self.device)
-        self.bone_ratios = self._bone_ratios(cfg["bone_prior"])
+        self.bone_ratios = bone_ratios_from_spec(cfg["bone_prior"], self.device)
         fp, op = cfg["flow_pretrain"], cfg["optim"]
         self.flow_epochs = int(fp["epochs"])
         self.stage = "flow" if self.flow_epochs > 0 else "lifter"
@@ -112,19 +111,6 @@ class ElePose(Method):
         self._update_views()
 
     # -- configuration helpers ---------------------------------------------------------------
-    def _bone_ratios(self, spec) -> Tensor | None:
-        if spec is None or spec == "none" or spec is False:
-            return None
-        if spec == "anthropometric":
-            vals = anthropometric_bone_ratios()
-        elif spec == "bandai_train":
-            vals = list(BANDAI_TRAIN_BONE_RATIOS)
-        elif isinstance(spec, (list, tuple)) and len(spec) == 15:
-            vals = [float(v) for v in spec]
-        else:
-            raise ValueError(f"bone_prior must be 'bandai_train', 'anthropometric', 'none' or a list of 15 ratios, got {spec!r}")
-        return torch.tensor(vals, dtype=torch.float32, device=self.device)
-
     def _update_views(self) -> None:
         sc = self.cfg["scorer"]
         if self.use_elevation:
