@@ -184,3 +184,48 @@ def sample_cameras(n: int, roots_world: np.ndarray, config: VirtualCameraConfig,
     # The root lands on the optical axis at the sampled distance.
     translation = np.stack([np.zeros(n), np.zeros(n), distance], -1) - np.einsum("nij,nj->ni", rotation, roots_world)
     return VirtualCameras(rotation, translation, k, azimuth, elevation, view)
+
+
+def root_camera_rotation(xy_root: np.ndarray) -> np.ndarray:
+    """Rotations (N, 3, 3) from the optical frame to a virtual camera at the same centre whose
+    optical axis passes through each person's root (the smallest rotation taking the root's ray
+    to +z). The lifters are trained with the root on the optical axis; looking at an off-centre
+    person through this virtual camera keeps their perspective consistent with training.
+    """
+    xy_root = np.asarray(xy_root, dtype=np.float64).reshape(-1, 2)
+    ray = np.concatenate([xy_root, np.ones((len(xy_root), 1))], axis=1)
+    ray /= np.linalg.norm(ray, axis=1, keepdims=True)
+    axis = np.stack([ray[:, 1], -ray[:, 0], np.zeros(len(ray))], axis=1)  # ray x z
+    s = np.linalg.norm(axis, axis=1)
+    c = ray[:, 2]
+    out = np.tile(np.eye(3), (len(ray), 1, 1))
+    turn = s > 1e-12
+    if turn.any():
+        a = axis[turn] / s[turn, None]
+        kx = np.zeros((turn.sum(), 3, 3))
+        kx[:, 0, 1], kx[:, 0, 2], kx[:, 1, 2] = -a[:, 2], a[:, 1], -a[:, 0]
+        kx[:, 1, 0], kx[:, 2, 0], kx[:, 2, 1] = a[:, 2], -a[:, 1], a[:, 0]
+        out[turn] = np.eye(3) + s[turn, None, None] * kx + (1 - c[turn])[:, None, None] * (kx @ kx)
+    return out
+
+
+def pixels_to_root_camera(uv: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels (N, J, 2) to normalised coordinates (N, J, 2) in each person's root-centred virtual
+    camera (``root_camera_rotation``), and those rotations (N, 3, 3). The input every lifter sees:
+    for a person on the optical axis it equals ``pixels_to_normalized``."""
+    from . import skeleton
+
+    xy = pixels_to_normalized(uv, k)
+    rot = root_camera_rotation(xy[:, skeleton.ROOT])
+    rays = np.concatenate([xy, np.ones(xy.shape[:-1] + (1,))], axis=-1)
+    v = np.einsum("nij,nkj->nki", rot, rays)
+    return v[..., :2] / v[..., 2:3], rot
+
+
+def elevation_in_optical(elevation_virtual: np.ndarray, rot: np.ndarray) -> np.ndarray:
+    """The camera's elevation (downward pitch about its x axis) from an elevation predicted in a
+    root-centred virtual camera: gravity there, rotated back to the optical frame."""
+    e = np.asarray(elevation_virtual, dtype=np.float64)
+    g_virtual = np.stack([np.zeros_like(e), np.cos(e), np.sin(e)], axis=-1)  # rot_x(e) @ (0, 1, 0)
+    g = np.einsum("nji,nj->ni", rot, g_virtual)  # rot.T @ g_virtual
+    return np.arctan2(g[:, 2], g[:, 1])

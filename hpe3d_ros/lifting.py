@@ -2,7 +2,9 @@
 
 Pipeline per call (all people of a frame in ONE batch):
 
-1. pixels -> normalised image coordinates (``camera.pixels_to_normalized`` with K);
+1. pixels -> normalised image coordinates in a virtual camera looking at the person's root
+   (``camera.pixels_to_root_camera`` with K: the lifters are trained with the root on the optical
+   axis, so an off-centre person is seen as training saw people; identity for a centred person);
 2. ``normalization.normalize_2d`` with the model's normalisation (read from its manifest);
 3. the backend (ONNX Runtime, TensorRT or torch) -> per-joint depth, camera elevation, plausibility;
 4. ``normalization.lift_to_3d`` -> root-relative shape in normalised units (``LiftResult.shape``);
@@ -45,7 +47,7 @@ class LiftResult:
 
     joints_optical: np.ndarray  # (N, 16, 3) metres, camera optical frame
     joints_upright: np.ndarray  # (N, 16, 3) metres, gravity-aligned frame at the camera centre
-    shape: np.ndarray  # (N, 16, 3) root-relative, normalisation units (optical axes)
+    shape: np.ndarray  # (N, 16, 3) root-relative, normalisation units, optical-frame axes
     elevation: np.ndarray  # (N,) radians, camera downward pitch (0 when the model has no elevation head)
     plausibility: np.ndarray | None  # (N,) negative log-likelihood, lower = more plausible; None without an nll head
     confidence: np.ndarray  # (N, 16) per-joint 2D confidence passed through (1 when no scores were given)
@@ -155,11 +157,11 @@ class Lifter:
         if not (np.all(np.isfinite(kk)) and np.all(kk[:, 0, 0] > 0) and np.all(kk[:, 1, 1] > 0)):
             raise ValueError("intrinsics must be finite with positive focal lengths (an uncalibrated K is all zeros)")
 
-        xy = camera.pixels_to_normalized(kp, k)
+        xy, rot = camera.pixels_to_root_camera(kp, k)
         norm, _ = normalization.normalize_2d(xy, self.normalization, self.depth_offset)
         out = self.backend.infer(norm.astype(np.float32))
         return recover_3d(kp, k, conf, norm, out, self.normalization, height_m, self.depth_offset, self.backend.name,
-                          pool_elevation)
+                          pool_elevation, root_rotation=rot)
 
     def close(self) -> None:
         """Free the backend."""
@@ -183,21 +185,29 @@ def recover_3d(
     depth_offset: float = normalization.ELEPOSE_DEPTH_OFFSET,
     backend: str = "",
     pool_elevation: bool = False,
+    root_rotation: np.ndarray | None = None,
 ) -> LiftResult:
     """Steps 3-7 of the pipeline (module docstring): a lifter's ``outputs`` ("depth", optional
     "elevation", "nll") for the ``normalized`` 2D of ``keypoints_px`` to metric 3D.
 
     ``Lifter.lift`` calls this after the network; benchmarks/metric_recovery.py calls it with
     oracle outputs (true depths and elevation) to measure the error of the geometry alone.
+    ``root_rotation`` (N, 3, 3): the optical-to-virtual-camera rotations of
+    ``camera.pixels_to_root_camera`` that ``normalized`` was made in (None: identity); the shape and
+    the predicted elevation are rotated back into the optical frame.
     """
     n = keypoints_px.shape[0]
     depth = np.asarray(outputs["depth"], dtype=np.float64)
     shape = normalization.lift_to_3d(normalized, depth, kind, depth_offset)
+    if root_rotation is not None:
+        shape = np.einsum("nji,nkj->nki", root_rotation, shape)  # virtual camera -> optical axes
     shape_m = metric.scale_to_height(shape, height_m)
     t = metric.solve_root_translation(shape_m, keypoints_px, intrinsics, weights=scores)
     joints_optical = shape_m + t[:, None, :]
     if outputs.get("elevation") is not None:
         elevation = np.asarray(outputs["elevation"], dtype=np.float64)
+        if root_rotation is not None:
+            elevation = camera.elevation_in_optical(elevation, root_rotation)
         if pool_elevation and n > 1:
             elevation = np.full(n, np.median(elevation))
         joints_upright = camera.upright_from_optical(joints_optical, elevation)

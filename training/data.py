@@ -201,7 +201,9 @@ class TrainData:
         d = poses_io.load_poses2d(path)
         if "intrinsics" not in d:
             raise ValueError(f"{path}: training on 2D needs 'intrinsics' (3,3) or (N,3,3) in the file")
-        xy = camera.pixels_to_normalized(d["keypoints"], d["intrinsics"])
+        # detections of real footage stand anywhere in the image: seen from a virtual camera
+        # looking at each person's root, as the runtime sees them (rendered mocap has the root on axis)
+        xy, _ = camera.pixels_to_root_camera(d["keypoints"], d["intrinsics"])
         poses2d, _ = normalization.normalize_2d(torch.as_tensor(xy, dtype=torch.float32), self.kind)
         return {"poses2d": poses2d.to(self.device)}
 

@@ -44,7 +44,8 @@ def test_lift_writes_all_outputs_matching_the_lifter(tmp_path, model):
     np.testing.assert_allclose(res["joints_upright"], ref.joints_upright, atol=1e-9)
     np.testing.assert_allclose(res["plausibility"], ref.plausibility, rtol=1e-6)
     assert res["joints3d"].shape == (7, 16, 3) and res["shape"].shape == (7, 16, 3)
-    np.testing.assert_allclose(res["elevation"], 0.25, atol=1e-6)
+    _, rot = camera.pixels_to_root_camera(kp, K)  # the model's 0.25 rad is the virtual camera's pitch
+    np.testing.assert_allclose(res["elevation"], camera.elevation_in_optical(np.full(7, 0.25), rot), atol=1e-6)
     np.testing.assert_array_equal(res["frame"], np.arange(7))
     np.testing.assert_array_equal(res["keypoints"], kp)
     np.testing.assert_array_equal(res["input_joints3d"], np.zeros((7, 16, 3)))  # ground truth kept, renamed
