@@ -2,13 +2,14 @@
 
 ``skeletons`` (sensor_msgs/PointCloud2), one message per frame, stamped and framed like the input image:
 one point per joint, person-major (person 0's 16 joints in the order of docs/joint_layout.md, then
-person 1's, ...), ``height = 1``, ``width = people * 16``, little-endian, ``point_step = 48``.
+person 1's, ...), ``height = 1``, ``width = people * 16``, little-endian, ``point_step = 52``.
 Fields (all 4 bytes): ``x, y, z`` (float32, metres, camera optical frame), ``xu, yu, zu`` (float32,
 metres, gravity-aligned camera frame: optical frame pitched back by the elevation), ``confidence``
 (float32 in [0, 1]), ``plausibility`` (float32, the model's negative log-likelihood, lower = more
 plausible; NaN when the model has none), ``elevation`` (float32 radians, the camera's downward pitch
 predicted for that person), ``track_id`` (int32, stable across frames), ``joint`` (int32, 0..15),
-``reserved`` (int32, 0). ``read_skeletons`` turns it back into arrays.
+``u, v`` (float32, the 2D detection the joint was lifted from, pixels of the input image; NaN when
+unknown). ``read_skeletons`` turns it back into arrays.
 
 ``poses`` (geometry_msgs/PoseArray): the same joint positions in the same person-major order, with
 identity orientations, for consumers that want positions only.
@@ -26,7 +27,7 @@ POINT_DTYPE = np.dtype(
         ("x", "<f4"), ("y", "<f4"), ("z", "<f4"),
         ("xu", "<f4"), ("yu", "<f4"), ("zu", "<f4"),
         ("confidence", "<f4"), ("plausibility", "<f4"), ("elevation", "<f4"),
-        ("track_id", "<i4"), ("joint", "<i4"), ("reserved", "<i4"),
+        ("track_id", "<i4"), ("joint", "<i4"), ("u", "<f4"), ("v", "<f4"),
     ]
 )
 
@@ -56,6 +57,9 @@ def skeleton_points(people: Sequence) -> np.ndarray:
         pts["elevation"][s] = float(p.elevation)
         pts["track_id"][s] = int(p.track_id)
         pts["joint"][s] = np.arange(nj)
+        kp = getattr(p, "keypoints_px", None)
+        uv = np.full((nj, 2), np.nan) if kp is None else np.asarray(kp, dtype=np.float64).reshape(nj, 2)
+        pts["u"][s], pts["v"][s] = uv[:, 0], uv[:, 1]
     return pts
 
 
@@ -79,7 +83,7 @@ def skeleton_cloud(header, people: Sequence):
 
 def read_skeletons(msg) -> dict[str, np.ndarray]:
     """A ``skeletons`` PointCloud2 back to arrays: track_id (N,), joints_optical (N,16,3),
-    joints_upright (N,16,3), confidence (N,16), plausibility (N,), elevation (N,)."""
+    joints_upright (N,16,3), confidence (N,16), plausibility (N,), elevation (N,), keypoints_px (N,16,2)."""
     names = [f.name for f in msg.fields]
     if names != list(POINT_DTYPE.names) or msg.point_step != POINT_DTYPE.itemsize:
         raise ValueError(f"not a hpe3d skeletons cloud: fields {names}, point_step {msg.point_step}")
@@ -96,6 +100,7 @@ def read_skeletons(msg) -> dict[str, np.ndarray]:
         "confidence": pts["confidence"].astype(np.float64),
         "plausibility": pts["plausibility"][:, 0].astype(np.float64),
         "elevation": pts["elevation"][:, 0].astype(np.float64),
+        "keypoints_px": np.stack([pts["u"], pts["v"]], -1).astype(np.float64),
     }
 
 

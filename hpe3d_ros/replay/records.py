@@ -66,4 +66,5 @@ def record_from_skeletons(index: int, stamp_ns: int, arrival_ns: int, sk: dict, 
         index=index, stamp_ns=int(stamp_ns), arrival_ns=int(arrival_ns), status="processed", latency_s=latency_s,
         track_ids=sk["track_id"], joints=sk["joints_optical"], upright=sk["joints_upright"],
         confidence=sk["confidence"], plausibility=sk["plausibility"], elevation=sk["elevation"],
+        keypoints_px=sk.get("keypoints_px"),
     )

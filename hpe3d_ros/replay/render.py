@@ -1,7 +1,8 @@
 """A video of an output bag: each camera frame with the skeletons drawn over it, beside a 3D view.
 
-Left: the image with every person's 16 joints (the published 3D skeleton projected through the
-CameraInfo K, which lands on the 2D detections it was lifted from) and the track id. Right: the
+Left: the image with every person's 16 joints (the 2D detection each skeleton was lifted from, as
+published in the skeleton topic's u, v fields; the 3D skeleton projected through the CameraInfo K
+where those are missing) and the track id. Right: the
 same people in 3D, gravity-aligned (the upright joints), seen obliquely from above and behind
 the camera, on a 1 m ground grid. A frame the node dropped shows the last skeletons (up to
 ``HOLD_S`` old), marked "held". Drawn with OpenCV (fast, no display needed); written with
@@ -98,8 +99,12 @@ def compose(rgb: np.ndarray, rec: FrameRecord | None, k: np.ndarray | None, view
             col = track_color(int(tid))
             if held:
                 col = tuple(int(0.5 * c + 100) for c in col)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                uv = camera.project(rec.joints[i], k)
+            kp = None if rec.keypoints_px is None else rec.keypoints_px[i]
+            if kp is not None and np.all(np.isfinite(kp)):
+                uv = kp  # the 2D detection the skeleton was lifted from
+            else:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    uv = camera.project(rec.joints[i], k)
             _draw_skeleton(left, uv, col, 2)
             head = uv[skeleton.HEAD]
             if np.all(np.isfinite(head)):

@@ -52,7 +52,7 @@ def test_skeleton_cloud_roundtrip():
     people = _people(3)
     h = Header(frame_id="f")
     msg = skeleton_msgs.skeleton_cloud(h, people)
-    assert msg.width == 3 * J and msg.height == 1 and msg.point_step == 48
+    assert msg.width == 3 * J and msg.height == 1 and msg.point_step == 52
     back = skeleton_msgs.read_skeletons(msg)
     assert back["track_id"].tolist() == [p.track_id for p in people]
     np.testing.assert_allclose(back["joints_optical"], np.stack([p.joints_optical for p in people]), atol=1e-5)
@@ -62,6 +62,15 @@ def test_skeleton_cloud_roundtrip():
     np.testing.assert_allclose(back["elevation"], [0.0, 0.1, 0.2], atol=1e-6)
     empty = skeleton_msgs.read_skeletons(skeleton_msgs.skeleton_cloud(h, []))
     assert empty["joints_optical"].shape == (0, J, 3)
+
+
+def test_skeleton_cloud_carries_the_2d_detections():
+    people = _people(2)
+    kp = np.random.default_rng(3).uniform(0, 640, size=(J, 2))
+    people[0].keypoints_px = kp
+    back = skeleton_msgs.read_skeletons(skeleton_msgs.skeleton_cloud(Header(frame_id="f"), people))
+    np.testing.assert_allclose(back["keypoints_px"][0], kp, atol=1e-3)
+    assert np.isnan(back["keypoints_px"][1]).all()  # a person without 2D (keypoints_px None)
 
 
 def test_pose_array_person_major():
