@@ -79,7 +79,7 @@ def io_description(names: list[str]) -> tuple[list, list]:
     """Manifest ``inputs`` and ``outputs`` entries."""
     j = skeleton.NUM_JOINTS
     inputs = [{"name": "poses2d", "dtype": "float32", "shape": ["batch", j, 2],
-               "description": "2D joints, pixels -> camera.pixels_to_normalized -> normalization.normalize_2d"}]
+               "description": "2D joints, pixels -> camera.pixels_to_root_camera -> normalization.normalize_2d"}]
     desc = {
         "depth": ("float32", ["batch", j], "per-joint depth in the normalisation's units (normalization.lift_to_3d)"),
         "elevation": ("float32", ["batch"], "camera elevation (downward pitch), radians"),
