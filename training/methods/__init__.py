@@ -103,6 +103,16 @@ class Method:
         self.config = config
         self.device = torch.device(device)
 
+    def with_defaults(self, config: dict) -> dict:
+        """``defaults`` overlaid with ``config``: sections (dicts) are merged key by key, plain values replaced."""
+        cfg = {k: dict(v) if isinstance(v, dict) else v for k, v in self.defaults.items()}
+        for k in cfg:
+            if isinstance(cfg[k], dict):
+                cfg[k].update(config.get(k) or {})
+            elif k in config:
+                cfg[k] = config[k]
+        return cfg
+
     def modules(self) -> dict[str, nn.Module]:
         raise NotImplementedError
 

@@ -78,13 +78,7 @@ class ElePose(Method):
     def __init__(self, config: dict, device: torch.device) -> None:
         super().__init__(config, device)
         seed = int(config.get("seed", 0))
-        cfg = {k: dict(v) if isinstance(v, dict) else v for k, v in self.defaults.items()}
-        for k in cfg:
-            if isinstance(cfg[k], dict):
-                cfg[k].update(config.get(k) or {})
-            elif k in config:
-                cfg[k] = config[k]
-        self.cfg = cfg
+        cfg = self.cfg = self.with_defaults(config)
         torch.manual_seed(seed)
         self.net = EleposeLifter.from_config(cfg["model"]).to(self.device)
         self.use_elevation = bool(cfg["model"]["elevation_head"])

@@ -117,13 +117,7 @@ class Ours(Method):
     def __init__(self, config: dict, device: torch.device) -> None:
         super().__init__(config, device)
         seed = int(config.get("seed", 0))
-        cfg = {k: dict(v) if isinstance(v, dict) else v for k, v in self.defaults.items()}
-        for k in cfg:
-            if isinstance(cfg[k], dict):
-                cfg[k].update(config.get(k) or {})
-            elif k in config:
-                cfg[k] = config[k]
-        self.cfg = cfg
+        cfg = self.cfg = self.with_defaults(config)
         mc, dc = cfg["model"], cfg["distill"]
         if mc["teacher"] not in ("parts", "whole"):
             raise ValueError(f"model.teacher must be parts or whole, got {mc['teacher']!r}")
