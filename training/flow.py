@@ -24,6 +24,7 @@ Everything is plain torch ops and exports to ONNX (the plausibility scorer embed
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -308,6 +309,21 @@ class PriorTrainer:
         if not self.prior.fitted and self._buffer:
             self.prior.fit_reduction(torch.cat(self._buffer), seed=self.seed)
             self._buffer = []
+
+
+def load_prior_state(path: str | Path) -> dict:
+    """A PosePrior state dict from a plain state-dict file or a trainer checkpoint of an elepose or ours run."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"flow_pretrain.init: no file {path}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "modules" in state and "prior" in state["modules"]:
+        return state["modules"]["prior"]
+    if isinstance(state, dict) and "prior" in state and isinstance(state["prior"], dict):
+        return state["prior"]
+    if isinstance(state, dict) and any(k.startswith("flow.") for k in state):
+        return state
+    raise ValueError(f"flow_pretrain.init: {path} holds neither a prior state dict nor an elepose/ours checkpoint")
 
 
 def pretrain_prior(

@@ -39,7 +39,7 @@ from training.elepose_losses import (
     bone_ratios_from_spec,
     elepose_losses,
 )
-from training.flow import PosePrior, PriorTrainer
+from training.flow import PosePrior, PriorTrainer, load_prior_state
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
 from training.ours_models import PartsElevationLifter
@@ -68,19 +68,6 @@ class RobustPrior(nn.Module):
             return nll
         over = torch.clamp(nll - self.cap, min=0.0)
         return torch.where(nll > self.cap, self.cap + torch.log1p(over), nll)
-
-
-def load_prior_state(path: str | Path) -> dict:
-    """A PosePrior state dict from a plain state-dict file or a checkpoint of an elepose/ours run."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"flow_pretrain.init: no file {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "modules" in state and "prior" in state["modules"]:
-        return state["modules"]["prior"]
-    if isinstance(state, dict) and any(k.startswith("flow.") for k in state):
-        return state
-    raise ValueError(f"flow_pretrain.init: {path} holds neither a prior state dict nor an elepose/ours checkpoint")
 
 
 @register("ours")
