@@ -110,12 +110,24 @@ def method_from_checkpoint(path: str | Path, device: str | torch.device = "cpu")
     """Rebuild the method of a checkpoint with its weights; returns (method, checkpoint)."""
     ckpt = load_checkpoint(path, map_location=device)
     method = create_method(ckpt["config"], torch.device(device))
-    _load_states(method, ckpt, with_optim=False)
+    load_method_state(method, ckpt, with_optim=False)
     _set_train_mode(method, False)
     return method, ckpt
 
 
-def _load_states(method: Method, ckpt: dict, with_optim: bool = True) -> None:
+def method_state(method: Method) -> dict:
+    """What a checkpoint holds of a method: modules, optimizers, schedulers and extra state."""
+    scheds = method.schedulers() if hasattr(method, "schedulers") else {}
+    return {
+        "modules": {k: m.state_dict() for k, m in method.modules().items()},
+        "optimizers": {k: o.state_dict() for k, o in method.optimizers().items()},
+        "schedulers": {k: s.state_dict() for k, s in scheds.items()},
+        "extra": method.extra_state() if hasattr(method, "extra_state") else {},
+    }
+
+
+def load_method_state(method: Method, ckpt: dict, with_optim: bool = True) -> None:
+    """Restore ``method_state`` (from a checkpoint); ``with_optim`` False restores weights and extra state only."""
     mods = method.modules()
     missing = set(mods) ^ set(ckpt["modules"])
     if missing:
@@ -218,7 +230,6 @@ class Trainer:
 
     # -- checkpoints
     def _state(self, epoch: int) -> dict:
-        scheds = self.method.schedulers() if hasattr(self.method, "schedulers") else {}
         cfg = {k: v for k, v in self.config.items()}
         return {
             "format": CHECKPOINT_FORMAT,
@@ -226,10 +237,7 @@ class Trainer:
             "epoch": epoch,
             "global_step": self.global_step,
             "wall_s": self.wall_before + (time.perf_counter() - self._t0),
-            "modules": {k: m.state_dict() for k, m in self.method.modules().items()},
-            "optimizers": {k: o.state_dict() for k, o in self.method.optimizers().items()},
-            "schedulers": {k: s.state_dict() for k, s in scheds.items()},
-            "extra": self.method.extra_state() if hasattr(self.method, "extra_state") else {},
+            **method_state(self.method),
             "rng": rng_state(),
             "history": self.history,
             "best": self.best,
@@ -241,7 +249,7 @@ class Trainer:
         ckpt = load_checkpoint(path, map_location="cpu")
         if ckpt["config"].get("method") != self.config["method"]:
             raise ValueError(f"{path}: checkpoint is of method {ckpt['config'].get('method')!r}, config says {self.config['method']!r}")
-        _load_states(self.method, ckpt)
+        load_method_state(self.method, ckpt)
         set_rng_state(ckpt["rng"])
         self.start_epoch = int(ckpt["epoch"]) + 1
         self.global_step = int(ckpt.get("global_step", 0))

@@ -11,7 +11,9 @@ import torch
 from training.config import load_config
 from training.export import export_checkpoint
 from training.methods import create_method, get_method
-from training.trainer import CHECKPOINT_FORMAT, atomic_torch_save, load_checkpoint, method_from_checkpoint, train
+from training.trainer import (
+    CHECKPOINT_FORMAT, atomic_torch_save, load_checkpoint, load_method_state, method_from_checkpoint, method_state, train,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 TINY = REPO / "config" / "train" / "elepose_synthetic_tiny.yaml"
@@ -65,23 +67,11 @@ def test_checkpoint_round_trip_restores_outputs_and_training(tmp_path):
         m.train_step({"poses2d": x[i * 32 : i * 32 + 64]})
     m.end_epoch(1)
     assert m.stage == "lifter" and m.elev_sigma > 0
-    state = {
-        "format": CHECKPOINT_FORMAT, "config": cfg, "epoch": 1,
-        "modules": {k: v.state_dict() for k, v in m.modules().items()},
-        "optimizers": {k: v.state_dict() for k, v in m.optimizers().items()},
-        "schedulers": {k: v.state_dict() for k, v in m.schedulers().items()},
-        "extra": m.extra_state(),
-    }
+    state = {"format": CHECKPOINT_FORMAT, "config": cfg, "epoch": 1, **method_state(m)}
     atomic_torch_save(state, tmp_path / "c.pt")
     ckpt = load_checkpoint(tmp_path / "c.pt")  # weights_only=True
     m2 = create_method(ckpt["config"], torch.device("cpu"))
-    for k, mod in m2.modules().items():
-        mod.load_state_dict(ckpt["modules"][k])
-    for k, opt in m2.optimizers().items():
-        opt.load_state_dict(ckpt["optimizers"][k])
-    for k, s in m2.schedulers().items():
-        s.load_state_dict(ckpt["schedulers"][k])
-    m2.load_extra_state(ckpt["extra"])
+    load_method_state(m2, ckpt)
     assert m2.stage == "lifter"
     with torch.no_grad():
         a, b = m.lifter().eval()(x), m2.lifter().eval()(x)

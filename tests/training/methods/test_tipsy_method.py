@@ -11,6 +11,7 @@ from hpe3d_ros import skeleton
 from tests.training.tipsy_toy import toy_poses2d
 from training.config import resolve_config
 from training.methods import get_method
+from training.trainer import load_method_state, method_state
 
 torch.set_num_threads(1)
 
@@ -117,22 +118,6 @@ def test_best_score_teacher_is_restored_before_distillation():
         torch.testing.assert_close(v, snapshot[k])
 
 
-def _state(m) -> dict:
-    return {
-        "modules": {k: v.state_dict() for k, v in m.modules().items()},
-        "optimizers": {k: v.state_dict() for k, v in m.optimizers().items()},
-        "extra": m.extra_state(),
-    }
-
-
-def _load(m, state: dict) -> None:
-    for k, v in m.modules().items():
-        v.load_state_dict(state["modules"][k])
-    for k, v in m.optimizers().items():
-        v.load_state_dict(state["optimizers"][k])
-    m.load_extra_state(state["extra"])
-
-
 @pytest.mark.parametrize("name", ["tipsy", "tipsy_solo"])
 def test_checkpoint_round_trip_continues_identically(name):
     x = toy_poses2d(32, seed=5)
@@ -141,10 +126,10 @@ def test_checkpoint_round_trip_continues_identically(name):
         a.train_step({"poses2d": x})
     a.end_epoch(0)
     buf = io.BytesIO()
-    torch.save(_state(a), buf)
+    torch.save(method_state(a), buf)
     buf.seek(0)
     b = _method(name, seed=123)  # different initial weights: everything must come from the state
-    _load(b, torch.load(buf, weights_only=True))
+    load_method_state(b, torch.load(buf, weights_only=True))
     for epoch in (1, 2):
         la, lb = a.train_step({"poses2d": x}), b.train_step({"poses2d": x})
         assert la == pytest.approx(lb, rel=1e-6, abs=1e-7)
