@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .inference_threads import threaded_solution
+
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: warnings and up only
 
 ROI_SCALE = 1.25  # MediaPipe's pose ROI: the body square (2 x hip-to-scale-point distance) grown by 25 %
@@ -62,11 +64,13 @@ class Roi:
 class RoiLandmarker:
     """Landmarks of the person inside a region of interest (one graph for all people)."""
 
-    def __init__(self, min_presence: float = 0.5):
-        """``min_presence``: the landmark model's pose-presence score (0..1) below which no person is reported."""
+    def __init__(self, min_presence: float = 0.5, inference_threads: int = 0):
+        """``min_presence``: the landmark model's pose-presence score (0..1) below which no person is
+        reported; ``inference_threads``: TFLite threads (0: MediaPipe's default, one)."""
         from mediapipe.python.solution_base import SolutionBase
 
-        self._graph = SolutionBase(
+        self._graph = threaded_solution(SolutionBase)(
+            inference_threads=inference_threads,
             graph_config=_ROI_GRAPH,
             side_inputs={"model_complexity": 1, "enable_segmentation": False},
             outputs=["landmarks", "auxiliary_landmarks"],
@@ -103,10 +107,12 @@ class RoiLandmarker:
 class FrameLandmarker:
     """``mp.solutions.pose.Pose`` in tracking mode on whole frames (one person)."""
 
-    def __init__(self, min_detection_confidence: float, min_tracking_confidence: float, smooth_landmarks: bool):
+    def __init__(self, min_detection_confidence: float, min_tracking_confidence: float, smooth_landmarks: bool,
+                 inference_threads: int = 0):
         import mediapipe as mp
 
-        self._pose = mp.solutions.pose.Pose(
+        self._pose = threaded_solution(mp.solutions.pose.Pose)(
+            inference_threads=inference_threads,
             static_image_mode=False,
             model_complexity=1,
             smooth_landmarks=smooth_landmarks,

@@ -40,6 +40,9 @@ class DetectorParams:
     - ``async_detection``: run the person detector in a worker thread (several-people path): frames
       on which it runs no longer wait for it, new people appear a frame or two later, and results
       depend on timing (keep false for reproducible offline runs such as ``hpe3d collect``).
+    - ``inference_threads``: threads of MediaPipe's TFLite inference (0..16; 0 = MediaPipe's default,
+      one thread). 2 on a 2-core machine cuts a frame's detection from about 18 to 11 ms for about
+      3 ms more CPU time (docs/benchmarks.md); more threads than free cores only add waiting.
     """
 
     max_people: int = 5
@@ -53,6 +56,7 @@ class DetectorParams:
     scan_tiles: float = 0.6
     smooth_landmarks: bool = True
     async_detection: bool = False
+    inference_threads: int = 0
 
     RANGES = {
         "max_people": (1, 20),
@@ -64,6 +68,7 @@ class DetectorParams:
         "crop_margin": (0.0, 2.0),
         "match_distance": (0.0, 2.0),
         "scan_tiles": (0.0, 1.0),
+        "inference_threads": (0, 16),
     }
 
     def __post_init__(self) -> None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .inference_threads import threaded_solution
+
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 _GRAPH = """
@@ -59,11 +61,12 @@ def square_box(center: np.ndarray, side: float) -> np.ndarray:
 class BlazePersonDetector:
     """MediaPipe's BlazePose person detector graph on an RGB image of any size."""
 
-    def __init__(self, min_score: float = 0.5):
+    def __init__(self, min_score: float = 0.5, inference_threads: int = 0):
         from mediapipe.python.solution_base import SolutionBase
 
         self.min_score = float(min_score)
-        self._graph = SolutionBase(
+        self._graph = threaded_solution(SolutionBase)(
+            inference_threads=inference_threads,
             graph_config=_GRAPH,
             outputs=["detections"],
             # The subgraph's own score threshold (0.5 built in) follows ours.

@@ -76,10 +76,11 @@ class PoseDetector:
         p = self.params
         self._roi_scale = 1.0 + p.crop_margin
         if p.max_people == 1:
-            self._single = FrameLandmarker(p.min_detection_confidence, p.min_tracking_confidence, p.smooth_landmarks)
+            self._single = FrameLandmarker(p.min_detection_confidence, p.min_tracking_confidence, p.smooth_landmarks,
+                                           p.inference_threads)
         else:
-            self._roi = RoiLandmarker(p.min_tracking_confidence)
-            self._scanner = RegionScanner(BlazePersonDetector(p.min_detection_confidence), p.scan_tiles)
+            self._roi = RoiLandmarker(p.min_tracking_confidence, p.inference_threads)
+            self._scanner = RegionScanner(BlazePersonDetector(p.min_detection_confidence, p.inference_threads), p.scan_tiles)
             if p.async_detection:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="person-detector")
 
