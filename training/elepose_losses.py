@@ -245,6 +245,28 @@ class PlausibilityScorer(nn.Module):
         return self.prior.nll(rep).reshape(b, k).mean(dim=1)
 
 
+class FlipAveraged(nn.Module):
+    """Test-time mirror averaging: the mean of a lifter's outputs for a 2D pose and for its
+    left-right mirror image (negated x, swapped sides), mirrored back. A root-centred pose's
+    mirror image is the image of the mirrored 3D pose, whose depths are the same with the sides
+    swapped and whose camera elevation is the same; so both predictions estimate the same thing."""
+
+    def __init__(self, lifter: nn.Module) -> None:
+        super().__init__()
+        self.lifter = lifter
+        self.register_buffer("mirror", torch.tensor(skeleton.MIRROR, dtype=torch.long), persistent=False)
+
+    def forward(self, poses2d: Tensor) -> dict[str, Tensor]:
+        flipped = poses2d.index_select(1, self.mirror)
+        flipped = torch.stack([-flipped[..., 0], flipped[..., 1]], -1)
+        both = self.lifter(torch.cat([poses2d, flipped], 0))
+        n = poses2d.shape[0]
+        out = {"depth": 0.5 * (both["depth"][:n] + both["depth"][n:].index_select(1, self.mirror))}
+        if "elevation" in both:
+            out["elevation"] = 0.5 * (both["elevation"][:n] + both["elevation"][n:])
+        return out
+
+
 class ScoredLifter(nn.Module):
     """A lifter whose output dict also carries the plausibility ``nll`` (contract (1)/(2))."""
 

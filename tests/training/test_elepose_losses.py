@@ -12,6 +12,7 @@ from hpe3d_ros import camera, normalization, skeleton
 from training.data import synthetic_poses
 from training.elepose_losses import (
     BANDAI_TRAIN_BONE_RATIOS,
+    FlipAveraged,
     PlausibilityScorer,
     ScoredLifter,
     anthropometric_bone_ratios,
@@ -163,6 +164,32 @@ def test_lifter_with_scorer_exports_to_onnx_and_matches_torch(tiny, tmp_path):
     got = sess.run(names, {"poses2d": x[:37].numpy()})
     with torch.no_grad():
         want = model(x[:37])
+    for name, g in zip(names, got):
+        np.testing.assert_allclose(g, want[name].numpy(), atol=1e-4, rtol=1e-4, err_msg=name)
+
+
+def test_flip_averaged_is_mirror_equivariant_and_exports(tiny, tmp_path):
+    x, _, _, prior = tiny
+    torch.manual_seed(0)
+    net = EleposeLifter(width=32, head_blocks=1).eval()
+    avg = FlipAveraged(net).eval()
+    mirror = list(skeleton.MIRROR)
+    xm = torch.stack([-x[:, mirror, 0], x[:, mirror, 1]], -1)
+    with torch.no_grad():
+        plain, a, b = net(x), avg(x), avg(xm)
+        plain_m = net(xm)
+    # the mirror image's answer is this answer mirrored (depths swapped sides, same elevation)
+    torch.testing.assert_close(b["depth"], a["depth"][:, mirror], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(b["elevation"], a["elevation"], atol=1e-6, rtol=1e-6)
+    # and it is the mean of the two plain answers
+    torch.testing.assert_close(a["depth"], 0.5 * (plain["depth"] + plain_m["depth"][:, mirror]), atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(a["depth"], plain["depth"])  # a random net is not symmetric: the test can fail
+    model = ScoredLifter(avg, PlausibilityScorer(prior, 4, [0.0, 0.2])).eval()
+    path = tmp_path / "flip.onnx"
+    names = export_onnx(model, path)
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(names, {"poses2d": x[:5].numpy()})
+    with torch.no_grad():
+        want = model(x[:5])
     for name, g in zip(names, got):
         np.testing.assert_allclose(g, want[name].numpy(), atol=1e-4, rtol=1e-4, err_msg=name)
 

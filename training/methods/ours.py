@@ -34,6 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from training.elepose_losses import (
+    FlipAveraged,
     PlausibilityScorer,
     ScoredLifter,
     bone_ratios_from_spec,
@@ -82,6 +83,7 @@ class Ours(Method):
             "common_blocks": 1, "head_blocks": 2,  # whole teacher (EleposeLifter)
             "student_width": None, "student_common_blocks": 1, "student_head_blocks": 2,  # None: as width
             "min_depth": 1.0,
+            "flip_average": False,  # the exported lifter averages each pose with its mirror image (FlipAveraged)
         },
         "flow": {
             "use_pca": True, "num_bases": 26, "blocks": 8, "width": 1024, "hidden_layers": 2,
@@ -96,7 +98,10 @@ class Ours(Method):
         "distill": {"epochs": 2, "depth": 1.0, "elevation": 1.0, "unsup": 0.0, "mirror": True, "teacher": "best_score",
                     # extra frozen teachers: checkpoints of elepose/ours runs ("elepose" normalisation, depth +
                     # elevation); the target is the mean over [own teacher (when trained)] + these
-                    "teachers": [], "own_teacher": True},
+                    "teachers": [], "own_teacher": True,
+                    # "first_teacher": the student starts from the weights of distill.teachers[0] (same
+                    # architecture needed) instead of random ones, so distilling cannot lose what that teacher knew
+                    "init_student": None},
         "bone_prior": "bandai_train",
         "scorer": {"azimuths": 8, "elevation_sigmas": [-1.0, 0.0, 1.0], "export": True},
     }
@@ -141,6 +146,10 @@ class Ours(Method):
         self.extra_teacher_paths = [str(t) for t in (dc["teachers"] or [])]
         self._extra_teachers: list[nn.Module] | None = None
         min_teacher = 1 if dc["own_teacher"] else 0
+        if dc["init_student"] not in (None, "first_teacher"):
+            raise ValueError(f"distill.init_student must be null or first_teacher, got {dc['init_student']!r}")
+        if dc["init_student"] and not self.extra_teacher_paths:
+            raise ValueError("ours: distill.init_student: first_teacher needs distill.teachers")
         if not dc["own_teacher"] and not self.extra_teacher_paths:
             raise ValueError("ours: distill.own_teacher false needs distill.teachers (checkpoints to distil)")
         if self.teacher_epochs < min_teacher or self.distill_epochs < 0 or (self.teacher_epochs > 0 and not dc["own_teacher"]):
@@ -268,6 +277,12 @@ class Ours(Method):
         if self.distill_steps == 0 and self.cfg["distill"]["teacher"] == "best_score" and self.best_teacher:
             self.teacher.load_state_dict(self.best_teacher["state"])
         dc = self.cfg["distill"]
+        if self.distill_steps == 0 and dc["init_student"] == "first_teacher":
+            try:
+                self.student.load_state_dict(self.extra_teachers()[0].state_dict())
+            except RuntimeError as e:
+                raise ValueError(f"distill.init_student: {self.extra_teacher_paths[0]} is not the student's architecture "
+                                 f"(model.student_*): {e}") from e
         if dc["mirror"]:
             poses2d = self._mirror_half(poses2d)
         self.teacher.eval()
@@ -309,6 +324,8 @@ class Ours(Method):
 
     def lifter(self) -> nn.Module:
         net = self._net()
+        if self.cfg["model"]["flip_average"]:
+            net = FlipAveraged(net)
         return ScoredLifter(net, self.scorer) if self.cfg["scorer"]["export"] else net
 
     @torch.no_grad()

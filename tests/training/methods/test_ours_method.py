@@ -156,8 +156,8 @@ def test_resumed_run_matches_uninterrupted(tmp_path):
             assert torch.equal(t, b["modules"][k][n]), (k, n)
 
 
-def test_distill_from_external_teachers_uses_their_mean(tmp_path):
-    """distill.teachers: a distil-only run (no own teacher) learns the mean of frozen checkpoints."""
+def _teacher_checkpoints(tmp_path) -> list[str]:
+    """Two tiny ours checkpoints (seeds 0, 1) after one teacher step, to distil from."""
     paths = []
     for seed in (0, 1):
         m, cfg = _method([f"seed={seed}"])
@@ -166,6 +166,12 @@ def test_distill_from_external_teachers_uses_their_mean(tmp_path):
         m.train_step({"poses2d": x})
         atomic_torch_save(_state(m, cfg, 1), tmp_path / f"t{seed}.pt")
         paths.append(str(tmp_path / f"t{seed}.pt"))
+    return paths
+
+
+def test_distill_from_external_teachers_uses_their_mean(tmp_path):
+    """distill.teachers: a distil-only run (no own teacher) learns the mean of frozen checkpoints."""
+    paths = _teacher_checkpoints(tmp_path)
     over = ["epochs=1", "distill.epochs=1", "distill.own_teacher=false", f"distill.teachers={paths}",
             f"flow_pretrain.init={paths[0]}", "optim.distill_lr=0.003"]
     m, _ = _method(over)
@@ -179,3 +185,27 @@ def test_distill_from_external_teachers_uses_their_mean(tmp_path):
     losses = [m.train_step({"poses2d": x})["distill"] for _ in range(25)]
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
     assert m.lifter().lifter is m.student
+
+
+def test_student_can_start_from_the_first_teacher_and_export_flip_averaged(tmp_path):
+    """distill.init_student: first_teacher copies teachers[0] into the student before the first step;
+    model.flip_average wraps the exported lifter so that it averages each pose with its mirror image."""
+    from training.elepose_losses import FlipAveraged
+
+    paths = _teacher_checkpoints(tmp_path)
+    over = ["epochs=1", "distill.epochs=1", "distill.own_teacher=false", f"distill.teachers={paths}",
+            f"flow_pretrain.init={paths[0]}", "optim.distill_lr=0.0", "distill.init_student=first_teacher",
+            "model.flip_average=true", "model.student_head_blocks=1"]
+    m, _ = _method(over)
+    x = _poses2d(64, seed=4)
+    first = m.extra_teachers()[0]
+    with torch.no_grad():
+        assert not torch.allclose(m.student(x)["depth"], first(x)["depth"])  # random before the first step
+    m.train_step({"poses2d": x})  # lr 0: the step changes nothing but the initialisation
+    m.student.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(m.student(x)["depth"], first(x)["depth"])
+    lifter = m.lifter()
+    assert isinstance(lifter.lifter, FlipAveraged) and lifter.lifter.lifter is m.student
+    with pytest.raises(ValueError, match="init_student"):
+        _method(["distill.init_student=best"])
