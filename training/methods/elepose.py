@@ -52,6 +52,10 @@ class ElePose(Method):
             "epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "grad_clip": 10.0, "pca_samples": 50000, "init": None,
         },
         "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5},
+        # Fine-tuning: an elepose checkpoint whose lifter (and learned elevation distribution) this run
+        # starts from, with a fresh optimiser: adapting a trained lifter to new unlabeled 2D (another
+        # camera, more footage). Needs flow_pretrain.init (the prior is not trained again).
+        "init_lifter": None,
         "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0},
         # Robustness to the per-pose head normalisation (training.elepose_losses.elepose_losses).
         "robust": {"nll_soft_max": 0.0, "min_reprojection_scale": 0.25},
@@ -87,7 +91,24 @@ class ElePose(Method):
         self.sched_lifter = torch.optim.lr_scheduler.ExponentialLR(self.opt_lifter, gamma=float(op["decay"]))
         self.elev_mu, self.elev_sigma, self._elev_n = 0.0, 0.0, 0
         self._epoch_elev: list[tuple[float, float]] = []
+        if cfg["init_lifter"]:
+            if not fp["init"]:
+                raise ValueError("elepose: init_lifter needs flow_pretrain.init (the prior the lifter was trained with)")
+            if Path(cfg["init_lifter"]).is_file():  # a checkpoint rebuilt later (export, eval) carries its own weights
+                self._init_lifter(str(cfg["init_lifter"]))
         self._update_views()
+
+    def _init_lifter(self, path: str) -> None:
+        from training.trainer import method_from_checkpoint
+
+        source, _ = method_from_checkpoint(path, self.device)
+        if not isinstance(source, ElePose):
+            raise ValueError(f"elepose: init_lifter {path} is a {type(source).__name__} checkpoint, not an elepose one")
+        try:
+            self.net.load_state_dict(source.net.state_dict())
+        except RuntimeError as e:
+            raise ValueError(f"elepose: init_lifter {path} has another lifter architecture than model.*: {e}") from e
+        self.elev_mu, self.elev_sigma = source.elev_mu, source.elev_sigma
 
     # -- configuration helpers ---------------------------------------------------------------
     def _update_views(self) -> None:

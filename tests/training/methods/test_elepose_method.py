@@ -85,6 +85,23 @@ def test_checkpoint_round_trip_restores_outputs_and_training(tmp_path):
     assert la == lb
 
 
+def test_fine_tuning_starts_from_the_checkpoint_lifter(tmp_path):
+    """init_lifter: the run starts from a trained lifter (and its elevation distribution), with a fresh optimiser."""
+    train(load_config(TINY, FAST + ["epochs=2"]), out_dir=tmp_path / "base", progress=False)
+    base, _ = method_from_checkpoint(tmp_path / "base" / "last.pt")
+    over = FAST + [f"init_lifter={tmp_path / 'base' / 'last.pt'}", f"flow_pretrain.init={tmp_path / 'base' / 'last.pt'}"]
+    m = create_method(load_config(TINY, over), torch.device("cpu"))
+    assert m.stage == "lifter" and m.elev_mu == base.elev_mu and m.elev_sigma == base.elev_sigma
+    x = _poses2d(32)
+    with torch.no_grad():
+        a, b = base.lifter().eval()(x), m.lifter().eval()(x)
+    for k in ("depth", "elevation", "nll"):
+        torch.testing.assert_close(a[k], b[k], msg=k)
+    assert m.opt_lifter.state == {}  # fresh optimiser
+    with pytest.raises(ValueError, match="init_lifter needs flow_pretrain.init"):
+        create_method(load_config(TINY, FAST + [f"init_lifter={tmp_path / 'base' / 'last.pt'}"]), torch.device("cpu"))
+
+
 @pytest.mark.parametrize(
     "name, check",
     [
