@@ -51,7 +51,9 @@ class ElePose(Method):
         "flow_pretrain": {
             "epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "grad_clip": 10.0, "pca_samples": 50000, "init": None,
         },
-        "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5},
+        # grad_clip > 0: clip the lifter's gradient norm (a fresh optimiser on a trained lifter can otherwise
+        # take one step into poses that explode L3D/Ldef; 0 = off, as the paper)
+        "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5, "grad_clip": 0.0},
         # Fine-tuning: an elepose checkpoint whose lifter (and learned elevation distribution) this run
         # starts from, with a fresh optimiser: adapting a trained lifter to new unlabeled 2D (another
         # camera, more footage). Needs flow_pretrain.init (the prior is not trained again).
@@ -155,6 +157,9 @@ class ElePose(Method):
         loss = sum(float(w[k]) * terms[k] for k in ("nll", "l3d", "l2d", "ldef", "bone"))
         self.opt_lifter.zero_grad(set_to_none=True)
         loss.backward()
+        clip = float(self.cfg["optim"]["grad_clip"] or 0.0)
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), clip)
         self.opt_lifter.step()
         if "elevation_mean" in terms:
             self._epoch_elev.append((float(terms["elevation_mean"]), float(terms["elevation_std"])))

@@ -98,6 +98,12 @@ def test_fine_tuning_starts_from_the_checkpoint_lifter(tmp_path):
     for k in ("depth", "elevation", "nll"):
         torch.testing.assert_close(a[k], b[k], msg=k)
     assert m.opt_lifter.state == {}  # fresh optimiser
+    clipped = create_method(load_config(TINY, over + ["optim.grad_clip=1e-3", "optim.lr=0.1"]), torch.device("cpu"))
+    before = [p.detach().clone() for p in clipped.net.parameters()]
+    clipped.train_step({"poses2d": x})
+    grad_norm = torch.norm(torch.stack([p.grad.norm() for p in clipped.net.parameters() if p.grad is not None]))
+    assert float(grad_norm) <= 1e-3 * 1.01  # the gradient the optimiser used was clipped
+    assert any(not torch.equal(a, b) for a, b in zip(before, clipped.net.parameters()))
     with pytest.raises(ValueError, match="init_lifter needs flow_pretrain.init"):
         create_method(load_config(TINY, FAST + [f"init_lifter={tmp_path / 'base' / 'last.pt'}"]), torch.device("cpu"))
 
