@@ -1,6 +1,6 @@
 """Per-frame latency of the 2D detector (hpe3d_ros.detection.PoseDetector) on 640x480 frames.
 
-    .venv/bin/python benchmarks/detector_latency.py [--frames 300] [--json out.json]
+    .venv/bin/python benchmarks/detector_latency.py [--frames 300] [--json out.json] [--inference-threads 0 2] [--only-max-people-1]
 
 Streams (built from the bundled fixture tests/fixtures/media/street-demo.mp4, 5 frames played
 forward and backward so that motion stays continuous):
@@ -110,16 +110,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=300, help="frames per run (default 300, plus 10 warm-up)")
     ap.add_argument("--json", help="also write the results as JSON here")
+    ap.add_argument("--inference-threads", type=int, nargs="+", default=[0],
+                    help="MediaPipe TFLite threads (detector.inference_threads) to run every case with (default 0: MediaPipe's own)")
+    ap.add_argument("--only-max-people-1", action="store_true", help="only the single-person path")
     args = ap.parse_args(argv)
     base = _frames()
     streams = {"1 person": one_person_stream(base), "several": several_people_stream(base)}
-    runs = [
+    cases = [
         ("1 person", {"max_people": 1}),
         ("1 person", {"max_people": 5}),
         ("1 person", {"max_people": 5, "async_detection": True}),
         ("several", {"max_people": 5}),
         ("several", {"max_people": 5, "async_detection": True}),
     ]
+    if args.only_max_people_1:
+        cases = cases[:1]
+    runs = [(name, {**params, "inference_threads": t}) for t in args.inference_threads for name, params in cases]
     load0 = os.getloadavg()
     results = []
     for stream_name, params in runs:
@@ -129,13 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(r), file=sys.stderr)
     load1 = os.getloadavg()
     print(f"load average before {load0[0]:.2f}, after {load1[0]:.2f} ({os.cpu_count()} CPUs)")
-    print("| stream (640x480) | max_people | async | people/frame | wall p50 ms | wall p95 ms | wall p99 ms | CPU p50 ms | CPU p95 ms | CPU p99 ms |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| stream (640x480) | max_people | async | inference threads | people/frame | wall p50 ms | wall p95 ms | wall p99 ms | CPU p50 ms | CPU p95 ms | CPU p99 ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         w, c, p = r["wall_ms"], r["cpu_ms"], r["people_per_frame"]
         print(
             f"| {r['stream']} | {r['params']['max_people']} | {'yes' if r['params'].get('async_detection') else 'no'} | "
-            f"{p['mean']:.2f} ({p['min']}-{p['max']}) | {w['p50']:.1f} | {w['p95']:.1f} | {w['p99']:.1f} | "
+            f"{r['params'].get('inference_threads', 0) or 'default (1)'} | {p['mean']:.2f} ({p['min']}-{p['max']}) | {w['p50']:.1f} | {w['p95']:.1f} | {w['p99']:.1f} | "
             f"{c['p50']:.1f} | {c['p95']:.1f} | {c['p99']:.1f} |"
         )
     if args.json:
