@@ -6,9 +6,10 @@ build their graph from a config that ``SolutionBase._modify_calculator_options``
 the graph starts (that is how they set their score thresholds); ``threaded_solution`` makes a
 subclass whose edit also sets the thread count of every inference node.
 
-Measured on the 2-core development machine (docs/benchmarks.md, "Detector threads"): BlazePose
-full on a 640x480 frame with one person takes 17.7 ms wall with one thread and 10.7 ms with two,
-for about 3 ms more CPU time in all.
+Measured on the 2-core development machine (docs/benchmarks.md, "Detector threads"): one person's
+detection on a 640x480 frame takes 20.3 ms p50 with one thread and 12.1 ms with two, for about 4 ms
+more CPU time; in the running node the second thread widened the end-to-end tail (docs/benchmarks.md,
+"Node latency"), so config/lift.yaml keeps MediaPipe's one.
 """
 from __future__ import annotations
 

@@ -41,8 +41,9 @@ class DetectorParams:
       on which it runs no longer wait for it, new people appear a frame or two later, and results
       depend on timing (keep false for reproducible offline runs such as ``hpe3d collect``).
     - ``inference_threads``: threads of MediaPipe's TFLite inference (0..16; 0 = MediaPipe's default,
-      one thread). 2 on a 2-core machine cuts a frame's detection from about 18 to 11 ms for about
-      3 ms more CPU time (docs/benchmarks.md); more threads than free cores only add waiting.
+      one thread). 2 cut one person's detection from 20 to 12 ms p50 on the 2-core development
+      machine for about 4 ms more CPU time, but widened the node's end-to-end tail there
+      (docs/benchmarks.md); use it where cores are free, not with ``async_detection``.
     """
 
     max_people: int = 5
