@@ -32,18 +32,9 @@ WARMUP = 10
 
 
 def _frames() -> list[np.ndarray]:
-    import cv2
+    from hpe3d_ros.video import read_frames
 
-    cap = cv2.VideoCapture(str(REPO / "tests" / "fixtures" / "media" / "street-demo.mp4"))
-    frames = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    if not frames:
-        raise SystemExit("cannot read tests/fixtures/media/street-demo.mp4")
-    return frames
+    return [rgb for _, rgb in read_frames(REPO / "tests" / "fixtures" / "media" / "street-demo.mp4")]
 
 
 def one_person_stream(frames: list[np.ndarray]) -> list[np.ndarray]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -178,27 +178,41 @@ class PosePipeline:
         t2 = time.perf_counter()
         timings["map"] = t2 - t1
 
-        people: list[Person3D] = []
-        if n and self.lifter is not None:
-            res = self.lifter.lift(keypoints, k_used, scores, height_m=float(self.params["body_height_m"]))
-            plaus = getattr(res, "plausibility", None)
-            for i, d in enumerate(detections):
-                people.append(
-                    Person3D(
-                        track_id=int(d.track_id),
-                        joints_optical=np.asarray(res.joints_optical[i], dtype=np.float64),
-                        joints_upright=np.asarray(res.joints_upright[i], dtype=np.float64),
-                        confidence=scores[i],
-                        plausibility=None if plaus is None else float(plaus[i]),
-                        elevation=float(res.elevation[i]),
-                        keypoints_px=keypoints[i],
-                        bbox=tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None,
-                    )
-                )
-        elif n:
+        if self.lifter is not None:
+            bboxes = [tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None for d in detections]
+            people = self.lift_people(keypoints, scores, k_used, [d.track_id for d in detections], bboxes)
+        else:
             people = [self._unlifted(d.track_id, keypoints[i], scores[i], k_used, d) for i, d in enumerate(detections)]
         timings["lift"] = time.perf_counter() - t2
         return FrameResult(people, timings, int(stamp_ns), k_used, fallback, self.backend)
+
+    def lift_people(
+        self,
+        keypoints: np.ndarray,
+        scores: np.ndarray,
+        k: np.ndarray,
+        track_ids: Sequence[int],
+        bboxes: Sequence[tuple | None] | None = None,
+    ) -> list[Person3D]:
+        """Lift N people of one frame (keypoints (N, 16, 2) px, scores (N, 16), K (3, 3)) in one batch."""
+        n = len(keypoints)
+        if n == 0:
+            return []
+        res = self.lifter.lift(keypoints, k, scores, height_m=float(self.params["body_height_m"]))
+        plaus = getattr(res, "plausibility", None)
+        return [
+            Person3D(
+                track_id=int(track_ids[i]),
+                joints_optical=np.asarray(res.joints_optical[i], dtype=np.float64),
+                joints_upright=np.asarray(res.joints_upright[i], dtype=np.float64),
+                confidence=scores[i],
+                plausibility=None if plaus is None else float(plaus[i]),
+                elevation=float(res.elevation[i]),
+                keypoints_px=keypoints[i],
+                bbox=None if bboxes is None else bboxes[i],
+            )
+            for i in range(n)
+        ]
 
     def _unlifted(self, track_id: int, kp: np.ndarray, sc: np.ndarray, k: np.ndarray, d: Any) -> Person3D:
         """Detector-only mode: the 2D joints on their camera rays at a fixed 3 m (a placeholder, not a 3D estimate)."""

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from hpe3d_ros import normalization, skeleton
+from training.tipsy_losses import mirror_poses
 
 KIND = "elepose"
 D = normalization.ELEPOSE_DEPTH_OFFSET
@@ -254,14 +255,11 @@ class FlipAveraged(nn.Module):
     def __init__(self, lifter: nn.Module) -> None:
         super().__init__()
         self.lifter = lifter
-        self.register_buffer("mirror", torch.tensor(skeleton.MIRROR, dtype=torch.long), persistent=False)
 
     def forward(self, poses2d: Tensor) -> dict[str, Tensor]:
-        flipped = poses2d.index_select(1, self.mirror)
-        flipped = torch.stack([-flipped[..., 0], flipped[..., 1]], -1)
-        both = self.lifter(torch.cat([poses2d, flipped], 0))
+        both = self.lifter(torch.cat([poses2d, mirror_poses(poses2d)], 0))
         n = poses2d.shape[0]
-        out = {"depth": 0.5 * (both["depth"][:n] + both["depth"][n:].index_select(1, self.mirror))}
+        out = {"depth": 0.5 * (both["depth"][:n] + both["depth"][n:][:, list(skeleton.MIRROR)])}
         if "elevation" in both:
             out["elevation"] = 0.5 * (both["elevation"][:n] + both["elevation"][n:])
         return out

@@ -274,6 +274,15 @@ class PosePrior(nn.Module):
         return x.reshape(n, skeleton.NUM_JOINTS, 2)
 
 
+# The ``flow`` and ``flow_pretrain`` config sections of the methods that use a prior (elepose, ours).
+FLOW_DEFAULTS = {
+    "use_pca": True, "num_bases": 26, "blocks": 8, "width": 1024, "hidden_layers": 2, "clamp": 2.0, "noise_std": 0.002,
+}
+FLOW_PRETRAIN_DEFAULTS = {
+    "epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "grad_clip": 10.0, "pca_samples": 50000, "init": None,
+}
+
+
 class PriorTrainer:
     """The prior's own training stage, shared by the ElePose and ours methods: the first batches are
     buffered until ``pca_samples`` poses can fit the PCA, then each batch is one flow NLL step

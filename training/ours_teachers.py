@@ -24,15 +24,20 @@ from torch import nn
 from training.trainer import atomic_write_text, method_from_checkpoint
 
 
-def network(path: str | Path) -> nn.Module:
-    """The lifting network of an elepose or ours checkpoint, frozen, eval mode."""
-    method, _ = method_from_checkpoint(path)
-    if method.normalization != "elepose":
-        raise ValueError(f"{path}: normalisation {method.normalization!r}, teachers must use 'elepose'")
+def method_network(method, where: str) -> nn.Module:
+    """The bare lifting network (no scorer) of an elepose or ours method; ``where`` names it in errors."""
     net = method._net() if hasattr(method, "_net") else getattr(method, "net", None)
     if not isinstance(net, nn.Module):
-        raise ValueError(f"{path}: neither an elepose nor an ours checkpoint")
-    return net.eval().requires_grad_(False)
+        raise ValueError(f"{where}: neither an elepose nor an ours checkpoint")
+    return net
+
+
+def network(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+    """The lifting network of an elepose or ours checkpoint, frozen, eval mode."""
+    method, _ = method_from_checkpoint(path, device)
+    if method.normalization != "elepose":
+        raise ValueError(f"{path}: normalisation {method.normalization!r}, teachers must use 'elepose'")
+    return method_network(method, str(path)).eval().requires_grad_(False)
 
 
 class MeanLifter(nn.Module):

@@ -35,15 +35,13 @@ def parse_view(text: str) -> tuple[int, list[float]]:
 def scorer_spearman(checkpoint: str | Path, views: list[str], split: str = "test") -> list[dict]:
     """Spearman(nll, per-pose PA-MPJPE) for each view setting; rows with the setting and view count."""
     from hpe3d_ros import camera, normalization
+    from training.ours_teachers import method_network
     from training.trainer import method_from_checkpoint
 
     data = evaluation.load_split(split)
     _, per_pose = evaluation.score(evaluation.predict(str(checkpoint), data, backend="torch"), data)
     method, _ = method_from_checkpoint(checkpoint, "cpu")
-    if not hasattr(method, "scorer") or not hasattr(method, "elev_mu"):
-        raise ValueError(f"{checkpoint}: not an elepose or ours checkpoint (no plausibility scorer)")
-    net = method._net() if hasattr(method, "_net") else method.net
-    net.eval()
+    net = method_network(method, str(checkpoint)).eval()
     xy, _ = camera.pixels_to_root_camera(data["keypoints"], data["intrinsics"])
     x = torch.as_tensor(normalization.normalize_2d(xy, method.normalization)[0], dtype=torch.float32)
     with torch.no_grad():

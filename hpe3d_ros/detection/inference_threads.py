@@ -13,6 +13,7 @@ more CPU time; in the running node the second thread widened the end-to-end tail
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 MAX_THREADS = 16
@@ -45,6 +46,7 @@ def set_xnnpack_threads(graph_config: Any, threads: int) -> int:
     return changed
 
 
+@functools.lru_cache(maxsize=None)
 def threaded_solution(base: type) -> type:
     """A subclass of a MediaPipe ``SolutionBase`` class taking ``inference_threads=N`` (0: MediaPipe's
     default). The constructor must be given some ``calculator_params`` (MediaPipe edits the graph

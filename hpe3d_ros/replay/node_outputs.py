@@ -72,20 +72,7 @@ def process_keypoints(
     ids = list(range(n)) if track_ids is None else [int(t) for t in track_ids]
     t0 = time.perf_counter()
     k_used, fallback = frame_intrinsics(k, int(image_size[0]), int(image_size[1]), pipeline.params["fallback_hfov_deg"])
-    people: list[Person3D] = []
-    if n and pipeline.lifter is not None:
-        res = pipeline.lifter.lift(kp, k_used, sc, height_m=float(pipeline.params["body_height_m"]))
-        plaus = getattr(res, "plausibility", None)
-        for i in range(n):
-            people.append(Person3D(
-                track_id=ids[i],
-                joints_optical=np.asarray(res.joints_optical[i], dtype=np.float64),
-                joints_upright=np.asarray(res.joints_upright[i], dtype=np.float64),
-                confidence=sc[i],
-                plausibility=None if plaus is None else float(plaus[i]),
-                elevation=float(res.elevation[i]),
-                keypoints_px=kp[i],
-            ))
+    people: list[Person3D] = pipeline.lift_people(kp, sc, k_used, ids) if pipeline.lifter is not None else []
     timings = {"lift": time.perf_counter() - t0}
     return FrameResult(people, timings, int(stamp_ns), k_used, fallback, pipeline.backend)
 

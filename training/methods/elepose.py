@@ -31,7 +31,7 @@ from training.elepose_losses import (
     bone_ratios_from_spec,
     elepose_losses,
 )
-from training.flow import PosePrior, PriorTrainer, load_prior_state
+from training.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
 
@@ -44,13 +44,8 @@ class ElePose(Method):
     needs_3d = False
     defaults = {
         "model": {"width": 1024, "common_blocks": 1, "head_blocks": 2, "elevation_head": True, "min_depth": 1.0},
-        "flow": {
-            "use_pca": True, "num_bases": 26, "blocks": 8, "width": 1024, "hidden_layers": 2,
-            "clamp": 2.0, "noise_std": 0.002,
-        },
-        "flow_pretrain": {
-            "epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "grad_clip": 10.0, "pca_samples": 50000, "init": None,
-        },
+        "flow": FLOW_DEFAULTS,
+        "flow_pretrain": FLOW_PRETRAIN_DEFAULTS,
         # grad_clip > 0: clip the lifter's gradient norm (a fresh optimiser on a trained lifter can otherwise
         # take one step into poses that explode L3D/Ldef; 0 = off, as the paper)
         "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5, "grad_clip": 0.0},

@@ -40,7 +40,7 @@ from training.elepose_losses import (
     bone_ratios_from_spec,
     elepose_losses,
 )
-from training.flow import PosePrior, PriorTrainer, load_prior_state
+from training.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
 from training.ours_models import PartsElevationLifter
@@ -85,13 +85,8 @@ class Ours(Method):
             "min_depth": 1.0,
             "flip_average": False,  # the exported lifter averages each pose with its mirror image (FlipAveraged)
         },
-        "flow": {
-            "use_pca": True, "num_bases": 26, "blocks": 8, "width": 1024, "hidden_layers": 2,
-            "clamp": 2.0, "noise_std": 0.002,
-        },
-        "flow_pretrain": {
-            "epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "grad_clip": 10.0, "pca_samples": 50000, "init": None,
-        },
+        "flow": FLOW_DEFAULTS,
+        "flow_pretrain": FLOW_PRETRAIN_DEFAULTS,
         "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5, "distill_lr": 1e-3, "distill_decay": 0.7},
         "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0, "nll_cap": 0.0, "grad_clip": 10.0,
                  "mirror": False},
@@ -245,22 +240,9 @@ class Ours(Method):
     def extra_teachers(self) -> list[nn.Module]:
         """The frozen networks of ``distill.teachers`` (loaded on first use), in eval mode."""
         if self._extra_teachers is None:
-            from training.trainer import method_from_checkpoint
+            from training.ours_teachers import network
 
-            nets = []
-            for path in self.extra_teacher_paths:
-                method, _ = method_from_checkpoint(path, self.device)
-                if method.normalization != self.normalization:
-                    raise ValueError(f"distill.teachers: {path} uses normalisation {method.normalization!r}, not {self.normalization!r}")
-                if hasattr(method, "_net"):
-                    net = method._net()
-                elif isinstance(getattr(method, "net", None), nn.Module):
-                    net = method.net
-                else:
-                    raise ValueError(f"distill.teachers: {path} is neither an elepose nor an ours checkpoint")
-                net.eval().requires_grad_(False)
-                nets.append(net)
-            self._extra_teachers = nets
+            self._extra_teachers = [network(path, self.device) for path in self.extra_teacher_paths]
         return self._extra_teachers
 
     @torch.no_grad()

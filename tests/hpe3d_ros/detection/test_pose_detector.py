@@ -12,6 +12,7 @@ import pytest
 
 from hpe3d_ros import skeleton
 from hpe3d_ros.detection import PoseDetector, Person2D
+from hpe3d_ros.video import read_frames
 
 J = {n: i for i, n in enumerate(skeleton.JOINT_NAMES)}
 
@@ -23,15 +24,7 @@ def _rgb(path) -> np.ndarray:
 
 
 def _video_frames(path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    cap.release()
-    return frames
+    return [rgb for _, rgb in read_frames(path)]
 
 
 @pytest.fixture(scope="module")
