@@ -18,7 +18,7 @@ import numpy as np
 
 from hpe3d_ros import metric, skeleton
 
-from . import metrics
+from hpe3d_ros import pose_metrics as metrics
 
 J = skeleton.NUM_JOINTS
 EVAL_KEYS = ("keypoints", "intrinsics", "scores", "joints3d", "elevation", "content", "clip")

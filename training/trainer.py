@@ -3,7 +3,7 @@
 ``train(config)`` runs a resolved config (training.config.load_config): seeds python, numpy and
 torch; picks CUDA when present, else the CPU; keeps the data on the device; shows a tqdm bar;
 logs TensorBoard scalars under ``<out_dir>/tb``; validates every epoch (3D metrics via
-training.metrics on the predicted shape scaled by the height prior, plus the method's 3D-free
+hpe3d_ros.pose_metrics on the predicted shape scaled by the height prior, plus the method's 3D-free
 ``selection_score``); writes ``last.pt`` every epoch and ``best.pt`` when the selection criterion
 improves (atomically); and writes ``metrics.json`` at the end. ``resume=True`` continues from
 ``last.pt`` (loaded with ``torch.load(weights_only=True)``) and reproduces an uninterrupted run
@@ -175,7 +175,7 @@ def metrics_3d(shape: np.ndarray, gt3d: np.ndarray) -> dict[str, float]:
     """3D metrics of predicted shapes made metric by the height prior, against root-relative GT metres."""
     pred = metric.scale_to_height(shape)
     try:
-        from training import metrics as tm
+        from hpe3d_ros import pose_metrics as tm
 
         out = tm.evaluate(pred, gt3d)
         return {k: float(v) for k, v in out.items() if isinstance(v, (int, float))}

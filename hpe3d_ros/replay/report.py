@@ -7,7 +7,7 @@ Sections (docs/replay.md describes every field):
 - temporal jitter: frame-to-frame joint acceleration per track (m/s^2), root-relative and of the root;
 - bone-length stability per track (std in mm and coefficient of variation over the track);
 - plausibility (the model's negative log-likelihood) distribution; camera elevation over time;
-- accuracy when ground truth is present: MPJPE, N-MPJPE, PA-MPJPE (training.metrics.evaluate, both
+- accuracy when ground truth is present: MPJPE, N-MPJPE, PA-MPJPE (hpe3d_ros.pose_metrics.evaluate, both
   sides root-centred) and the root position error.
 """
 from __future__ import annotations
@@ -123,11 +123,11 @@ def _match_gt(f: FrameRecord) -> list[tuple[int, int]]:
 
 
 def accuracy(frames: Sequence[FrameRecord]) -> dict[str, Any] | None:
-    """MPJPE, N-MPJPE, PA-MPJPE (training.metrics) of the matched people, or None without ground truth."""
+    """MPJPE, N-MPJPE, PA-MPJPE (hpe3d_ros.pose_metrics) of the matched people, or None without ground truth."""
     with_gt = [f for f in frames if f.gt_joints is not None]
     if not with_gt:
         return None
-    from training import metrics
+    from .. import pose_metrics as metrics
 
     pred, gt, groups, per_frame, times = [], [], [], [], []
     gt_people = sum(len(f.gt_joints) for f in with_gt)
@@ -309,7 +309,7 @@ def markdown(r: dict[str, Any], plots: Sequence[str]) -> str:
                   "| --- | --- | --- | --- | --- | --- |",
                   f"| {_fmt(a['mpjpe_mm'])} | {_fmt(a['n_mpjpe_mm'])} | {_fmt(a['pa_mpjpe_mm'])} | {_fmt(a['pck3d'], 3)} | "
                   f"{_fmt(a['bone_err_mm'])} | {_fmt(a['root_position_error_mm']['p50'])} |", "",
-                  "MPJPE, N-MPJPE and PA-MPJPE by training.metrics.evaluate, both sides root-centred (protocol 1); "
+                  "MPJPE, N-MPJPE and PA-MPJPE by hpe3d_ros.pose_metrics.evaluate, both sides root-centred (protocol 1); "
                   "the predictions are the published metric skeletons (body-height prior of the parameters)."]
         if a.get("per_track"):
             lines += ["", "| track | poses | MPJPE (mm) | N-MPJPE (mm) | PA-MPJPE (mm) |", "| --- | --- | --- | --- | --- |"]

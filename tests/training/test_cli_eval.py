@@ -11,8 +11,9 @@ import pytest
 from onnx import TensorProto, helper
 
 from hpe3d_ros import camera, manifest, skeleton
+from hpe3d_ros import pose_metrics as metrics
 from hpe3d_ros.cli import main
-from training import evaluation, metrics
+from training import evaluation
 
 J = skeleton.NUM_JOINTS
 

@@ -65,14 +65,14 @@ def test_gt_bag_encoding(gt_bag):
 
 
 def test_replay_reports_accuracy_against_ground_truth(gt_bag, model, tmp_path):
-    from training import metrics
+    from hpe3d_ros import pose_metrics as metrics
 
     bag, summary = gt_bag
     res = replay(ReplayOptions(bag=bag, out=tmp_path / "o", overrides={"model_file_path": str(model)}, plots=True,
                                report_dir=tmp_path / "r"))
     acc = res.report["accuracy"]
     assert res.complete and acc["matched"] == summary["frames"] and acc["missed"] == 0
-    # the same numbers by lifting the bag's 2D directly with the runtime and scoring with training.metrics
+    # the same numbers by lifting the bag's 2D directly with the runtime and scoring with hpe3d_ros.pose_metrics
     infos, kps, gts = _frames(bag)
     lifter = Lifter(str(model), backend="onnxruntime")
     pred, gt = [], []

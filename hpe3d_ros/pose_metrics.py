@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from hpe3d_ros import skeleton
+from . import skeleton
 
 PCK_THRESHOLD_MM = 150.0
 AUC_THRESHOLDS_MM = np.linspace(0.0, 150.0, 31)  # 0, 5, ..., 150 mm (Mehta et al., 3DHP protocol)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from hpe3d_ros import pose_metrics as metrics
 from hpe3d_ros import skeleton
-from training import metrics
 
 J = skeleton.NUM_JOINTS
 
