@@ -63,7 +63,7 @@ def main() -> None:
                    help="body-height priors to try (default: the mocap body's own, the runtime default, and +-)")
     p.add_argument("--json")
     args = p.parse_args()
-    from training.evalset import load_eval_set
+    from training.data.evalset import load_eval_set
 
     rows = []
     for noisy in (False, True):

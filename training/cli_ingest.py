@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import mocap
+    from .data import mocap
 
     t0 = time.time()
     npz, meta, rebuilt = mocap.ingest(args.data_root, args.cache, args.split_config, force=args.force, progress=True)
@@ -32,19 +32,19 @@ def run(args: argparse.Namespace) -> int:
     summary = {"cache": str(npz), "rebuilt": rebuilt, "seconds": round(took, 1), "clips": len(data.clips),
                "frames": len(data), "splits": mocap.split_summary(data)}
     if args.eval_sets or args.make_fixture:
-        from . import evalset
+        from .data import evalset
 
         for split in ("val", "test"):
             e = evalset.load_eval_set(split, data_root=args.data_root, cache=args.cache)
             summary.setdefault("eval_sets", {})[split] = int(e["keypoints"].shape[0])
     if args.make_fixture:
-        from . import evalset
+        from .data import evalset
 
         out = None if args.make_fixture == "default" else Path(args.make_fixture)
         path = evalset.make_fixture(out, data_root=args.data_root, cache=args.cache)
         summary["fixture"] = {"path": str(path), "bytes": path.stat().st_size}
     if args.measure_body:
-        from .body import measure_reference_body
+        from .data.body import measure_reference_body
 
         summary["body"] = measure_reference_body(data.joints)
     if args.json:

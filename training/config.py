@@ -49,7 +49,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "keep_epoch_checkpoints": False,  # also keep epoch_NNN.pt (model selection studies)
     "progress": True,  # tqdm progress bar
     "data": {
-        "source": "mocap",  # mocap (training.mocap split), synthetic (procedural poses), poses2d (a 2D .npz file)
+        "source": "mocap",  # mocap (training.data.mocap split), synthetic (procedural poses), poses2d (a 2D .npz file)
         "split": "train",
         "subsample": 1,  # keep every k-th frame of each clip
         "max_poses": None,  # cap on the number of 3D poses (evenly spaced), None = all

@@ -42,7 +42,7 @@ ANTHROPOMETRIC_BONES_OVER_HEIGHT = {
 
 
 # Relative bone lengths measured on the training split's mocap skeletons (mean over all frames of
-# bone / mean bone; `hpe3d_ros.skeleton.bone_lengths` on `training.mocap.load_split("train")`),
+# bone / mean bone; `hpe3d_ros.skeleton.bone_lengths` on `training.data.mocap.load_split("train")`),
 # as ElePose took its ratios from the Human3.6M training subjects. 15 numbers of body proportion,
 # fixed in code: the method still never sees a 3D pose. The Bandai skeletons share one proportion
 # (std < 0.02), so on this data the prior is nearly exact; on real people it is a prior.

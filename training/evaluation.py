@@ -1,6 +1,6 @@
 """Evaluate a lifter model on an evaluation set: 2D in pixels -> model -> metric shapes -> metrics.
 
-An evaluation set is a dict of per-pose arrays (contract 4, ``training.evalset.load_eval_set``):
+An evaluation set is a dict of per-pose arrays (contract 4, ``training.data.evalset.load_eval_set``):
 keypoints (N,16,2) px, intrinsics (N,3,3), scores (N,16), joints3d (N,16,3) camera-frame metres,
 elevation (N,) rad, content (N,) str, clip (N,) str. ``load_eval_file`` reads the same keys from an
 .npz so that any set (a user's own, a test's) can be evaluated.
@@ -84,9 +84,9 @@ def load_eval_file(path: str | Path) -> dict:
 
 
 def load_split(split: str, noisy: bool = False) -> dict:
-    """The deterministic evaluation set of ``split`` ("test", "val", "fixture") from training.evalset."""
+    """The deterministic evaluation set of ``split`` ("test", "val", "fixture") from training.data.evalset."""
     try:
-        from .evalset import load_eval_set
+        from .data.evalset import load_eval_set
     except ImportError as e:
         raise FileNotFoundError(f"evaluation splits are not available ({e}); pass an evaluation file with --data") from e
     return validate_eval_set(load_eval_set(split, noisy=noisy), f"split {split!r}{' (noisy)' if noisy else ''}")

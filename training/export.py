@@ -113,7 +113,7 @@ def export_checkpoint(
                    **{k: v for k, v in (best.get("val") or {}).items() if isinstance(v, (int, float))}}
     train_info = dict(training or BANDAI_TRAINING)
     if cfg.get("data", {}).get("source") == "synthetic":
-        train_info = {"data": "procedural synthetic poses (training.data.synthetic_poses)", "license": "Apache-2.0", "non_commercial": False}
+        train_info = {"data": "procedural synthetic poses (training.data.batches.synthetic_poses)", "license": "Apache-2.0", "non_commercial": False}
     train_info.update({"method": cfg["method"], "config": cfg.get("_config_name"), "epochs_trained": int(ckpt["epoch"]) + 1,
                        "seed": cfg.get("seed"), "split": cfg.get("data", {}).get("split")})
     inputs, outputs = io_description(names)

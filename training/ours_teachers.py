@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--with-3d", action="store_true", help="also print validation PA-MPJPE (for the record; not used to choose)")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
-    from training import data as data_mod
+    from training.data import batches as data_mod
     from training.trainer import metrics_3d, predicted_shape
 
     ref, ckpt = method_from_checkpoint(args.reference)

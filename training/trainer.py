@@ -27,7 +27,7 @@ import torch
 
 from hpe3d_ros import metric, normalization, skeleton
 from hpe3d_ros.atomic import atomic_path, atomic_write_text  # noqa: F401  (atomic_write_text: re-exported)
-from training import data as data_mod
+from training.data import batches as data_mod
 from training.methods import Method, create_method
 
 CHECKPOINT_FORMAT = 1

@@ -1,9 +1,9 @@
 """A bag with 3D ground truth from mocap: `hpe3d make-bag --mocap-test-clips N --out B`.
 
-Bandai Namco test clips (``training.mocap.load_split``) are seen through one fixed virtual camera
+Bandai Namco test clips (``training.data.mocap.load_split``) are seen through one fixed virtual camera
 per clip (the project's camera model: ``camera.sample_cameras`` with config/cameras.yaml, aimed at
 the clip's mean pelvis position and resampled until every frame is inside the image; the 2D gets
-``training.render.detector_noise`` unless ``--clean``). Clips follow each other with a one-second
+``training.data.render.detector_noise`` unless ``--clean``). Clips follow each other with a one-second
 gap, one person per frame, track id = clip number. Per frame, at one bag time (= the stamps):
 
 - ``/camera/camera_info`` sensor_msgs/CameraInfo: K of the clip's camera, 640x480, no distortion;
@@ -91,7 +91,7 @@ def make_gt_bag(out: str | Path, clips: int, split: str = "test", data_root: str
                 max_frames_per_clip: int | None = 150, every: int = 1, seed: int = 0, noise: bool = True,
                 storage: str = "mcap") -> dict:
     """Write the ground-truth bag (see the module docstring); returns a summary."""
-    from training import mocap, render
+    from training.data import mocap, render
 
     if clips < 1:
         raise ValueError(f"--mocap-test-clips must be at least 1, got {clips}")

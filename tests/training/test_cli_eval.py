@@ -235,7 +235,7 @@ def test_spearman_hand_computed():
 
 @pytest.mark.parametrize("split", ["fixture"])
 def test_fixture_split(tmp_path, capsys, split):
-    pytest.importorskip("training.evalset", reason="training.evalset (data engineer) has not landed yet")
+    pytest.importorskip("training.data.evalset", reason="training.data.evalset (data engineer) has not landed yet")
     model = linear_lifter(tmp_path / "zero.onnx", gain=0.0)
     res = _eval_json(capsys, "--model", model, "--split", split, "--limit", 50)
     assert res["split"] == split and 0 < res["n_poses"] <= 50

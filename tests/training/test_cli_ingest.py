@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hpe3d_ros import cli, skeleton
-from training import body
+from training.data import body
 
 
 def test_ingest_cli_json_and_reuse(fixtures_dir: Path, tmp_path: Path, capsys):
@@ -32,7 +32,7 @@ def test_ingest_cli_json_and_reuse(fixtures_dir: Path, tmp_path: Path, capsys):
 
 
 def test_measure_body_on_full_data(bandai_dir: Path):
-    from training import mocap
+    from training.data import mocap
 
     m = body.measure_reference_body(mocap.load_all(bandai_dir).joints)
     assert m["bone_sum_m_mean"] == pytest.approx(skeleton.REFERENCE_BONE_SUM_M, abs=5e-4)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from hpe3d_ros import camera, normalization, skeleton
-from training.data import synthetic_poses
+from training.data.batches import synthetic_poses
 from training.elepose_losses import (
     BANDAI_TRAIN_BONE_RATIOS,
     FlipAveraged,

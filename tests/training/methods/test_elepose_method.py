@@ -23,7 +23,7 @@ FAST = ["data.synthetic_poses=512", "val.max_poses=128"]
 def _poses2d(n: int = 64, seed: int = 0) -> torch.Tensor:
     """Normalised 2D of procedural poses seen by the default virtual cameras."""
     from hpe3d_ros import camera, normalization, skeleton
-    from training.data import synthetic_poses
+    from training.data.batches import synthetic_poses
 
     joints = synthetic_poses(n, seed).astype(np.float64)
     cams = camera.sample_cameras(n, joints[:, skeleton.ROOT], camera.VirtualCameraConfig(), np.random.default_rng(seed))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from hpe3d_ros import skeleton
-from training import mocap
-from training.bvh import BvhError
+from training.data import mocap
+from training.data.bvh import BvhError
 
 
 @pytest.fixture()

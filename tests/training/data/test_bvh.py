@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hpe3d_ros import skeleton
-from training.bvh import BVH_TO_WORLD, BvhError, forward_kinematics, load_bvh_positions, parse_bvh
+from training.data.bvh import BVH_TO_WORLD, BvhError, forward_kinematics, load_bvh_positions, parse_bvh
 
 HEADER = """HIERARCHY
 ROOT root

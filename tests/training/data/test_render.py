@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from hpe3d_ros import camera, skeleton
-from training import render
-from training.bvh import load_bvh_positions
+from training.data import render
+from training.data.bvh import load_bvh_positions
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@
 rendered once through the default virtual cameras (config/cameras.yaml) with a fixed seed per
 split, cached under ``cache_dir()/evalsets``. ``load_eval_set("fixture")``: a bundled subset of the
 test set (hpe3d_ros/data/eval_fixture.npz) that works without ../shared. ``noisy=True`` adds the
-default detector noise (training.render.detector_noise) with a fixed seed, so noisy sets are
+default detector noise (training.data.render.detector_noise) with a fixed seed, so noisy sets are
 deterministic too.
 """
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Training batches per contract (3), rendered from 3D poses through random virtual cameras.
 
 The 3D poses (world metres, x forward, y left, z up) come from the mocap split
-(training.mocap.load_split), from procedural synthetic poses (tests, and development without
+(training.data.mocap.load_split), from procedural synthetic poses (tests, and development without
 ../shared), or, for 2D-only training on a user's own footage, a 2D pose file (hpe3d_ros.poses_io).
-Rendering uses training.render (the renderer and config/cameras.yaml of the evaluation sets, so
+Rendering uses training.data.render (the renderer and config/cameras.yaml of the evaluation sets, so
 training and evaluation cameras match); the rendered set then lives on the training device as
 tensors and an epoch is a random permutation cut into batches. Cameras are re-sampled every epoch when ``data.resample_cameras`` is true (default: for
 methods that need 3D), so a supervised model never sees the same 2D twice.
@@ -103,7 +103,7 @@ def load_poses3d(data_cfg: dict, split: str, seed: int) -> np.ndarray:
         offset = {"train": 0, "val": 1, "test": 2}.get(split, 3)
         joints = synthetic_poses(int(data_cfg["synthetic_poses"]), seed=1000 * offset + 7)
     elif source == "mocap":
-        from training import mocap
+        from training.data import mocap
 
         data = mocap.load_split(split, subsample=int(data_cfg.get("subsample") or 1))
         joints = np.asarray(data.joints, dtype=np.float32)
@@ -118,9 +118,9 @@ def load_poses3d(data_cfg: dict, split: str, seed: int) -> np.ndarray:
 
 
 def camera_settings(data_cfg: dict) -> tuple[camera.VirtualCameraConfig, dict]:
-    """Virtual cameras and render settings: config/cameras.yaml (training.render's defaults, the
+    """Virtual cameras and render settings: config/cameras.yaml (training.data.render's defaults, the
     same as the evaluation sets use) with ``data.cameras`` overriding single fields."""
-    from training import render
+    from training.data import render
 
     settings = render.load_camera_settings()
     base = {k: getattr(settings["cameras"], k) for k in settings["cameras"].__dataclass_fields__}
@@ -141,10 +141,10 @@ def render_batch(
     needs_3d: bool,
     noise: dict | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Render world poses (N,16,3) through one virtual camera each (training.render.render: the
-    evaluation sets' renderer), optionally add detector noise (training.render.detector_noise:
+    """Render world poses (N,16,3) through one virtual camera each (training.data.render.render: the
+    evaluation sets' renderer), optionally add detector noise (training.data.render.detector_noise:
     ``jitter_px``, ``drop_prob``), and build a contract-(3) batch as CPU float32 tensors."""
-    from training import render
+    from training.data import render
 
     r = render.render(joints_world, cams, seed=seed, **render_settings)
     kp = r["keypoints"]
@@ -251,7 +251,7 @@ def load_validation(config: dict, normalization_kind: str, device: torch.device)
     cap = int(vcfg.get("max_poses") or 0)
     if source in ("auto", "evalset") and config["data"]["source"] == "mocap":
         try:
-            from training import evalset
+            from training.data import evalset
 
             ev = evalset.load_eval_set(vcfg.get("split", "val"))
             kp, k, gt = ev["keypoints"], ev["intrinsics"], ev["joints3d"]

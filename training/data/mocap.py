@@ -1,7 +1,7 @@
 """The Bandai Namco mocap as arrays in the project's joint layout: ingest, cache, split.
 
 ``ingest()`` parses every ``dataset-*/data/*.bvh(.gz)`` clip, runs forward kinematics
-(training.bvh), maps the joints to the layout (hpe3d_ros.skeleton.from_mocap) and caches
+(training.data.bvh), maps the joints to the layout (hpe3d_ros.skeleton.from_mocap) and caches
 ``joints`` (N, 16, 3) float32 world metres (x forward, y left, z up) with per-clip metadata under
 ``hpe3d_ros.paths.cache_dir()/mocap``. The cache is re-used while its recorded source listing
 (file names and sizes), parser version and layout hash match.

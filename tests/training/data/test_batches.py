@@ -9,9 +9,9 @@ import torch
 
 from hpe3d_ros import normalization, skeleton
 from training.config import load_config
-from training.data import TrainData, load_validation, synthetic_poses
+from training.data.batches import TrainData, load_validation, synthetic_poses
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TINY = REPO / "config" / "train" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml"
 
 
@@ -66,7 +66,7 @@ def test_2d_pose_file_source_for_2d_only_methods(tmp_path):
     import pytest
 
     from hpe3d_ros import camera, poses_io
-    from training.render import render
+    from training.data.render import render
 
     joints = synthetic_poses(40, seed=5)
     r = render(joints, seed=1)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hpe3d_ros import camera, normalization, skeleton
-from training import evalset, mocap
+from training.data import evalset, mocap
 
 
 def check_contract(d: dict) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hpe3d_ros import skeleton
-from training import h36m
+from training.data import h36m
 
 RNG = np.random.default_rng(0)
 
