@@ -25,7 +25,7 @@ from training.elepose_losses import (
     sample_rotations,
 )
 from training.export import export_onnx
-from training.flow import PosePrior, pretrain_prior
+from training.models.flow import PosePrior, pretrain_prior
 from training.models.elepose_lifter import EleposeLifter
 
 

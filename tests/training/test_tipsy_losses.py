@@ -153,7 +153,7 @@ def test_ninety_degree_loss_decreases_on_a_tiny_set():
 
 
 def test_adversarial_losses_decrease_on_a_tiny_set():
-    from training.tipsy_models import Discriminator
+    from training.models.tipsy import Discriminator
 
     torch.manual_seed(0)
     real = toy_poses2d(64, seed=7)

@@ -31,7 +31,7 @@ from training.elepose_losses import (
     bone_ratios_from_spec,
     elepose_losses,
 )
-from training.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
+from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
 

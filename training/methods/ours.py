@@ -3,10 +3,10 @@
 It composes the two paper methods of this project, all in the "elepose" normalisation:
 
 1. flow (skipped with ``flow_pretrain.init``): ElePose's 2D pose prior, PCA + RealNVP
-   (training.flow.PosePrior), fitted on the training 2D exactly as method "elepose" does.
+   (training.models.flow.PosePrior), fitted on the training 2D exactly as method "elepose" does.
 2. teacher: ``model.teacher: parts`` trains TIPSy's part-wise generators, a torso generator on
    the torso's 2D only and a leg generator on the legs' 2D only, with a whole-pose camera-elevation
-   head (training.ours_models.PartsElevationLifter); ``model.teacher: whole`` trains ElePose's
+   head (training.models.ours.PartsElevationLifter); ``model.teacher: whole`` trains ElePose's
    whole-body lifter instead (the control). Either is trained with ElePose's losses
    (training.elepose_losses.elepose_losses: flow NLL of reprojections to virtual cameras rotated
    by the predicted elevation and a learned elevation distribution, L3D, L2D, Ldef, relative
@@ -40,10 +40,10 @@ from training.elepose_losses import (
     bone_ratios_from_spec,
     elepose_losses,
 )
-from training.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
+from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
-from training.ours_models import PartsElevationLifter
+from training.models.ours import PartsElevationLifter
 from training.tipsy_losses import mirror_poses
 
 STAGES = ("flow", "teacher", "distill")

@@ -21,7 +21,7 @@ from torch import nn
 from hpe3d_ros import skeleton
 from training import tipsy_losses as L
 from training.methods import Method, register
-from training.tipsy_models import build_discriminator, build_generator, build_student
+from training.models.tipsy import build_discriminator, build_generator, build_student
 
 _MODEL_DEFAULTS = {
     "hidden": 1024,

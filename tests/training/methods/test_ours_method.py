@@ -13,7 +13,7 @@ from hpe3d_ros import skeleton
 from training.config import load_config
 from training.export import export_checkpoint
 from training.methods import create_method, get_method
-from training.ours_models import PartsElevationLifter
+from training.models.ours import PartsElevationLifter
 from training.trainer import (
     CHECKPOINT_FORMAT, atomic_torch_save, load_checkpoint, load_method_state, method_from_checkpoint, method_state, train,
 )

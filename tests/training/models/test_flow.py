@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from training.flow import PCA, PosePrior, RealNVP, gaussian_nll
+from training.models.flow import PCA, PosePrior, RealNVP, gaussian_nll
 
 
 def test_identity_flow_is_standard_normal():
