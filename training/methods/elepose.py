@@ -7,7 +7,7 @@ Two stages in one run (``epochs`` = ``flow_pretrain.epochs`` + lifter epochs):
    (Adam ``flow_pretrain.lr``). Skipped when ``flow_pretrain.init`` names a pretrained prior.
 2. lifter: the prior is frozen; the lifter (depth + elevation heads) is trained with
    ``loss.nll * NLL + loss.l3d * L3D + loss.l2d * L2D + loss.ldef * Ldef + loss.bone * bone``
-   (training.elepose_losses), Adam ``optim.lr`` with ``optim.decay`` per epoch.
+   (training.losses.elepose), Adam ``optim.lr`` with ``optim.decay`` per epoch.
 
 Ablations (config): ``model.elevation_head: false`` (fixed elevation range instead of the learned
 distribution), ``flow.use_pca: false`` (flow on the raw 30 non-root coordinates), ``bone_prior: none``.
@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from training.elepose_losses import (
+from training.losses.elepose import (
     PlausibilityScorer,
     ScoredLifter,
     bone_ratios_from_spec,
@@ -54,7 +54,7 @@ class ElePose(Method):
         # camera, more footage). Needs flow_pretrain.init (the prior is not trained again).
         "init_lifter": None,
         "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0},
-        # Robustness to the per-pose head normalisation (training.elepose_losses.elepose_losses).
+        # Robustness to the per-pose head normalisation (training.losses.elepose.elepose_losses).
         "robust": {"nll_soft_max": 0.0, "min_reprojection_scale": 0.25},
         # bandai_train (training-split proportions, as the paper) | anthropometric | none | 15 ratios (skeleton.BONES order)
         "bone_prior": "bandai_train",

@@ -8,7 +8,7 @@ It composes the two paper methods of this project, all in the "elepose" normalis
    the torso's 2D only and a leg generator on the legs' 2D only, with a whole-pose camera-elevation
    head (training.models.ours.PartsElevationLifter); ``model.teacher: whole`` trains ElePose's
    whole-body lifter instead (the control). Either is trained with ElePose's losses
-   (training.elepose_losses.elepose_losses: flow NLL of reprojections to virtual cameras rotated
+   (training.losses.elepose.elepose_losses: flow NLL of reprojections to virtual cameras rotated
    by the predicted elevation and a learned elevation distribution, L3D, L2D, Ldef, relative
    bone-length prior), Adam ``optim.lr`` with ``optim.decay`` per epoch.
 3. distill (the last ``distill.epochs`` epochs): one whole-body student
@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from training.elepose_losses import (
+from training.losses.elepose import (
     FlipAveraged,
     PlausibilityScorer,
     ScoredLifter,
@@ -44,7 +44,7 @@ from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrio
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
 from training.models.ours import PartsElevationLifter
-from training.tipsy_losses import mirror_poses
+from training.losses.tipsy import mirror_poses
 
 STAGES = ("flow", "teacher", "distill")
 

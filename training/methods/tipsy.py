@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from hpe3d_ros import skeleton
-from training import tipsy_losses as L
+from training.losses import tipsy as L
 from training.methods import Method, register
 from training.models.tipsy import build_discriminator, build_generator, build_student
 

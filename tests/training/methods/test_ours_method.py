@@ -190,7 +190,7 @@ def test_distill_from_external_teachers_uses_their_mean(tmp_path):
 def test_student_can_start_from_the_first_teacher_and_export_flip_averaged(tmp_path):
     """distill.init_student: first_teacher copies teachers[0] into the student before the first step;
     model.flip_average wraps the exported lifter so that it averages each pose with its mirror image."""
-    from training.elepose_losses import FlipAveraged
+    from training.losses.elepose import FlipAveraged
 
     paths = _teacher_checkpoints(tmp_path)
     over = ["epochs=1", "distill.epochs=1", "distill.own_teacher=false", f"distill.teachers={paths}",

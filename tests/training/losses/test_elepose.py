@@ -10,7 +10,7 @@ import torch
 
 from hpe3d_ros import camera, normalization, skeleton
 from training.data.batches import synthetic_poses
-from training.elepose_losses import (
+from training.losses.elepose import (
     BANDAI_TRAIN_BONE_RATIOS,
     FlipAveraged,
     PlausibilityScorer,
@@ -195,7 +195,7 @@ def test_flip_averaged_is_mirror_equivariant_and_exports(tiny, tmp_path):
 
 
 def test_soft_clip_keeps_values_below_the_limit_and_compresses_above():
-    from training.elepose_losses import soft_clip
+    from training.losses.elepose import soft_clip
 
     x = torch.tensor([-50.0, 0.0, 1.0, 1e6, 1e12])
     y = soft_clip(x, 0.0)

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from hpe3d_ros import normalization, skeleton
-from training.tipsy_losses import mirror_poses
+from training.losses.tipsy import mirror_poses
 
 KIND = "elepose"
 D = normalization.ELEPOSE_DEPTH_OFFSET

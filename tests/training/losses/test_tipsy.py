@@ -9,7 +9,7 @@ import torch
 
 from hpe3d_ros import camera, normalization
 from tests.training.tipsy_toy import toy_poses2d, toy_poses3d
-from training import tipsy_losses as L
+from training.losses import tipsy as L
 
 torch.set_num_threads(1)
 

@@ -1,0 +1,1 @@
+"""Training losses of the unsupervised lifters (TIPSy-GAN, ElePose); "ours" combines both."""
