@@ -1,13 +1,13 @@
 """The issue-3 evaluation table: every model on the same test split and the same 2D input, mean and
 spread over seeds.
 
-    python -m training.results_table config/results_issue3.yaml [--out docs/results_issue3.json] [--markdown]
+    python -m training.studies.results_table config/results_issue3.yaml [--out docs/results_issue3.json] [--markdown]
 
 The spec (YAML) lists rows; each row has a ``label``, the ``models`` (one per seed: ONNX files with
 their manifest, or training checkpoints ``.pt``), optionally ``noisy: true`` (the split's
 detector-noisy 2D) and a ``command`` (how to reproduce the models). Instead of ``models`` a row may
 take its per-seed metrics from another study's JSON output: ``from_json: {path: FILE, group: NAME}``
-reads ``FILE["groups"][NAME]``, a list of per-seed metric dicts (training/tipsy_study.py writes those). Each model goes through
+reads ``FILE["groups"][NAME]``, a list of per-seed metric dicts (training/studies/tipsy.py writes those). Each model goes through
 ``training.evaluation`` (the code of ``hpe3d eval``, hence through hpe3d_ros.lifting.Lifter);
 the row holds every seed's metrics, their mean and their sample standard deviation. Missing model
 files are listed under ``missing`` (the row is kept with the seeds that exist).
@@ -109,7 +109,7 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.results_table", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m training.studies.results_table", description=__doc__.split("\n\n")[0])
     p.add_argument("spec", type=Path, help="YAML with rows: label, models, [noisy], [command]")
     p.add_argument("--split", default="test")
     p.add_argument("--out", type=Path, help="write the rows as JSON here")

@@ -1,7 +1,7 @@
 """How many virtual views the plausibility scorer needs: Spearman(nll, per-pose PA-MPJPE) on an
 evaluation split for several scorer settings of one ElePose or ours checkpoint.
 
-    python -m training.scorer_views --checkpoint runs/elepose_bandai-2d_cpu-long/best.pt [--split test] \
+    python -m training.studies.scorer_views --checkpoint runs/elepose_bandai-2d_cpu-long/best.pt [--split test] \
         [--views 8x-1,0,1 8x0 4x0 4x-1,0,1 2x0 1x0] [--json out.json]
 
 A view setting ``AxS`` is A azimuths at the elevations mu_e + s * sigma_e for each s in the
@@ -35,7 +35,7 @@ def parse_view(text: str) -> tuple[int, list[float]]:
 def scorer_spearman(checkpoint: str | Path, views: list[str], split: str = "test") -> list[dict]:
     """Spearman(nll, per-pose PA-MPJPE) for each view setting; rows with the setting and view count."""
     from hpe3d_ros import camera, normalization
-    from training.ours_teachers import method_network
+    from training.studies.ours_teachers import method_network
     from training.trainer import method_from_checkpoint
 
     data = evaluation.load_split(split)

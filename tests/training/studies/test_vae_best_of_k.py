@@ -9,9 +9,9 @@ import torch
 
 from training.config import load_config
 from training.trainer import method_from_checkpoint, train
-from training.vae_best_of_k import best_of_k_metrics
+from training.studies.vae_best_of_k import best_of_k_metrics
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CFG = REPO / "config" / "train"
 
 

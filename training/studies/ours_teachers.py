@@ -2,7 +2,7 @@
 held-out 2D, all under ONE prior and scorer (so the numbers are comparable across runs whose own
 priors differ), and the mean-ensemble of the kept ones.
 
-    python -m training.ours_teachers --reference CKPT TEACHER.pt [TEACHER.pt ...] [--keep-within 1.0] [--json OUT]
+    python -m training.studies.ours_teachers --reference CKPT TEACHER.pt [TEACHER.pt ...] [--keep-within 1.0] [--json OUT]
 
 ``--reference``: an elepose or ours checkpoint whose prior and scorer (views at its learned elevation
 distribution) score everyone. Teachers: elepose or ours checkpoints (ours: its current network).
@@ -64,7 +64,7 @@ def plausibility(scorer: nn.Module, net: nn.Module, poses2d: torch.Tensor) -> fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.ours_teachers", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m training.studies.ours_teachers", description=__doc__.split("\n\n")[0])
     p.add_argument("--reference", required=True, help="elepose/ours checkpoint whose prior and scorer score all teachers")
     p.add_argument("teachers", nargs="+")
     p.add_argument("--keep-within", type=float, default=1.0, help="keep teachers within this many nats of the best")

@@ -1,4 +1,4 @@
-"""training.scorer_views: Spearman of the plausibility score for several scorer view settings."""
+"""training.studies.scorer_views: Spearman of the plausibility score for several scorer view settings."""
 from __future__ import annotations
 
 import math
@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from training.config import load_config
-from training.scorer_views import parse_view, scorer_spearman
+from training.studies.scorer_views import parse_view, scorer_spearman
 from training.trainer import train
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_parse_view():

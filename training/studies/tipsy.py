@@ -2,7 +2,7 @@
 the distilled student, mean and spread over seeds, and how close the 3D-free selection score's pick
 comes to the best epoch by 3D error (validation split).
 
-    python -m training.tipsy_study runs/tipsy-gan_bandai-2d_cpu-mid_seed* runs/tipsy-gan-solo_bandai-2d_cpu-mid_seed* \
+    python -m training.studies.tipsy runs/tipsy-gan_bandai-2d_cpu-mid_seed* runs/tipsy-gan-solo_bandai-2d_cpu-mid_seed* \
         [--split test] [--noisy] [--json out.json]
 """
 from __future__ import annotations

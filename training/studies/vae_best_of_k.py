@@ -5,7 +5,7 @@ ground truth (MPJPE after the height prior) is scored. An oracle: it uses the 3D
 bounds what the VAE's hypotheses contain, and is reported beside the mean prediction (z = 0,
 which `hpe3d eval` scores).
 
-    python -m training.vae_best_of_k --checkpoint runs/<vae run>/best.pt --split test --k 10 --json
+    python -m training.studies.vae_best_of_k --checkpoint runs/<vae run>/best.pt --split test --k 10 --json
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The ElePose measurements of docs/results.md: test-split metrics of runs, the plausibility score's
 rank correlation with the per-pose error, and 3D-free model selection against the best epoch.
 
-    python -m training.elepose_study eval RUN_DIR [RUN_DIR ...] [--noisy] [--out FILE.json]
-    python -m training.elepose_study select RUN_DIR [--out FILE.json]
+    python -m training.studies.elepose eval RUN_DIR [RUN_DIR ...] [--noisy] [--out FILE.json]
+    python -m training.studies.elepose select RUN_DIR [--out FILE.json]
 
 ``eval`` scores each run's ``best.pt`` (chosen by the selection score, i.e. without 3D) on the test
 split through the runtime (hpe3d_ros.lifting.Lifter, torch backend), like ``hpe3d eval``.
@@ -93,7 +93,7 @@ def selection(run_dir: Path, split: str = "test") -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.elepose_study", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m training.studies.elepose", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     e = sub.add_parser("eval", help="test metrics of runs' best.pt")
     e.add_argument("runs", nargs="+", type=Path)

@@ -1,11 +1,11 @@
-"""training.results_table: aggregation over seeds, rows read from a study's JSON, markdown (no models)."""
+"""training.studies.results_table: aggregation over seeds, rows read from a study's JSON, markdown (no models)."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from training import results_table as rt
+from training.studies import results_table as rt
 
 
 def _metrics(pa: float) -> dict:

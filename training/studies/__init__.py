@@ -1,0 +1,1 @@
+"""Studies: scripts with a main() that produce the numbers in docs/ (python -m training.studies.<name>)."""
