@@ -240,7 +240,7 @@ class Ours(Method):
     def extra_teachers(self) -> list[nn.Module]:
         """The frozen networks of ``distill.teachers`` (loaded on first use), in eval mode."""
         if self._extra_teachers is None:
-            from training.studies.ours_teachers import network
+            from training.teachers import network
 
             self._extra_teachers = [network(path, self.device) for path in self.extra_teacher_paths]
         return self._extra_teachers

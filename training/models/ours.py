@@ -69,3 +69,16 @@ class PartsElevationLifter(nn.Module):
         depth = torch.cat([d_torso, d_legs], dim=1).index_select(1, self.order) * self.root_mask
         depth = torch.clamp(depth, min=self.min_depth - self.depth_offset)
         return {"depth": depth, "elevation": self.elevation(poses2d.reshape(b, -1))[:, 0]}
+
+
+class MeanLifter(nn.Module):
+    """Mean depth and elevation of several lifters (the distillation target of ``distill.teachers``)."""
+
+    def __init__(self, nets: list[nn.Module]) -> None:
+        super().__init__()
+        self.nets = nn.ModuleList(nets)
+
+    def forward(self, poses2d: torch.Tensor) -> dict[str, torch.Tensor]:
+        outs = [n(poses2d) for n in self.nets]
+        return {"depth": torch.stack([o["depth"] for o in outs]).mean(0),
+                "elevation": torch.stack([o["elevation"] for o in outs]).mean(0)}

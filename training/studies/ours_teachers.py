@@ -19,48 +19,10 @@ import sys
 from pathlib import Path
 
 import torch
-from torch import nn
 
+from training.models.ours import MeanLifter
+from training.teachers import network, plausibility
 from training.trainer import atomic_write_text, method_from_checkpoint
-
-
-def method_network(method, where: str) -> nn.Module:
-    """The bare lifting network (no scorer) of an elepose or ours method; ``where`` names it in errors."""
-    net = method._net() if hasattr(method, "_net") else getattr(method, "net", None)
-    if not isinstance(net, nn.Module):
-        raise ValueError(f"{where}: neither an elepose nor an ours checkpoint")
-    return net
-
-
-def network(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
-    """The lifting network of an elepose or ours checkpoint, frozen, eval mode."""
-    method, _ = method_from_checkpoint(path, device)
-    if method.normalization != "elepose":
-        raise ValueError(f"{path}: normalisation {method.normalization!r}, teachers must use 'elepose'")
-    return method_network(method, str(path)).eval().requires_grad_(False)
-
-
-class MeanLifter(nn.Module):
-    """Mean depth and elevation of several lifters (the distillation target of ``distill.teachers``)."""
-
-    def __init__(self, nets: list[nn.Module]) -> None:
-        super().__init__()
-        self.nets = nn.ModuleList(nets)
-
-    def forward(self, poses2d: torch.Tensor) -> dict[str, torch.Tensor]:
-        outs = [n(poses2d) for n in self.nets]
-        return {"depth": torch.stack([o["depth"] for o in outs]).mean(0),
-                "elevation": torch.stack([o["elevation"] for o in outs]).mean(0)}
-
-
-@torch.no_grad()
-def plausibility(scorer: nn.Module, net: nn.Module, poses2d: torch.Tensor) -> float:
-    """Mean scorer NLL of a network's predictions (lower = more plausible)."""
-    total = 0.0
-    for chunk in poses2d.split(2048):
-        out = net(chunk)
-        total += float(scorer(chunk, out["depth"], out.get("elevation")).sum())
-    return total / len(poses2d)
 
 
 def main(argv: list[str] | None = None) -> int:

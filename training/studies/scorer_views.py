@@ -35,7 +35,7 @@ def parse_view(text: str) -> tuple[int, list[float]]:
 def scorer_spearman(checkpoint: str | Path, views: list[str], split: str = "test") -> list[dict]:
     """Spearman(nll, per-pose PA-MPJPE) for each view setting; rows with the setting and view count."""
     from hpe3d_ros import camera, normalization
-    from training.studies.ours_teachers import method_network
+    from training.teachers import method_network
     from training.trainer import method_from_checkpoint
 
     data = evaluation.load_split(split)
