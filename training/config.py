@@ -162,16 +162,18 @@ def resolve_config(raw: dict, where: str = "config") -> dict:
 
 
 def find_config(path: str | Path) -> Path:
-    """A config path as given, or by name under the package's config/train/."""
+    """A config path as given, or by file name under the package's config/train/<method>/."""
     p = Path(path)
     if p.is_file():
         return p
     from hpe3d_ros.paths import share_dir
 
-    for cand in (share_dir() / "config" / "train" / p.name, share_dir() / "config" / "train" / (p.name + ".yaml")):
-        if cand.is_file():
-            return cand
-    raise FileNotFoundError(f"training config {path} not found (also looked in config/train/)")
+    root = share_dir() / "config" / "train"
+    for name in (p.name, p.name + ".yaml"):
+        found = sorted(root.rglob(name)) if root.is_dir() else []
+        if found:
+            return found[0]
+    raise FileNotFoundError(f"training config {path} not found (also looked in config/train/*/)")
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> dict:

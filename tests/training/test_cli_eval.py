@@ -250,7 +250,7 @@ def test_checkpoint_and_its_onnx_export_agree(tmp_path, capsys):
     from training.trainer import train
 
     repo = Path(__file__).resolve().parents[2]
-    cfg = load_config(repo / "config" / "train" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"])
+    cfg = load_config(repo / "config" / "train" / "supervised-martinez" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"])
     train(cfg, out_dir=tmp_path / "run", progress=False)
     capsys.readouterr()
     ckpt = tmp_path / "run" / "last.pt"

@@ -16,7 +16,7 @@ from training.models.martinez import MartinezLifter
 from training.trainer import method_from_checkpoint, train
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = REPO / "config" / "train" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml"
+TINY = REPO / "config" / "train" / "supervised-martinez" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml"
 
 
 @pytest.fixture(scope="module")

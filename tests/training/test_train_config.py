@@ -8,7 +8,7 @@ import pytest
 from training.config import ConfigError, apply_overrides, load_config, parse_override
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = REPO / "config" / "train" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml"
+TINY = REPO / "config" / "train" / "supervised-martinez" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml"
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -11,7 +11,7 @@ from training.config import load_config
 from training.trainer import load_checkpoint, method_from_checkpoint, train
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = REPO / "config" / "train" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml"
+TINY = REPO / "config" / "train" / "supervised-martinez" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml"
 
 
 def test_tiny_config_trains_and_loss_decreases(tmp_path):

@@ -12,7 +12,7 @@ from training.config import load_config
 from training.data.batches import TrainData, load_validation, synthetic_poses
 
 REPO = Path(__file__).resolve().parents[3]
-TINY = REPO / "config" / "train" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml"
+TINY = REPO / "config" / "train" / "supervised-martinez" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml"
 
 
 def _data(needs_3d: bool, kind: str = "tipsy", extra: list[str] | None = None) -> TrainData:

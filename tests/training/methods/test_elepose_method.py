@@ -16,7 +16,7 @@ from training.trainer import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-TINY = REPO / "config" / "train" / "elepose_synthetic_tiny.yaml"
+TINY = REPO / "config" / "train" / "elepose" / "elepose_synthetic_tiny.yaml"
 FAST = ["data.synthetic_poses=512", "val.max_poses=128"]
 
 
@@ -118,6 +118,6 @@ def test_fine_tuning_starts_from_the_checkpoint_lifter(tmp_path):
     ],
 )
 def test_ablation_configs_build(name, check):
-    cfg = load_config(REPO / "config" / "train" / f"{name}.yaml")
+    cfg = load_config(REPO / "config" / "train" / "elepose" / f"{name}.yaml")
     m = create_method(cfg, torch.device("cpu"))  # the pretrained prior loads lazily: works on a fresh clone
     assert check(m)

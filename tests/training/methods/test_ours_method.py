@@ -19,7 +19,7 @@ from training.trainer import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-TINY = REPO / "config" / "train" / "ours_synthetic-2d_tiny.yaml"
+TINY = REPO / "config" / "train" / "ours" / "ours_synthetic-2d_tiny.yaml"
 FAST = ["data.synthetic_poses=256", "val.max_poses=64", "flow_pretrain.pca_samples=128", "batch_size=64"]
 
 

@@ -164,7 +164,7 @@ def test_tiny_config_trains_through_the_trainer_and_reloads(tmp_path):
     from training.trainer import method_from_checkpoint, train
 
     repo = Path(__file__).resolve().parents[3]
-    cfg = load_config(repo / "config" / "train" / "tipsy-gan_synthetic-2d_tiny.yaml",
+    cfg = load_config(repo / "config" / "train" / "tipsy-gan" / "tipsy-gan_synthetic-2d_tiny.yaml",
                       ["epochs=2", "data.synthetic_poses=128", "val.max_poses=64"])
     summary = train(cfg, out_dir=tmp_path, progress=False)
     assert [h["epoch"] for h in summary["history"]] == [0, 1]
