@@ -11,7 +11,7 @@ import sys
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "train": ("training.cli_train", "train a lifter from a config file (config/train/*.yaml)"),
+    "train": ("training.cli_train", "train a lifter from a config file (config/train/<family>/*.yaml)"),
     "eval": ("training.cli_eval", "evaluate a model on the mocap test split or a fixture"),
     "export": ("training.cli_export", "export a checkpoint to ONNX with its manifest"),
     "collect": ("hpe3d_ros.cli_collect", "run the 2D detector over videos or bags and write 2D training data"),

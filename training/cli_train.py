@@ -1,4 +1,4 @@
-"""`hpe3d train config/train/x.yaml [--out DIR] [--resume] [--set key.sub=value ...]`."""
+"""`hpe3d train config/train/<family>/x.yaml [--out DIR] [--resume] [--set key.sub=value ...]`."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,7 @@ import json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", help="training config (config/train/*.yaml, or its name)")
+    parser.add_argument("config", help="training config (config/train/<family>/*.yaml, or its file name)")
     parser.add_argument("--out", default=None, help="output directory (default: the config's out_dir, runs/<config name>)")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

@@ -1,8 +1,11 @@
-"""Training configuration files (config/train/*.yaml): loading, ``--set`` overrides, validation.
+"""Training configuration files (config/train/<family>/*.yaml): loading, ``base:`` inheritance,
+``--set`` overrides, validation.
 
 A config is a YAML mapping with the generic keys of ``TRAINER_DEFAULTS`` plus whatever the method
 declares in its ``defaults`` (see training.methods). Every key the user writes must be known:
-a typo stops the run with an error naming the file and the key.
+a typo stops the run with an error naming the file and the key. A file may start from another with
+``base: other.yaml`` and state only what differs (``read_config_file``); the order is: method
+defaults < the base chain (outermost first) < the file < ``--set`` overrides.
 """
 from __future__ import annotations
 
@@ -176,19 +179,48 @@ def find_config(path: str | Path) -> Path:
     raise FileNotFoundError(f"training config {path} not found (also looked in config/train/*/)")
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> dict:
-    """Read a YAML training config, apply ``--set`` overrides, validate, fill defaults.
+def read_config_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
+    """The raw mapping of one config file with its ``base:`` chain merged in.
 
-    The result carries ``_config_path`` and ``_config_name`` (the file stem) for logs and manifests.
+    ``base: other.yaml`` (a path relative to this file's folder) names the config this one starts
+    from: the base is read the same way (recursively), then this file's keys are deep-merged over it
+    (mappings merge, anything else replaces). A base's ``out_dir`` is not inherited: a run directory
+    belongs to the file that names it, and a child without one gets ``runs/<its own stem>``.
     """
-    p = find_config(path)
+    p = Path(path)
+    here = p.resolve()
+    if here in _chain:
+        cycle = " -> ".join(str(c) for c in (*_chain, here))
+        raise ConfigError(f"{p}: the 'base' chain is a cycle ({cycle})")
     try:
         raw = yaml_load(p.read_text())
     except yaml.YAMLError as e:
         raise ConfigError(f"{p}: not valid YAML ({e})") from e
     if raw is None:
         raise ConfigError(f"{p}: empty config")
-    raw = apply_overrides(raw, overrides)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: a training config must be a YAML mapping, got {type(raw).__name__}")
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(f"{p}: 'base' must be the path of another config file, got {base!r}")
+    base_path = p.parent / base
+    if not base_path.is_file():
+        raise ConfigError(f"{p}: base config {base!r} not found (looked for {base_path})")
+    parent = read_config_file(base_path, (*_chain, here))
+    parent.pop("out_dir", None)
+    return deep_merge(parent, raw)
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> dict:
+    """Read a YAML training config (with its ``base:`` chain), apply ``--set`` overrides, validate,
+    fill defaults.
+
+    The result carries ``_config_path`` and ``_config_name`` (the file stem) for logs and manifests.
+    """
+    p = find_config(path)
+    raw = apply_overrides(read_config_file(p), overrides)
     config = resolve_config(raw, str(p))
     config["_config_path"] = str(p)
     config["_config_name"] = p.stem
