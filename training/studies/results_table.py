@@ -1,7 +1,7 @@
-"""The issue-3 evaluation table: every model on the same test split and the same 2D input, mean and
+"""The lifters evaluation table: every model on the same test split and the same 2D input, mean and
 spread over seeds.
 
-    python -m training.studies.results_table config/results_issue3.yaml [--out docs/results_issue3.json] [--markdown]
+    python -m training.studies.results_table config/results/lifters_table.yaml [--out docs/results_lifters.json] [--markdown]
 
 The spec (YAML) lists rows; each row has a ``label``, the ``models`` (one per seed: ONNX files with
 their manifest, or training checkpoints ``.pt``), optionally ``noisy: true`` (the split's
