@@ -7,10 +7,9 @@ import pytest
 from hpe3d_ros import camera, skeleton
 from hpe3d_ros.lifting import Lifter
 from hpe3d_ros.replay.bag_io import InputBag
-from hpe3d_ros.replay.gt_bag import make_gt_bag
 from hpe3d_ros.replay.replay import ReplayOptions, parse_ground_truth, parse_keypoints, replay
-
-from .replay_fixtures import tiny_model, topic_messages
+from tests.hpe3d_ros.replay.replay_fixtures import tiny_model, topic_messages
+from training.data.gt_bag import make_gt_bag
 
 FIXTURE_BANDAI = "tests/fixtures/bandai"
 PER_CLIP = 12

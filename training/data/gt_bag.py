@@ -1,4 +1,4 @@
-"""A bag with 3D ground truth from mocap: `hpe3d make-bag --mocap-test-clips N --out B`.
+"""A bag with 3D ground truth from mocap: `hpe3d make-bag --mocap-test-clips N --out B` (training/cli_make_bag.py).
 
 Bandai Namco test clips (``training.data.mocap.load_split``) are seen through one fixed virtual camera
 per clip (the project's camera model: ``camera.sample_cameras`` with config/cameras.yaml, aimed at
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import camera, paths, skeleton
-from ..ros_convert import camera_info_msg, stamp_from_ns
-from .bag_io import OutputBag
-from .make_bag import DEFAULT_START_NS
+from hpe3d_ros import camera, paths, skeleton
+from hpe3d_ros.replay.bag_io import OutputBag
+from hpe3d_ros.replay.make_bag import DEFAULT_START_NS
+from hpe3d_ros.ros_convert import camera_info_msg, stamp_from_ns
 
 J = skeleton.NUM_JOINTS
 FRAME_ID = "mocap_camera_optical_frame"
@@ -91,7 +91,7 @@ def make_gt_bag(out: str | Path, clips: int, split: str = "test", data_root: str
                 max_frames_per_clip: int | None = 150, every: int = 1, seed: int = 0, noise: bool = True,
                 storage: str = "mcap") -> dict:
     """Write the ground-truth bag (see the module docstring); returns a summary."""
-    from training.data import mocap, render
+    from . import mocap, render
 
     if clips < 1:
         raise ValueError(f"--mocap-test-clips must be at least 1, got {clips}")
