@@ -33,12 +33,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import camera, skeleton
+from .. import camera
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
+from .keypoint_msgs import parse_ground_truth, parse_keypoints
 from .node_outputs import NoDetector, diagnostics_message, output_messages, output_topics, process_keypoints
 from .records import FrameRecord, record_from_people
 
-J = skeleton.NUM_JOINTS
 CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
 KEYPOINTS_TYPE = "std_msgs/msg/Float32MultiArray"
 GT_TYPE = "geometry_msgs/msg/PoseArray"
@@ -115,28 +115,6 @@ def _intrinsics(info, width: int, height: int) -> np.ndarray | None:
     if size != (0, 0) and size != (width, height):
         return None
     return k.reshape(3, 3)
-
-
-def parse_keypoints(msg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A keypoints Float32MultiArray (people, 16, 3 or 4: u, v, score[, track_id]) to arrays; ValueError if malformed."""
-    data = np.asarray(msg.data, dtype=np.float64)
-    dims = [int(d.size) for d in msg.layout.dim]
-    if len(dims) != 3 or dims[1] != J or dims[2] not in (3, 4):
-        raise ValueError(f"keypoints layout {dims} is not (people, {J}, 3 or 4)")
-    n = dims[0]
-    if data.size != n * J * dims[2]:
-        raise ValueError(f"keypoints hold {data.size} values, layout {dims} needs {n * J * dims[2]}")
-    a = data.reshape(n, J, dims[2])
-    ids = a[:, 0, 3].astype(np.int64) if dims[2] == 4 else np.arange(n)
-    return a[..., :2], a[..., 2], ids
-
-
-def parse_ground_truth(msg) -> np.ndarray:
-    """A ground-truth PoseArray (people * 16 poses, person-major) to (people, 16, 3) metres."""
-    n = len(msg.poses)
-    if n % J:
-        raise ValueError(f"ground truth has {n} poses, not a multiple of {J}")
-    return np.array([[p.position.x, p.position.y, p.position.z] for p in msg.poses], dtype=np.float64).reshape(n // J, J, 3)
 
 
 class _Writer:

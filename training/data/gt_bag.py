@@ -25,46 +25,13 @@ import numpy as np
 from hpe3d_ros import camera, paths, skeleton
 from hpe3d_ros.replay.bag_io import OutputBag
 from hpe3d_ros.replay.make_bag import DEFAULT_START_NS
-from hpe3d_ros.ros_convert import camera_info_msg, stamp_from_ns
+from hpe3d_ros.replay.keypoint_msgs import ground_truth_msg, keypoints_msg
+from hpe3d_ros.ros_convert import camera_info_msg
 
 J = skeleton.NUM_JOINTS
 FRAME_ID = "mocap_camera_optical_frame"
 CLIP_GAP_NS = 1_000_000_000
 CAMERA_TRIES = 200
-
-
-def keypoints_msg(keypoints: np.ndarray, scores: np.ndarray, track_ids: np.ndarray):
-    """std_msgs/Float32MultiArray (person, joint, channel = u, v, score, track id)."""
-    from std_msgs.msg import Float32MultiArray, MultiArrayDimension
-
-    kp = np.asarray(keypoints, dtype=np.float32).reshape(-1, J, 2)
-    n = kp.shape[0]
-    data = np.concatenate([kp, np.asarray(scores, np.float32).reshape(n, J, 1),
-                           np.broadcast_to(np.asarray(track_ids, np.float32).reshape(n, 1, 1), (n, J, 1))], axis=-1)
-    msg = Float32MultiArray()
-    msg.layout.dim = [
-        MultiArrayDimension(label="person", size=n, stride=n * J * 4),
-        MultiArrayDimension(label="joint", size=J, stride=J * 4),
-        MultiArrayDimension(label="channel", size=4, stride=4),
-    ]
-    msg.layout.data_offset = 0
-    msg.data = data.reshape(-1).tolist()
-    return msg
-
-
-def ground_truth_msg(joints: np.ndarray, stamp_ns: int, frame_id: str):
-    """geometry_msgs/PoseArray of (P, 16, 3) optical-frame joints, person-major."""
-    from geometry_msgs.msg import Pose, PoseArray
-
-    msg = PoseArray()
-    msg.header.stamp = stamp_from_ns(stamp_ns)
-    msg.header.frame_id = frame_id
-    for x, y, z in np.asarray(joints, dtype=np.float64).reshape(-1, 3):
-        p = Pose()
-        p.position.x, p.position.y, p.position.z = float(x), float(y), float(z)
-        p.orientation.w = 1.0
-        msg.poses.append(p)
-    return msg
 
 
 def fixed_camera(joints_world: np.ndarray, config: camera.VirtualCameraConfig, rng: np.random.Generator,
