@@ -37,5 +37,9 @@ setup(
             "hpe3d = hpe3d_ros.cli:main",
             "lift_node = hpe3d_ros.node.lift_node:main",
         ],
+        # the runtime's torch backend finds training's checkpoint loader here (it never imports training)
+        "hpe3d_ros.torch_loaders": [
+            "training = training.torch_loader:load_checkpoint_lifter",
+        ],
     },
 )

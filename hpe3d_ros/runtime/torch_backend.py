@@ -1,16 +1,24 @@
-"""PyTorch backend, for debugging: run a training checkpoint (.pt from ``hpe3d train``, rebuilt
-through the training method registry, contract (3)), a ``torch.export`` program (.pt2) or a
-TorchScript file, without exporting to ONNX.
+"""PyTorch backend, for debugging: run a ``torch.export`` program (.pt2), a TorchScript file, or any
+other torch file that an installed *torch model loader* reads (a training checkpoint .pt from
+``hpe3d train``: the training package registers its loader), without exporting to ONNX.
 
-torch is imported only when this backend is built. A checkpoint carries no manifest file: the
-backend derives one from its method's normalisation (``manifest``), which the Lifter validates
+Loaders are plug-ins found through the entry-point group ``hpe3d_ros.torch_loaders`` (setup.py
+registers ``training.torch_loader:load_checkpoint_lifter``), so this runtime never imports the
+training code: an install without it runs TorchScript and .pt2 files and says that a checkpoint
+needs a loader. A loader is ``loader(path, device) -> TorchModel | None`` (None: not my file).
+
+torch is imported only when this backend is built. A loaded model carries no manifest file: the
+backend derives one from the loader's normalisation (``manifest``), which the Lifter validates
 like any other; .pt2 and TorchScript files need their manifest beside them (``foo.json`` for ``foo.pt2``).
 """
 from __future__ import annotations
 
 import logging
 import zipfile
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -21,6 +29,38 @@ from .base import INPUT_NAME, OUTPUT_NAMES, Backend, BackendUnavailable, ModelIn
 log = logging.getLogger(__name__)
 
 J = skeleton.NUM_JOINTS
+#: The entry-point group of torch model loaders.
+LOADER_GROUP = "hpe3d_ros.torch_loaders"
+
+
+@dataclass
+class TorchModel:
+    """What a loader returns: a lifter module and what its manifest needs."""
+
+    module: Any  # torch.nn.Module: forward(poses2d (B, 16, 2)) -> dict, or a tuple in OUTPUT_NAMES order
+    normalization: str  # the normalisation kind of its input (hpe3d_ros.normalization)
+    kind: str  # a short description for the providers line, e.g. "checkpoint of method 'elepose'"
+    training: dict = field(default_factory=dict)  # the manifest's ``training`` field
+
+
+def torch_loaders() -> list[tuple[str, Callable]]:
+    """The installed torch model loaders as (entry point name, loader)."""
+    return [(ep.name, ep.load()) for ep in entry_points(group=LOADER_GROUP)]
+
+
+def load_torch_model(path: Path, device) -> TorchModel:
+    """The first installed loader's model for ``path``; BackendUnavailable when none reads it."""
+    loaders = torch_loaders()
+    for _, loader in loaders:
+        model = loader(path, device)
+        if model is not None:
+            return model
+    names = ", ".join(name for name, _ in loaders) or "none installed"
+    raise BackendUnavailable(
+        f"{path}: neither TorchScript nor a torch.export program, and no torch model loader reads it "
+        f"(entry points {LOADER_GROUP!r}: {names}); a training checkpoint needs the training package "
+        "(`pip install .` registers its loader), or export it with `hpe3d export`"
+    )
 
 
 def is_torchscript(path: Path) -> bool:
@@ -60,24 +100,19 @@ class TorchBackend(Backend):
             self.module = torch.jit.load(str(self.model_path), map_location=self.device).eval()
             kind = "torchscript"
         else:
-            try:
-                from training.trainer import method_from_checkpoint
-            except ImportError as e:
-                raise BackendUnavailable(f"{self.model_path}: a training checkpoint needs the training package ({e})") from e
-            method, _ = method_from_checkpoint(self.model_path, self.device)
-            self.module = method.lifter().eval()
-            kind = f"checkpoint of method {getattr(method, 'method_name', type(method).__name__)!r}"
-            self._normalization = method.normalization
+            loaded = load_torch_model(self.model_path, self.device)
+            self.module = loaded.module.eval()
+            kind = loaded.kind
         self.providers = [f"{self.device} ({kind})"]
         names = self._probe_outputs()
         self.output_names = check_output_names(names, str(self.model_path))
         if kind not in ("torchscript", "torch.export"):
             self.manifest = build_manifest(
                 name=self.model_path.stem,
-                normalization_kind=self._normalization,
+                normalization_kind=loaded.normalization,
                 inputs=[{"name": INPUT_NAME, "shape": ["batch", J, 2], "dtype": "float32"}],
                 outputs=[{"name": n} for n in self.output_names],
-                training={"checkpoint": str(self.model_path)},
+                training=loaded.training,
                 model_sha256=file_sha256(self.model_path),
             )
 

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from hpe3d_ros.lifting import Lifter
-from hpe3d_ros.manifest import manifest_path
 from hpe3d_ros.runtime import make_backend
 from hpe3d_ros.runtime.torch_backend import TorchBackend, is_torchscript
 from tests.hpe3d_ros.runtime.tiny_lifters import export_onnx, tiny_mlp, write_manifest
@@ -43,33 +42,26 @@ def test_lifter_on_torchscript_needs_its_manifest(tmp_path):
     assert res.joints_optical.shape == (2, 16, 3) and res.plausibility is None
 
 
-def test_training_checkpoint_via_method_registry(tmp_path):
-    try:
-        from training.config import resolve_config
-        from training.methods import create_method
-        from training.trainer import CHECKPOINT_FORMAT
-    except ImportError as e:
-        pytest.skip(f"the training package is not importable here: {e}")
-    config = resolve_config({"method": "supervised_martinez", "model": {"hidden": 32, "blocks": 1}}, "test")
-    method = create_method(config, "cpu")
-    method.train(False)
-    ckpt = tmp_path / "last.pt"
-    torch.save({"format": CHECKPOINT_FORMAT, "config": config, "modules": {k: m.state_dict() for k, m in method.modules().items()}}, ckpt)
-    assert not is_torchscript(ckpt)
-    assert not manifest_path(ckpt).exists()
-    lifter = Lifter(ckpt)  # manifest derived from the method
-    assert lifter.backend_name == "torch" and lifter.normalization == method.normalization
-    x = np.random.default_rng(4).normal(0, 0.5, (6, 16, 2)).astype(np.float32)
-    with torch.inference_mode():
-        ref = method.lifter()(torch.from_numpy(x))
-    np.testing.assert_allclose(lifter.infer_normalized(x)["depth"], ref["depth"].numpy(), atol=1e-6)
-
-
 def test_file_that_is_neither_is_a_clear_error(tmp_path):
     bad = tmp_path / "junk.pt"
     bad.write_bytes(b"junk")
     with pytest.raises((ValueError, RuntimeError), match="junk.pt"):
         TorchBackend(bad)
+
+
+def test_a_file_no_loader_reads_is_a_clear_error(tmp_path, monkeypatch):
+    """Without an installed loader (a robot install without training) a checkpoint is refused, naming
+    the file and the entry-point group; TorchScript still runs."""
+    from hpe3d_ros.runtime import BackendUnavailable, torch_backend
+
+    monkeypatch.setattr(torch_backend, "torch_loaders", lambda: [])
+    ckpt = tmp_path / "last.pt"
+    torch.save({"format": 1, "modules": {}}, ckpt)
+    with pytest.raises(BackendUnavailable, match=r"last.pt.*hpe3d_ros.torch_loaders.*none installed"):
+        TorchBackend(ckpt)
+    ts_path = tmp_path / "mlp.pt"
+    torch.jit.script(tiny_mlp(seed=3)).save(str(ts_path))
+    assert TorchBackend(ts_path).output_names == ("depth", "elevation", "nll")
 
 
 def test_torch_export_program_matches_module(tmp_path):
