@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from .. import camera
-from ..pipeline import BACKENDS, DEFAULT_MODEL, PosePipeline
-from . import image_decode, markers, skeleton_msgs
+from ..pipeline import BACKENDS, DEFAULT_BODY_HEIGHT_M, DEFAULT_MODEL, PosePipeline
+from . import image_decode, markers, skeleton_msgs, status_log
 
 NODE_NAME = "lift_node"
 RELIABILITY = ("reliable", "best_effort")
@@ -56,13 +56,14 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("backend", "auto", "lifter backend: auto, onnxruntime, tensorrt or torch", read_only=True, choices=BACKENDS),
     ParamSpec("lifter_threads", 1, "ONNX Runtime intra-op threads for the lifter (0 = its default)", 0, 64, read_only=True),
     ParamSpec("enable_lifting", True, "False: detector only (skeletons are the 2D joints on their rays at 3 m), to measure the cost of lifting", read_only=True),
-    ParamSpec("body_height_m", 1.70, "body-height prior (metres) that sets the metric scale of every skeleton", 0.5, 2.5),
+    ParamSpec("body_height_m", DEFAULT_BODY_HEIGHT_M, "body-height prior (metres) that sets the metric scale of every skeleton", 0.5, 2.5),
     ParamSpec("fallback_hfov_deg", 60.0, "horizontal field of view (degrees) assumed when CameraInfo is missing or uncalibrated (K all zeros)", 10.0, 170.0),
     ParamSpec("camera_info_timeout_s", 2.0, "warn about a missing CameraInfo once images have arrived for this long without one", 0.0, 60.0),
     ParamSpec("default_frame_id", "camera_optical_frame", "frame_id for outputs when the image has none", read_only=True),
     ParamSpec("marker_lifetime_s", 0.25, "lifetime of the RViz markers (seconds) so skeletons of people who left vanish", 0.0, 10.0),
     ParamSpec("max_frame_age_s", 0.0, "skip frames whose stamp is older than this at processing start (node clock; 0 = never skip)", 0.0, 60.0),
     ParamSpec("diagnostics_period_s", 1.0, "period of the /diagnostics status", 0.1, 60.0),
+    ParamSpec("status_log_period_s", 10.0, "period (seconds) of the one-line status in the node's log: frames in/out, people, latency, backend (0 = off)", 0.0, 3600.0, read_only=True),
     ParamSpec("warn_throttle_s", 5.0, "minimum seconds between repeated warnings of one kind", 0.0, 3600.0),
     ParamSpec("stats_window", 300, "number of recent frames the latency percentiles are computed over", 10, 100000, read_only=True),
 )
@@ -290,6 +291,10 @@ def make_node_class():
             self.pose_pub = self.create_publisher(PoseArray, prefix + "poses", out_qos)
             self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
             self.diag_timer = self.create_timer(float(self.values["diagnostics_period_s"]), self._publish_diagnostics)
+            self.status_log = status_log.StatusLog(self.image_sub.topic_name, self.pipeline.backend)
+            if float(self.values["status_log_period_s"]) > 0:
+                self.status_timer = self.create_timer(float(self.values["status_log_period_s"]),
+                                                      lambda: self.status_log.emit(self.get_logger(), self.stats.snapshot()))
             self._msg = {"Header": Header, "DiagnosticArray": DiagnosticArray, "DiagnosticStatus": DiagnosticStatus, "KeyValue": KeyValue}
 
             self.worker = threading.Thread(target=self._work, name="lift_worker", daemon=True)
