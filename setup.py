@@ -21,6 +21,7 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
         share("launch", "*.py"),
         share("config", "*.yaml"),
+        share("config", "*.json"),
         *[share(d.rstrip("/"), "*.yaml") for d in sorted(glob("config/train/*/"))],
         share("rviz", "*.rviz"),
         share("engines", "*.onnx"),

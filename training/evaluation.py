@@ -83,13 +83,14 @@ def load_eval_file(path: str | Path) -> dict:
     return validate_eval_set(data, str(path))
 
 
-def load_split(split: str, noisy: bool = False) -> dict:
-    """The deterministic evaluation set of ``split`` ("test", "val", "fixture") from training.data.evalset."""
+def load_split(split: str, noise: str | None = None) -> dict:
+    """The deterministic evaluation set of ``split`` ("test", "val", "fixture") from training.data.evalset,
+    with ``noise`` None, "detector" (the fitted detector error model) or "mild" (the earlier 3 px jitter)."""
     try:
         from .data.evalset import load_eval_set
     except ImportError as e:
         raise FileNotFoundError(f"evaluation splits are not available ({e}); pass an evaluation file with --data") from e
-    return validate_eval_set(load_eval_set(split, noisy=noisy), f"split {split!r}{' (noisy)' if noisy else ''}")
+    return validate_eval_set(load_eval_set(split, noise=noise), f"split {split!r}{f' ({noise} noise)' if noise else ''}")
 
 
 def subset(data: dict, limit: int | None) -> dict:

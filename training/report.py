@@ -171,7 +171,7 @@ def render_markdown(result: dict, examples: list[int], command: str = "") -> str
     lines = [
         f"# Evaluation of `{result['model']}`",
         "",
-        f"Split: `{result['split']}`{' (detector-noisy 2D)' if result.get('noisy') else ''}, "
+        f"Split: `{result['split']}`" + (f" ({result['noise']} 2D noise)" if result.get("noise") else "") + ", "
         f"{result['n_poses']} poses; backend `{result.get('backend', '?')}`, normalisation `{result.get('normalization', '?')}`, "
         f"height prior {result.get('height_m', DEFAULT_BODY_HEIGHT_M):.2f} m. Definitions: docs/metrics.md.",
         "",

@@ -3,9 +3,10 @@
 ``load_eval_set("val" | "test")``: every ``EVAL_SUBSAMPLE``-th frame of each clip of the split,
 rendered once through the default virtual cameras (config/cameras.yaml) with a fixed seed per
 split, cached under ``cache_dir()/evalsets``. ``load_eval_set("fixture")``: a bundled subset of the
-test set (hpe3d_ros/data/eval_fixture.npz) that works without ../shared. ``noisy=True`` adds the
-default detector noise (training.data.render.detector_noise) with a fixed seed, so noisy sets are
-deterministic too.
+test set (hpe3d_ros/data/eval_fixture.npz) that works without ../shared. ``noise='detector'`` adds
+the realistic 2D error of the fitted detector error model (training.data.error_model, the seed of
+config/crossdata.yaml), ``noise='mild'`` the earlier mild jitter (training.data.render.detector_noise:
+3 px at 200 px, 2 % dropped joints); both seeded, so noisy sets are deterministic too.
 """
 from __future__ import annotations
 
@@ -118,14 +119,21 @@ def _read(path: Path) -> dict:
     return out
 
 
-def load_eval_set(split: str, noisy: bool = False, data_root=None, cache=None) -> dict:
-    """The evaluation set of ``split`` ('val', 'test' or 'fixture').
+NOISE_KINDS = (None, "mild", "detector")
+
+
+def load_eval_set(split: str, noise: str | None = None, data_root=None, cache=None) -> dict:
+    """The evaluation set of ``split`` ('val', 'test' or 'fixture'), with ``noise`` (None, 'mild',
+    'detector') on its 2D.
 
     Keys: keypoints (N,16,2) px, intrinsics (N,3,3), scores (N,16), joints3d (N,16,3) camera-frame
-    metres, elevation (N,) rad, content (N,) str, clip (N,) str; plus azimuth, style, frame.
+    metres, elevation (N,) rad, content (N,) str, clip (N,) str; plus azimuth, style, frame; with noise
+    also ``person_px`` (the clean keypoints' extent, for size bins).
     """
     if split not in EVAL_SPLITS:
         raise ValueError(f"unknown evaluation split {split!r}; expected one of {EVAL_SPLITS}")
+    if noise not in NOISE_KINDS:
+        raise ValueError(f"unknown noise {noise!r}; expected one of {NOISE_KINDS}")
     if split == "fixture":
         p = fixture_path()
         if not p.is_file():
@@ -134,7 +142,13 @@ def load_eval_set(split: str, noisy: bool = False, data_root=None, cache=None) -
     else:
         d = _build(split, data_root, cache)
     d = dict(d)
-    if noisy:
+    if noise:
+        d["person_px"] = (d["keypoints"].max(1) - d["keypoints"].min(1)).max(-1).astype(np.float32)
+    if noise == "detector":
+        from .crossdata import add_noise
+
+        d = add_noise(d)
+    elif noise == "mild":
         settings = render.load_camera_settings()
         rng = np.random.default_rng(NOISE_SEED)
         d["keypoints"], d["scores"] = render.detector_noise(d["keypoints"], d["scores"], rng, **settings["detector_noise"])

@@ -5,7 +5,7 @@ spread over seeds.
 
 The spec (YAML) lists rows; each row has a ``label``, the ``models`` (one per seed: ONNX files with
 their manifest, or training checkpoints ``.pt``), optionally ``noisy: true`` (the split's
-detector-noisy 2D) and a ``command`` (how to reproduce the models). Instead of ``models`` a row may
+mild-noise 2D, 3 px at 200 px: the noisy rows of docs/results.md's lifter tables) and a ``command`` (how to reproduce the models). Instead of ``models`` a row may
 take its per-seed metrics from another study's JSON output: ``from_json: {path: FILE, group: NAME}``
 reads ``FILE["groups"][NAME]``, a list of per-seed metric dicts (training/studies/tipsy.py writes those). Each model goes through
 ``training.evaluation`` (the code of ``hpe3d eval``, hence through hpe3d_ros.lifting.Lifter);
@@ -34,7 +34,7 @@ def evaluate_model(model: str | Path, split: str = "test", noisy: bool = False) 
     """The table's metrics of one model on an evaluation split (the same code as ``hpe3d eval``)."""
     key = (split, noisy)
     if key not in _CACHE:
-        _CACHE[key] = evaluation.load_split(split, noisy=noisy)
+        _CACHE[key] = evaluation.load_split(split, noise="mild" if noisy else None)
     data = _CACHE[key]
     pred = evaluation.predict(str(model), data)
     result, _ = evaluation.score(pred, data)

@@ -86,13 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="run directories (with last.pt and metrics.json)")
     p.add_argument("--split", default="test")
-    p.add_argument("--noisy", action="store_true")
+    p.add_argument("--noisy", action="store_true", help="the mild-noise 2D (3 px at 200 px) of the TIPSy tables")
     p.add_argument("--json", default=None, help="write all numbers to this JSON file")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     from training.evaluation import load_split
 
-    data = load_split(args.split, noisy=args.noisy)
+    data = load_split(args.split, noise="mild" if args.noisy else None)
     groups: dict[str, list[dict]] = {}
     per_run = {}
     for run in args.runs:
