@@ -59,7 +59,14 @@ TRAINER_DEFAULTS: dict[str, Any] = {
         "views_per_pose": 1,  # virtual cameras per pose per epoch
         "resample_cameras": None,  # new cameras every epoch; None = only for methods that need 3D
         "cameras": {},  # hpe3d_ros.camera.VirtualCameraConfig settings
-        "noise": {"jitter_px": 0.0, "drop_prob": 0.0},  # detector-like 2D noise (pixels; dropped joints jitter more)
+        # 2D error: mild jitter (pixels at 200 px; dropped joints) and/or the fitted detector error model
+        # (model: detector | a JSON path; on a share `fraction` of the poses; training.data.error_model)
+        "noise": {"jitter_px": 0.0, "drop_prob": 0.0, "model": None, "fraction": 1.0},
+        # many bodies: this share of the mocap frames played by sampled anthropometric bodies (training.data.bodies)
+        "bodies": {"fraction": 0.0, "seed": 0},
+        # HDM05 training actors appended to the train split (CC BY-SA 3.0; never the cross-dataset test actors)
+        "hdm05": {"actors": [], "subsample": 4, "repeat": 1},
+        "joint_defs": {},  # joint-definition augmentation (training.data.joint_defs.JointDefinitions), {} = off
         "synthetic_poses": 20000,  # number of poses for source: synthetic
         "path": None,  # the .npz for source: poses2d
     },

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from hpe3d_ros import camera, normalization, skeleton
+from training.data.joint_defs import JointDefinitions, augment
 
 # ---------------------------------------------------------------- synthetic poses
 
@@ -96,7 +97,14 @@ def _depth_in_tree(j: int) -> int:
 
 
 def load_poses3d(data_cfg: dict, split: str, seed: int) -> np.ndarray:
-    """3D world poses (N,16,3) float32 of ``split`` per the ``data`` config (mocap or synthetic)."""
+    """3D world poses (N,16,3) float32 of ``split`` per the ``data`` config (mocap or synthetic).
+
+    Mocap: the Bandai ``split`` (every ``subsample``-th frame); with ``bodies.fraction`` > 0 that share
+    of the frames (drawn per frame, seeded) is replaced by the same frame played by the clip's sampled
+    body (training.data.bodies: anthropometric bone lengths by FK); for the train split, the HDM05
+    actors of ``hdm05.actors`` (never the cross-dataset test actors) are appended, every
+    ``hdm05.subsample``-th frame, ``hdm05.repeat`` times.
+    """
     source = data_cfg["source"]
     if source == "synthetic":
         # Different splits get different poses (a fixed offset per split name).
@@ -105,8 +113,15 @@ def load_poses3d(data_cfg: dict, split: str, seed: int) -> np.ndarray:
     elif source == "mocap":
         from training.data import mocap
 
-        data = mocap.load_split(split, subsample=int(data_cfg.get("subsample") or 1))
+        sub = int(data_cfg.get("subsample") or 1)
+        data = mocap.load_split(split, subsample=sub)
         joints = np.asarray(data.joints, dtype=np.float32)
+        bcfg = data_cfg.get("bodies") or {}
+        if float(bcfg.get("fraction") or 0.0) > 0:
+            joints = _mix_bodies(joints, data.frame, split, sub, bcfg)
+        hcfg = data_cfg.get("hdm05") or {}
+        if hcfg.get("actors") and split == "train":
+            joints = np.concatenate([joints] + [hdm05_poses(hcfg)] * max(1, int(hcfg.get("repeat") or 1)))
     else:
         raise ValueError(f"data.source {source!r} has no 3D poses")
     cap = data_cfg.get("max_poses")
@@ -115,6 +130,34 @@ def load_poses3d(data_cfg: dict, split: str, seed: int) -> np.ndarray:
     if len(joints) == 0:
         raise ValueError(f"data: split {split!r} of source {source!r} holds no poses")
     return joints
+
+
+def _mix_bodies(joints: np.ndarray, frame: np.ndarray, split: str, subsample: int, bcfg: dict) -> np.ndarray:
+    from training.data import bodies
+
+    frac = float(bcfg["fraction"])
+    if not 0.0 < frac <= 1.0:
+        raise ValueError(f"data.bodies.fraction must be in (0, 1], got {frac}")
+    bseed = int(bcfg.get("seed") or 0)
+    many = bodies.many_bodies_split(split, bseed)
+    keep = many["frame"] % subsample == 0
+    other, other_frame = many["joints"][keep], many["frame"][keep]
+    if other.shape != joints.shape or not np.array_equal(other_frame, frame):
+        raise ValueError(f"data.bodies: the many-bodies cache of split {split!r} does not match the mocap split")
+    use = np.random.default_rng([bseed, 17]).random(len(joints)) < frac
+    return np.where(use[:, None, None], other, joints).astype(np.float32)
+
+
+def hdm05_poses(hcfg: dict) -> np.ndarray:
+    """World poses (N,16,3) float32 of the HDM05 training actors ``hcfg['actors']`` (CC BY-SA 3.0),
+    every ``hcfg['subsample']``-th frame; refuses the cross-dataset benchmark's test actors."""
+    from training.data import crossdata, hdm05
+
+    actors = list(hcfg["actors"])
+    held_out = set(crossdata.load_config()["hdm05"]["test_actors"]) & set(actors)
+    if held_out:
+        raise ValueError(f"data.hdm05.actors: {sorted(held_out)} are the cross-dataset test actors: never train on them")
+    return hdm05.load_hdm05(actors, subsample=int(hcfg.get("subsample") or 4)).joints.astype(np.float32)
 
 
 def camera_settings(data_cfg: dict) -> tuple[camera.VirtualCameraConfig, dict]:
@@ -140,18 +183,37 @@ def render_batch(
     kind: str,
     needs_3d: bool,
     noise: dict | None = None,
+    joint_defs: dict | None = None,
 ) -> dict[str, torch.Tensor]:
     """Render world poses (N,16,3) through one virtual camera each (training.data.render.render: the
-    evaluation sets' renderer), optionally add detector noise (training.data.render.detector_noise:
-    ``jitter_px``, ``drop_prob``), and build a contract-(3) batch as CPU float32 tensors."""
+    evaluation sets' renderer) and build a contract-(3) batch as CPU float32 tensors.
+
+    ``joint_defs``: joint-definition augmentation in 3D before projection
+    (training.data.joint_defs; the 3D target carries it too). ``noise``: 2D error on the rendered
+    keypoints, either the mild ``jitter_px`` / ``drop_prob`` (training.data.render.detector_noise) or
+    ``model``: the fitted detector error model ('detector': config/detector_error_model.json, or a
+    path; training.data.error_model) on a share ``fraction`` of the poses.
+    """
     from training.data import render
 
+    defs = JointDefinitions.from_dict(joint_defs)
+    if defs is not None:
+        joints_world = augment(joints_world, defs, np.random.default_rng([seed, 47]))
     r = render.render(joints_world, cams, seed=seed, **render_settings)
     kp = r["keypoints"]
     noise = noise or {}
     if float(noise.get("jitter_px") or 0.0) > 0 or float(noise.get("drop_prob") or 0.0) > 0:
         rng = np.random.default_rng([seed, 31])
         kp, _ = render.detector_noise(kp, None, rng, float(noise.get("jitter_px") or 0.0), float(noise.get("drop_prob") or 0.0))
+    if noise.get("model"):
+        from training.data.error_model import load_error_model
+
+        model = load_error_model(None if noise["model"] == "detector" else noise["model"])
+        rng = np.random.default_rng([seed, 53])
+        sel = rng.random(len(kp)) < float(noise.get("fraction", 1.0))
+        kp = np.array(kp)
+        if sel.any():
+            kp[sel] = model.apply(kp[sel], rng)[0]
     xy = camera.pixels_to_normalized(kp, r["intrinsics"])
     poses2d, _ = normalization.normalize_2d(xy, kind)
     batch = {"poses2d": torch.as_tensor(poses2d, dtype=torch.float32)}
@@ -180,6 +242,7 @@ class TrainData:
         resample = self.cfg.get("resample_cameras")
         self.resample = needs_3d if resample is None else bool(resample)
         self.views = max(1, int(self.cfg.get("views_per_pose") or 1))
+        JointDefinitions.from_dict(self.cfg.get("joint_defs"))  # a bad setting stops the run before any work
         self._cached: dict[str, torch.Tensor] | None = None
         if self.cfg["source"] == "poses2d":
             if needs_3d:
@@ -213,7 +276,7 @@ class TrainData:
             return self._cached
         cam_epoch = epoch if self.resample else 0
         batch = render_batch(self.joints, self.cam_cfg, self.render_settings, self.seed * 1000003 + cam_epoch,
-                             self.kind, self.needs_3d, self.cfg.get("noise"))
+                             self.kind, self.needs_3d, self.cfg.get("noise"), self.cfg.get("joint_defs"))
         data = {k: v.to(self.device) for k, v in batch.items()}
         if not self.resample:
             self._cached = data

@@ -15,8 +15,11 @@ For users who hold the licensed data; nothing of it ships with this repository.
 Joint mapping to the layout (docs/data.md), by H3.6M 32-joint index:
 pelvis = mean(RHip 1, LHip 6); hips, knees, ankles (RFoot 3 / LFoot 8 are the ankles), shoulders,
 elbows, wrists one to one; thorax = mean of the shoulders (17, 25); spine = midpoint of pelvis and
-thorax (the layout's rule, not H3.6M's Spine 12); head = mean(Neck/Nose 14, Head 15), standing in
-for the ear midpoint of the layout. The 17-joint layout of VideoPose3D keeps the 32-joint indices
+thorax (the layout's rule, not H3.6M's Spine 12); head = Neck/Nose (14), the H3.6M point at the
+height of the layout's MediaPipe head point (the ear midpoint: about 0.36 torso lengths above the
+shoulder line, as the nose; the mean of Neck/Nose and the head top (15) used before sat about 0.49
+torso lengths above it, 10-12 cm higher, outside every other source's definition; docs/joint_layout.md
+"Joint definitions"). The 17-joint layout of VideoPose3D keeps the 32-joint indices
 ``H36M17_FROM_32``.
 
 Standard protocol: train on S1, S5, S6, S7, S8; test on S9, S11, every 64th frame.
@@ -47,7 +50,7 @@ H36M17_FROM_32 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
 # Layout joint -> the 32-joint indices averaged for it ("mid" joints are derived afterwards).
 _RULES_32 = {
     "pelvis": (1, 6), "right_hip": (1,), "right_knee": (2,), "right_ankle": (3,),
-    "left_hip": (6,), "left_knee": (7,), "left_ankle": (8,), "thorax": (17, 25), "head": (14, 15),
+    "left_hip": (6,), "left_knee": (7,), "left_ankle": (8,), "thorax": (17, 25), "head": (14,),
     "left_shoulder": (17,), "left_elbow": (18,), "left_wrist": (19,),
     "right_shoulder": (25,), "right_elbow": (26,), "right_wrist": (27,),
 }

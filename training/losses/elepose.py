@@ -61,10 +61,16 @@ def anthropometric_bone_ratios() -> list[float]:
 
 
 def bone_ratios_from_spec(spec, device: torch.device | str = "cpu") -> Tensor | None:
-    """The bone-length prior's target ratios from a config value: 'bandai_train' (measured on the
-    training skeletons), 'anthropometric', a list of 15 ratios, or 'none'/None/False (no prior)."""
+    """The bone-length prior from a config value: target ratios (15,) for 'bandai_train' (measured on
+    the training skeletons), 'anthropometric' or a list of 15 ratios; a band (2, 15) of allowed
+    ratios for 'bodies' (the many-bodies training mix: ``training.data.bodies.relative_bone_band``);
+    None for 'none'/None/False (no prior)."""
     if spec is None or spec == "none" or spec is False:
         return None
+    if spec == "bodies":
+        from training.data.bodies import relative_bone_band
+
+        return torch.tensor(relative_bone_band(), dtype=torch.float32, device=device)
     if spec == "anthropometric":
         vals = anthropometric_bone_ratios()
     elif spec == "bandai_train":
@@ -72,7 +78,8 @@ def bone_ratios_from_spec(spec, device: torch.device | str = "cpu") -> Tensor | 
     elif isinstance(spec, (list, tuple)) and len(spec) == 15:
         vals = [float(v) for v in spec]
     else:
-        raise ValueError(f"bone_prior must be 'bandai_train', 'anthropometric', 'none' or a list of 15 ratios, got {spec!r}")
+        raise ValueError(f"bone_prior must be 'bandai_train', 'anthropometric', 'bodies', 'none' or a list of 15 ratios, "
+                         f"got {spec!r}")
     return torch.tensor(vals, dtype=torch.float32, device=device)
 
 
@@ -158,7 +165,8 @@ def elepose_losses(
 
     nll: flow NLL of the renormalised reprojection; l3d: |s * lift(reprojection) - R pose|;
     l2d: |projection of the re-rotated second lift - input|; ldef: pairwise deformation;
-    bone: relative bone lengths against ``bone_ratios`` (0 when None).
+    bone: relative bone lengths against ``bone_ratios`` (0 when None): the squared distance to the
+    target ratios (15,), or for a band (2, 15) only the squared distance outside [low, high].
 
     Robustness (not in the paper, whose normalisation is one global scale): a virtual view in which
     the root-to-head segment shrinks below ``min_reprojection_scale`` of its input length makes the
@@ -199,7 +207,11 @@ def elepose_losses(
     if bone_ratios is not None:
         bl = bone_lengths(pose)
         rel = bl / bl.mean(dim=1, keepdim=True).clamp_min(1e-8)
-        bone = (rel - bone_ratios).square().sum(dim=1).mean()
+        if bone_ratios.dim() == 2:
+            outside = torch.relu(bone_ratios[0] - rel) + torch.relu(rel - bone_ratios[1])
+            bone = outside.square().sum(dim=1).mean()
+        else:
+            bone = (rel - bone_ratios).square().sum(dim=1).mean()
     else:
         bone = poses2d.new_zeros(())
     losses = {"nll": nll, "l3d": l3d, "l2d": l2d, "ldef": ldef, "bone": bone, "valid_views": valid.mean().detach()}

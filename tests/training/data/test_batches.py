@@ -82,3 +82,41 @@ def test_2d_pose_file_source_for_2d_only_methods(tmp_path):
     no_k = poses_io.save_poses2d(tmp_path / "q.npz", r["keypoints"])
     with pytest.raises(ValueError, match="intrinsics"):
         TrainData(load_config(TINY, ["data.source=poses2d", f"data.path={no_k}"]), "tipsy", False, torch.device("cpu"))
+
+
+def test_joint_definitions_change_the_2d_and_the_3d_target_together():
+    plain = _data(True).render(0)
+    aug = _data(True, extra=["data.joint_defs={hip_scale: [1.4, 1.5], shoulder_scale: [1.4, 1.5], head_shift: [0.1, 0.15]}"]).render(0)
+    n = skeleton.JOINT_NAMES.index
+    width = lambda p, a, b: (p[:, n(a)] - p[:, n(b)]).norm(dim=-1)  # noqa: E731
+    ratio = width(aug["pose3d"], "left_hip", "right_hip") / width(plain["pose3d"], "left_hip", "right_hip")
+    assert float(ratio.min()) > 1.39 and float(ratio.max()) < 1.51
+    # the knees did not move; the 2D is the projection of the augmented 3D
+    assert torch.allclose(aug["pose3d"][:, n("left_knee")] - aug["pose3d"][:, 0], plain["pose3d"][:, n("left_knee")] - plain["pose3d"][:, 0],
+                          atol=1e-5)
+    assert not torch.allclose(aug["poses2d"], plain["poses2d"])
+
+
+def test_detector_error_model_noise_on_a_share_of_the_poses():
+    clean = _data(False).render(0)["poses2d"]
+    half = _data(False, extra=["data.noise.model=detector", "data.noise.fraction=0.5"]).render(0)["poses2d"]
+    changed = (half - clean).abs().flatten(1).max(dim=1).values > 1e-4
+    assert 0.25 < float(changed.float().mean()) < 0.75
+    all_ = _data(False, extra=["data.noise.model=detector"]).render(0)["poses2d"]
+    assert bool(((all_ - clean).abs().flatten(1).max(dim=1).values > 1e-4).all())
+
+
+def test_bad_joint_definitions_stop_the_run():
+    import pytest
+
+    with pytest.raises(ValueError, match="joint_defs"):
+        _data(False, extra=["data.joint_defs={hips: [1, 2]}"])
+
+
+def test_hdm05_source_refuses_the_test_actors():
+    import pytest
+
+    from training.data.batches import hdm05_poses
+
+    with pytest.raises(ValueError, match="cross-dataset test actors"):
+        hdm05_poses({"actors": ["bd", "bk"]})

@@ -57,7 +57,7 @@ def test_joint_mapping_rules():
     np.testing.assert_allclose(j[:, names.index("left_wrist")], p32[:, 19])
     np.testing.assert_allclose(j[:, names.index("thorax")], (p32[:, 17] + p32[:, 25]) / 2)
     np.testing.assert_allclose(j[:, names.index("spine")], (j[:, 0] + j[:, names.index("thorax")]) / 2)
-    np.testing.assert_allclose(j[:, names.index("head")], (p32[:, 14] + p32[:, 15]) / 2)
+    np.testing.assert_allclose(j[:, names.index("head")], p32[:, 14])  # Neck/Nose: the ear level (docs/joint_layout.md)
     # the 17-joint layout gives the same joints
     np.testing.assert_allclose(h36m.from_h36m17(p32[:, list(h36m.H36M17_FROM_32)]), j)
     assert np.isfinite(j).all()
