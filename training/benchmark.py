@@ -151,6 +151,12 @@ def evaluate_model(model: str | Path, sets: tuple[str, ...] = DEFAULT_SETS, spli
     return {"model": str(model), "split": split, "height_m": height_m, "sets": res, "ratio_pa": ratios}
 
 
+def label(model: str | Path) -> str:
+    """A short name for a table row: the file name, or for a checkpoint its run directory and file."""
+    p = Path(model)
+    return f"{p.parent.name}/{p.name}" if p.suffix == ".pt" else p.name
+
+
 def _f(v, spec: str = ".1f") -> str:
     return "" if v is None else format(v, spec)
 
@@ -165,7 +171,7 @@ def markdown(results: list[dict]) -> str:
         for kind, a, b in (("clean", "in_domain", "cross"), ("detector error", "in_domain_noisy", "cross_noisy")):
             if a in s and b in s:
                 fa, fb = s[a], s[b]
-                lines.append(f"| {Path(r['model']).name} | {kind} | {_f(fa['pa_mpjpe_mm'])} / {_f(fa['mpjpe_mm'])} | "
+                lines.append(f"| {label(r['model'])} | {kind} | {_f(fa['pa_mpjpe_mm'])} / {_f(fa['mpjpe_mm'])} | "
                              f"{_f(fb['pa_mpjpe_mm'])} / {_f(fb['mpjpe_mm'])} | {_f(fb['pa_mpjpe_mm'] / fa['pa_mpjpe_mm'], '.2f')}x | "
                              f"{_f(fb['pa_mpjpe_class_mean_mm'])} | {_f(fb['pa_mpjpe_upright_mm'])} |")
     lines += ["", "Camera elevation error per view regime (bias = mean(pred - truth) / mean absolute, degrees):", "",
@@ -178,14 +184,14 @@ def markdown(results: list[dict]) -> str:
             rows = [(name, "elevation")]
             if name.startswith("cross"):
                 rows.append((f"{name}, upright motions", "elevation_upright_motions"))
-            for label, key in rows:
+            for set_name, key in rows:
                 cells = [f"{_f(pv[b][key]['bias_deg'], '+.1f')} / {_f(pv[b][key]['mae_deg'])}" for b in VIEW_BANDS]
                 tail = f"{_f(s['elevation']['bias_deg'], '+.1f')} / {_f(s['elevation']['mae_deg'])}" if key == "elevation" else ""
-                lines.append(f"| {Path(r['model']).name} | {label} | " + " | ".join(cells) + f" | {tail} |")
+                lines.append(f"| {label(r['model'])} | {set_name} | " + " | ".join(cells) + f" | {tail} |")
     lines += ["", "PA-MPJPE (mm) per person height in the image (<50 / 50-100 / 100-200 / >200 px; n below):", "",
               "| model | set | <50 | 50-100 | 100-200 | >200 |", "| --- | --- | ---: | ---: | ---: | ---: |"]
     for r in results:
         for name, s in r["sets"].items():
             cells = [f"{_f(v['pa_mpjpe_mm'])} (n {v['n']})" for v in s["per_size_pa_mm"].values()]
-            lines.append(f"| {Path(r['model']).name} | {name} | " + " | ".join(cells) + " |")
+            lines.append(f"| {label(r['model'])} | {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -46,18 +46,33 @@ def decomposition_set(name: str, config: dict | None = None) -> dict:
     return evaluation.validate_eval_set(keep, name)
 
 
-def table(models: list[str], json_path: str | None) -> int:
-    """Both benchmarks and the decomposition for each model; Markdown on stdout."""
+def table(models: list[str], json_path: str | None, sets: list[str] | None = None) -> int:
+    """Both benchmarks and the decomposition (or ``sets``: names of benchmark.SETS and DECOMPOSITION)
+    for each model; Markdown on stdout."""
+    sets = sets or list(benchmark.DEFAULT_SETS) + list(DECOMPOSITION)
+    bad = sorted(set(sets) - set(benchmark.SETS) - set(DECOMPOSITION))
+    if bad:
+        raise SystemExit(f"unknown sets {bad}; expected some of {sorted(benchmark.SETS) + sorted(DECOMPOSITION)}")
     cache: dict = {}
     results = []
     for m in models:
-        r = benchmark.evaluate_model(m, cache=cache)
-        for name in DECOMPOSITION:
+        r = benchmark.evaluate_model(m, tuple(s for s in sets if s in benchmark.SETS), cache=cache)
+        for name in (s for s in sets if s in DECOMPOSITION):
             if name not in cache:
                 cache[name] = decomposition_set(name)
             r["sets"][name] = benchmark.evaluate_set(m, cache[name])
         results.append(r)
+        print(f"{m}: " + ", ".join(f"{k} {v['pa_mpjpe_mm']:.1f}" for k, v in r["sets"].items()), file=sys.stderr, flush=True)
     text = benchmark.markdown(results)
+    if "cross_val" in sets:
+        text += "\nValidation (HDM05 training actors, independent cameras; PA-MPJPE mm, clean / detector error): " + "; ".join(
+            f"{benchmark.label(r['model'])} {r['sets']['cross_val']['pa_mpjpe_mm']:.1f}"
+            + (f" / {r['sets']['cross_val_noisy']['pa_mpjpe_mm']:.1f}" if "cross_val_noisy" in r["sets"] else "") for r in results) + "\n"
+    if not all(k in sets for k in ("in_domain", "cross", *DECOMPOSITION)):
+        print(text)
+        if json_path:
+            Path(json_path).write_text(json.dumps(evaluation.json_safe({"results": results}), indent=1))
+        return 0
     text += ("\nDecomposition (PA-MPJPE mm, clean 2D): in-domain -> HDM05 motions on the Bandai body through the training "
              "cameras -> their own bodies -> the Bandai body through the independent cameras -> the cross set:\n\n"
              "| model | in-domain | motions (Bandai body, training cams) | + own bodies (training cams) | "
@@ -66,7 +81,7 @@ def table(models: list[str], json_path: str | None) -> int:
         s = r["sets"]
         cells = [f"{s[k]['pa_mpjpe_mm']:.1f}" for k in ("in_domain", "cross_bandai_body_train_cams", "cross_train_cams",
                                                          "cross_bandai_body", "cross")]
-        text += f"| {Path(r['model']).name} | " + " | ".join(cells) + " |\n"
+        text += f"| {benchmark.label(r['model'])} | " + " | ".join(cells) + " |\n"
     print(text)
     if json_path:
         Path(json_path).write_text(json.dumps(evaluation.json_safe({"results": results}), indent=1))
@@ -195,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name)
         p.add_argument("--model", action="append", required=True)
         p.add_argument("--json", default=None)
+        if name == "table":
+            p.add_argument("--sets", default=None, help="comma-separated set names (default: both benchmarks and the decomposition)")
     p = sub.add_parser("tilt")
     p.add_argument("--model", required=True)
     p.add_argument("--png", required=True)
@@ -204,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     if args.cmd == "table":
-        return table(args.model, args.json)
+        return table(args.model, args.json, args.sets.split(",") if args.sets else None)
     if args.cmd == "body-gap":
         return body_gap(args.model, args.json)
     if args.cmd == "tilt":
