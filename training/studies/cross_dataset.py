@@ -34,12 +34,28 @@ DECOMPOSITION = {
     "cross_train_cams": ("native", "train"),
     "cross_bandai_body": ("bandai", "cross"),
 }
+# Diagnostic sets whose points follow MediaPipe's landmark definitions (docs/joint_layout.md "Joint
+# definitions": hips 1.3x the joint-centre width, shoulder width 0.70 torso lengths, the head point
+# 0.13 torso lengths above the skull base), in 2D AND 3D (the same points on both sides): factors
+# (hip scale, shoulder scale, head shift) per source. Not the benchmark, whose ground truth keeps the
+# mocap definitions.
+MEDIAPIPE_DEFINITIONS = {"in_domain_mp_defs": ("in_domain", 1.3, 0.70 / 0.505, 0.13),
+                         "cross_mp_defs": ("cross", 1.3, 0.70 / 0.845, 0.13)}
 FIXTURE_SIZE = 1000
 FIXTURE_SEED = 5005
 
 
 def decomposition_set(name: str, config: dict | None = None) -> dict:
-    """One decomposition set (``DECOMPOSITION``) as a validated evaluation set."""
+    """One decomposition set (``DECOMPOSITION`` or ``MEDIAPIPE_DEFINITIONS``) as a validated evaluation set."""
+    if name in MEDIAPIPE_DEFINITIONS:
+        from training.data.joint_defs import apply_definitions
+
+        base, hip, shoulder, head = MEDIAPIPE_DEFINITIONS[name]
+        d = dict(benchmark.load_set(base, "test", config))
+        n = len(d["keypoints"])
+        d["joints3d"] = apply_definitions(d["joints3d"], np.full(n, hip), np.full(n, shoulder), np.full(n, head))
+        d["keypoints"] = camera.project(d["joints3d"], d["intrinsics"])
+        return evaluation.validate_eval_set(d, name)
     bodies, cams = DECOMPOSITION[name]
     d = crossdata.build_set(config, bodies=bodies, cameras=cams)
     keep = {k: v for k, v in d.items() if k in evaluation.EVAL_KEYS or k in benchmark.EXTRA_KEYS}
@@ -50,14 +66,15 @@ def table(models: list[str], json_path: str | None, sets: list[str] | None = Non
     """Both benchmarks and the decomposition (or ``sets``: names of benchmark.SETS and DECOMPOSITION)
     for each model; Markdown on stdout."""
     sets = sets or list(benchmark.DEFAULT_SETS) + list(DECOMPOSITION)
-    bad = sorted(set(sets) - set(benchmark.SETS) - set(DECOMPOSITION))
+    extra = {**DECOMPOSITION, **MEDIAPIPE_DEFINITIONS}
+    bad = sorted(set(sets) - set(benchmark.SETS) - set(extra))
     if bad:
-        raise SystemExit(f"unknown sets {bad}; expected some of {sorted(benchmark.SETS) + sorted(DECOMPOSITION)}")
+        raise SystemExit(f"unknown sets {bad}; expected some of {sorted(benchmark.SETS) + sorted(extra)}")
     cache: dict = {}
     results = []
     for m in models:
         r = benchmark.evaluate_model(m, tuple(s for s in sets if s in benchmark.SETS), cache=cache)
-        for name in (s for s in sets if s in DECOMPOSITION):
+        for name in (s for s in sets if s in extra):
             if name not in cache:
                 cache[name] = decomposition_set(name)
             r["sets"][name] = benchmark.evaluate_set(m, cache[name])
