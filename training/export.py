@@ -25,6 +25,36 @@ BANDAI_TRAINING = {
     "non_commercial": True,
     "url": "https://github.com/BandaiNamcoResearchInc/Bandai-Namco-Research-Motiondataset",
 }
+HDM05_DATA = {"data": "HDM05 motion capture database (subset; actors {actors})", "license": "CC BY-SA 3.0",
+              "url": "http://resources.mpi-inf.mpg.de/HDM05/"}
+BODIES_NOTE = ("part of the Bandai frames played by sampled anthropometric bodies (training.data.bodies: ANSUR II "
+               "statures, Winter's segment fractions; published tables, no data licence)")
+
+
+def training_info(cfg: dict) -> dict:
+    """The manifest's ``training`` entry from a resolved training config: the data, their licences,
+    whether use is non-commercial, and what combining them means."""
+    data = cfg.get("data", {})
+    if data.get("source") == "synthetic":
+        return {"data": "procedural synthetic poses (training.data.batches.synthetic_poses)", "license": "Apache-2.0",
+                "non_commercial": False}
+    if data.get("source") == "poses2d":
+        return {**BANDAI_TRAINING, "data": f"{BANDAI_TRAINING['data']} (the initial lifter), then 2D poses of {data.get('path')}",
+                "license_note": "the weights derive from the Bandai data (CC BY-NC 4.0) and from the user's 2D poses"}
+    info = dict(BANDAI_TRAINING)
+    if float((data.get("bodies") or {}).get("fraction") or 0) > 0:
+        info["augmentation"] = BODIES_NOTE
+    actors = (data.get("hdm05") or {}).get("actors") or []
+    if actors:
+        hdm = dict(HDM05_DATA, data=HDM05_DATA["data"].format(actors=", ".join(actors)))
+        info.update({"data": f"{info['data']}; {hdm['data']}", "license": "CC BY-NC 4.0 AND CC BY-SA 3.0",
+                     "share_alike": True, "url": [info["url"], hdm["url"]],
+                     "license_note": "Trained on both CC BY-NC 4.0 (Bandai Namco) and CC BY-SA 3.0 (HDM05) data: share-alike "
+                                     "requires derivatives under BY-SA terms, which forbid adding the non-commercial "
+                                     "restriction that BY-NC imposes; the two cannot both be met when the weights are "
+                                     "distributed. Do not distribute these weights; use them privately or retrain on "
+                                     "data whose licences combine."})
+    return info
 
 
 class OnnxLifter(nn.Module):
@@ -111,9 +141,7 @@ def export_checkpoint(
         best = ckpt.get("best") or {}
         metrics = {"split": "val", "epoch": best.get("epoch"),
                    **{k: v for k, v in (best.get("val") or {}).items() if isinstance(v, (int, float))}}
-    train_info = dict(training or BANDAI_TRAINING)
-    if cfg.get("data", {}).get("source") == "synthetic":
-        train_info = {"data": "procedural synthetic poses (training.data.batches.synthetic_poses)", "license": "Apache-2.0", "non_commercial": False}
+    train_info = dict(training or training_info(cfg))
     train_info.update({"method": cfg["method"], "config": cfg.get("_config_name"), "epochs_trained": int(ckpt["epoch"]) + 1,
                        "seed": cfg.get("seed"), "split": cfg.get("data", {}).get("split")})
     inputs, outputs = io_description(names)

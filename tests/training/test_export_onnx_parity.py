@@ -60,3 +60,17 @@ def test_elevation_head_is_exported_as_second_output(tmp_path):
 def test_export_refuses_a_non_onnx_path_and_a_missing_checkpoint(tmp_path):
     assert hpe3d_main(["export", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "x.onnx")]) == 1
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_manifest_training_entry_names_the_data_and_their_licences():
+    from training.export import training_info
+
+    base = {"data": {"source": "mocap", "bodies": {"fraction": 0.0}, "hdm05": {"actors": []}}}
+    info = training_info(base)
+    assert info["license"] == "CC BY-NC 4.0" and info["non_commercial"] is True and "share_alike" not in info
+    info = training_info({"data": {"source": "mocap", "bodies": {"fraction": 0.5}, "hdm05": {"actors": []}}})
+    assert "anthropometric" in info["augmentation"] and info["license"] == "CC BY-NC 4.0"
+    info = training_info({"data": {"source": "mocap", "hdm05": {"actors": ["bd", "tr"]}}})
+    assert info["license"] == "CC BY-NC 4.0 AND CC BY-SA 3.0" and info["share_alike"] is True
+    assert "bd, tr" in info["data"] and "Do not distribute" in info["license_note"]
+    assert training_info({"data": {"source": "synthetic"}})["non_commercial"] is False
