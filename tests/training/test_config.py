@@ -106,7 +106,8 @@ def test_base_chain_merge_order(tmp_path):
     assert b["epochs"] == 6 and b["seed"] == 3 and b["model"]["blocks"] == 3 and b["out_dir"] == str(Path("runs") / "b")
     (tmp_path / "d.yaml").write_text("base: a.yaml\ndata: {noise: {jitter_px: 1.5}}\nout_dir: runs/d_seed0\n")
     d = load_config(tmp_path / "d.yaml")
-    assert d["data"]["noise"] == {"jitter_px": 1.5, "drop_prob": 0.0} and d["data"]["synthetic_poses"] == 100
+    assert d["data"]["noise"] == {"jitter_px": 1.5, "drop_prob": 0.0, "model": None, "fraction": 1.0}
+    assert d["data"]["synthetic_poses"] == 100
     assert d["out_dir"] == "runs/d_seed0"
 
 

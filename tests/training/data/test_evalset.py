@@ -45,16 +45,30 @@ def test_fixture_loads_without_shared_data():
     assert np.isfinite(depth).all() and norm.shape == (n, 16, 2)
 
 
-def test_fixture_noisy_is_deterministic_and_different():
+def test_fixture_mild_noise_is_deterministic_and_different():
     clean = evalset.load_eval_set("fixture")
-    a = evalset.load_eval_set("fixture", noisy=True)
-    b = evalset.load_eval_set("fixture", noisy=True)
+    a = evalset.load_eval_set("fixture", noise="mild")
+    b = evalset.load_eval_set("fixture", noise="mild")
     np.testing.assert_array_equal(a["keypoints"], b["keypoints"])
     np.testing.assert_array_equal(a["scores"], b["scores"])
     err = np.linalg.norm(a["keypoints"] - clean["keypoints"], axis=-1)
     assert 0.3 < np.median(err) < 10.0
     assert (a["scores"] == 0).any() and (a["scores"] < 1).all()
     np.testing.assert_array_equal(a["joints3d"], clean["joints3d"])
+
+
+def test_fixture_detector_noise_is_deterministic_larger_and_keeps_the_true_size():
+    clean = evalset.load_eval_set("fixture")
+    a = evalset.load_eval_set("fixture", noise="detector")
+    b = evalset.load_eval_set("fixture", noise="detector")
+    np.testing.assert_array_equal(a["keypoints"], b["keypoints"])
+    mild = evalset.load_eval_set("fixture", noise="mild")
+    err = np.linalg.norm(a["keypoints"] - clean["keypoints"], axis=-1)
+    assert np.median(err) > np.median(np.linalg.norm(mild["keypoints"] - clean["keypoints"], axis=-1))
+    np.testing.assert_allclose(a["person_px"], (clean["keypoints"].max(1) - clean["keypoints"].min(1)).max(-1), rtol=1e-6)
+    np.testing.assert_array_equal(a["joints3d"], clean["joints3d"])
+    with pytest.raises(ValueError, match="unknown noise"):
+        evalset.load_eval_set("fixture", noise="heavy")
 
 
 def test_unknown_split():
