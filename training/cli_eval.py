@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from hpe3d_ros import skeleton
+from hpe3d_ros.strict_json import json_safe
 
 SPLITS = ("test", "val", "fixture")
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"report: {path}")
     if args.json:
-        print(json.dumps(evaluation.json_safe(result), sort_keys=False))
+        print(json.dumps(json_safe(result), sort_keys=False))
     else:
         print(_table(result))
     return 0

@@ -190,19 +190,3 @@ def score(pred: Prediction, data: dict) -> tuple[dict, dict]:
         "gt_m": gt_m,
     }
     return result, per_pose
-
-
-def json_safe(obj):
-    """NaN/inf -> None and numpy scalars -> Python, recursively (strict JSON has no NaN)."""
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.ndarray):
-        return json_safe(obj.tolist())
-    return obj

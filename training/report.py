@@ -13,8 +13,9 @@ import numpy as np
 
 from hpe3d_ros import camera, skeleton
 from hpe3d_ros.atomic import atomic_path, atomic_write_text
+from hpe3d_ros.strict_json import json_safe
 
-from .evaluation import Prediction, json_safe
+from .evaluation import Prediction
 
 GT_COLOR = "#2a7ab0"
 PRED_COLOR = "#d9480f"

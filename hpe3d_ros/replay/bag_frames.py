@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..node import skeleton_msgs
+from ..ros_convert import stamp_to_ns
 from .bag_io import IMAGE_TYPES, InputBag, deserialize
 from .records import FrameRecord, record_from_skeletons
 
@@ -20,7 +21,7 @@ SKELETON_TYPE = "sensor_msgs/msg/PointCloud2"
 
 
 def _stamp(msg) -> int:
-    return int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+    return stamp_to_ns(msg.header.stamp)
 
 
 @dataclass

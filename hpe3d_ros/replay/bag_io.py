@@ -152,14 +152,13 @@ def ros_type_name(msg: object) -> str:
 
 def deserialize(raw: RawMessage) -> object:
     """CDR bytes to the rclpy message class of its type."""
-    import importlib
-
     from rclpy.serialization import deserialize_message
 
-    pkg, _, name = raw.msgtype.split("/")
+    from ..ros_convert import message_class
+
     try:
-        cls = getattr(importlib.import_module(f"{pkg}.msg"), name)
-    except (ImportError, AttributeError) as e:
+        cls = message_class(raw.msgtype)
+    except (ImportError, AttributeError, ValueError) as e:
         raise BagError(f"unknown message type {raw.msgtype!r} on {raw.topic!r}") from e
     try:
         return deserialize_message(raw.data, cls)

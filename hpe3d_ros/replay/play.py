@@ -9,10 +9,11 @@ sense); without it, stamps stay as recorded.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from pathlib import Path
+
+from ..ros_convert import message_class
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,10 +28,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wait-timeout", type=float, default=60.0)
     p.add_argument("--qos-depth", type=int, default=10, help="history depth of the publishers (reliable)")
 
-
-def _msg_class(msgtype: str):
-    pkg, _, name = msgtype.split("/")
-    return getattr(importlib.import_module(f"{pkg}.msg"), name)
 
 
 def play(bag_path: Path, rate: float = 1.0, loop: bool = False, topics: list[str] | None = None, restamp: bool = False,
@@ -53,7 +50,7 @@ def play(bag_path: Path, rate: float = 1.0, loop: bool = False, topics: list[str
     classes = {}
     for t, ty in selected.items():
         try:
-            classes[t] = _msg_class(ty)
+            classes[t] = message_class(ty)
         except (ImportError, AttributeError, ValueError):
             log(f"hpe3d play: skipping {t}: unknown message type {ty}")
     if not classes:

@@ -7,15 +7,12 @@ nanoseconds) as the bag time. SIGINT or SIGTERM closes the bag, so it is always 
 from __future__ import annotations
 
 import argparse
-import importlib
 import signal
 import sys
 import time
 
+from ..ros_convert import message_class
 
-def _msg_class(msgtype: str):
-    pkg, _, name = msgtype.split("/")
-    return getattr(importlib.import_module(f"{pkg}.msg"), name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"recorder: error: --topic {t!r}: expected NAME:pkg/msg/Type", file=sys.stderr)
             return 1
         try:
-            topics.append((name, msgtype, _msg_class(msgtype)))
+            topics.append((name, msgtype, message_class(msgtype)))
         except (ImportError, AttributeError):
             print(f"recorder: error: unknown message type {msgtype!r}", file=sys.stderr)
             return 1

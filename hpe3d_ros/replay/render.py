@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import camera, skeleton
+from ..ros_convert import stamp_to_ns
 from .bag_frames import RecordedBag, read_recorded
 from .bag_io import InputBag, deserialize
 from .records import FrameRecord
@@ -145,7 +146,7 @@ def render_bag(bag_path: str | Path, out_video: str | Path, preview_png: str | P
         with InputBag(bag_path) as bag:
             for raw in bag.messages([image_topic]):
                 msg = deserialize(raw)
-                stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+                stamp = stamp_to_ns(msg.header.stamp)
                 try:
                     rgb = image_decode.decode_compressed(msg) if raw.msgtype.endswith("CompressedImage") else image_decode.decode_image(msg)
                 except image_decode.ImageDecodeError:

@@ -34,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import camera
+from ..ros_convert import stamp_to_ns
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
 from .keypoint_msgs import parse_ground_truth, parse_keypoints
 from .node_outputs import NoDetector, diagnostics_message, output_messages, output_topics, process_keypoints
@@ -222,7 +223,7 @@ class Replayer:
         else:
             from ..node import image_decode
 
-            stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+            stamp = stamp_to_ns(msg.header.stamp)
             frame_id = msg.header.frame_id
             try:
                 rgb = image_decode.decode_compressed(msg) if raw.msgtype.endswith("CompressedImage") else image_decode.decode_image(msg)
@@ -297,7 +298,7 @@ class Replayer:
         elif raw.topic == self.gt_topic:
             try:
                 msg = deserialize(raw)
-                stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+                stamp = stamp_to_ns(msg.header.stamp)
                 self.gt[stamp] = parse_ground_truth(msg)
             except (BagError, ValueError) as e:
                 self.log(f"hpe3d replay: ignoring a ground-truth message: {e}")

@@ -13,7 +13,6 @@ Sections (docs/replay.md describes every field):
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,6 +20,7 @@ import numpy as np
 
 from .. import skeleton
 from ..atomic import atomic_write_text
+from ..strict_json import json_safe
 from .records import FrameRecord
 
 STAGE_ORDER = ("wait", "decode", "detect", "map", "lift", "publish", "total")
@@ -218,21 +218,6 @@ def analyse(frames: Sequence[FrameRecord], meta: dict[str, Any] | None = None) -
 
 
 # ------------------------------------------------------------------------------------------ output
-
-
-def json_safe(obj: Any) -> Any:
-    """NaN/inf -> None, numpy scalars and arrays -> Python (for strict JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_safe(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _fmt(v: Any, digits: int = 1) -> str:
