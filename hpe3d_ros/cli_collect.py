@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -180,7 +181,7 @@ def to_arrays(rows: dict[str, list]) -> dict[str, np.ndarray]:
 def run(args: argparse.Namespace) -> int:
     """Check every input, run the detector over each video, write the file atomically."""
     from .calibration import intrinsics_for, load_camera_info_yaml
-    from .detection import PoseDetector
+    from .detection import make_detector
     from .video import VideoError, open_video
 
     if not args.video and not args.bag:
@@ -223,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
     if args.min_detection_confidence is not None:
         params["min_detection_confidence"] = args.min_detection_confidence
     rows: dict[str, list] = {k: [] for k in _FIELDS}
-    with PoseDetector(**params) as detector:
+    with closing(make_detector(params)) as detector:
         for v, k, info in plans:
             expected = -(-info.frame_count // args.stride) if info.frame_count > 0 else None
             if expected is not None and args.max_frames is not None:
