@@ -10,10 +10,9 @@ defaults < the base chain (outermost first) < the file < ``--set`` overrides.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
-
-import re
 
 import yaml
 

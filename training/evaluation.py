@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from hpe3d_ros import metric, skeleton
-
 from hpe3d_ros import pose_metrics as metrics
 
 J = skeleton.NUM_JOINTS

@@ -38,7 +38,7 @@ def _plt():
     return plt
 
 
-def plot_error_per_joint(result: dict, per_pose: dict, path: Path) -> None:
+def plot_error_per_joint(result: dict, path: Path) -> None:
     """Bar chart: mean error per joint (root-aligned) and after Procrustes alignment."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 3.8))
@@ -252,7 +252,7 @@ def write_report(out_dir: Path, result: dict, per_pose: dict, data: dict, pred: 
     """Write report.md, result.json and the PNG plots into ``out_dir``; return the report's path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    plot_error_per_joint(result, per_pose, out_dir / "error_per_joint.png")
+    plot_error_per_joint(result, out_dir / "error_per_joint.png")
     plot_error_per_content(result, out_dir / "error_per_content.png")
     plot_error_vs_elevation(per_pose, data, pred, out_dir / "error_vs_elevation.png")
     examples = plot_skeletons(per_pose, data, out_dir / "skeletons.png")

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from hpe3d_ros import metric, normalization, skeleton
-from hpe3d_ros.atomic import atomic_path, atomic_write_text  # noqa: F401  (atomic_write_text: re-exported)
+from hpe3d_ros import metric, normalization
+from hpe3d_ros.atomic import atomic_path, atomic_write_text
 from training.data import batches as data_mod
 from training.methods import Method, create_method
 

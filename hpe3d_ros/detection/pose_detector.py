@@ -21,8 +21,8 @@ from .. import skeleton
 from .landmarker import FrameLandmarker, Roi, RoiLandmarker
 from .params import DetectorParams
 from .person_regions import BlazePersonDetector, RegionScanner
-from .tracking import assign, body_radius, box_iomin, box_iou, expand_box, hip_center, landmark_box
 from .smoothing import LandmarkSmoother
+from .tracking import assign, body_radius, box_iomin, box_iou, expand_box, hip_center, landmark_box
 from .types import Person2D
 
 MASK_GROW = 0.12  # tracked people are blacked out for the person detector with this margin (of box side)

@@ -14,7 +14,6 @@ import time
 from ..ros_convert import message_class
 
 
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point: record until SIGINT/SIGTERM (or --duration seconds)."""
     import rclpy

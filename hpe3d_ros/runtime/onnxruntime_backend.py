@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from .. import skeleton
-from .base import INPUT_NAME, Backend, BackendUnavailable, ModelInterfaceError, check_batch, check_output_names, check_outputs
+from .base import (
+    INPUT_NAME,
+    Backend,
+    BackendUnavailable,
+    ModelInterfaceError,
+    check_batch,
+    check_output_names,
+    check_outputs,
+)
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ def cuda_gpu_present() -> bool:
     if torch is not None:
         try:
             return bool(torch.cuda.is_available())
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever breaks the probe, there is no usable GPU
             return False
     return Path("/dev/nvidia0").exists()
 

@@ -17,7 +17,15 @@ import numpy as np
 
 from .. import skeleton
 from ..manifest import file_sha256
-from .base import INPUT_NAME, Backend, BackendUnavailable, ModelInterfaceError, check_batch, check_output_names, check_outputs
+from .base import (
+    INPUT_NAME,
+    Backend,
+    BackendUnavailable,
+    ModelInterfaceError,
+    check_batch,
+    check_output_names,
+    check_outputs,
+)
 from .engine_cache import default_engine_path, engine_cache_key, rebuild_reason, write_engine
 
 log = logging.getLogger(__name__)
@@ -53,7 +61,7 @@ class _TorchCuda:
     def device_name(self) -> str:
         return self.torch.cuda.get_device_name(self.device)
 
-    def alloc(self, shape: tuple, dtype=np.float32):
+    def alloc(self, shape: tuple, dtype=np.float32):  # noqa: ARG002 - every binding is float32
         """(device buffer, its address, pinned host array of the same shape)."""
         d = self.torch.empty(shape, dtype=self.torch.float32, device=self.device)
         h = self.torch.empty(shape, dtype=self.torch.float32, pin_memory=True)
@@ -102,7 +110,7 @@ class _CudaPython:
         name = props.name
         return (name.decode(errors="replace") if isinstance(name, bytes) else str(name)).rstrip("\x00")
 
-    def alloc(self, shape: tuple, dtype=np.float32):
+    def alloc(self, shape: tuple, dtype=np.float32):  # noqa: ARG002 - every binding is float32
         host = np.empty(shape, dtype=np.float32)
         ptr = self._check(self.cudart.cudaMalloc(host.nbytes))
         self._ptrs.append(ptr)

@@ -24,7 +24,16 @@ import numpy as np
 
 from .. import skeleton
 from ..manifest import build_manifest, file_sha256
-from .base import INPUT_NAME, OUTPUT_NAMES, Backend, BackendUnavailable, ModelInterfaceError, check_batch, check_output_names, check_outputs
+from .base import (
+    INPUT_NAME,
+    OUTPUT_NAMES,
+    Backend,
+    BackendUnavailable,
+    ModelInterfaceError,
+    check_batch,
+    check_output_names,
+    check_outputs,
+)
 
 log = logging.getLogger(__name__)
 

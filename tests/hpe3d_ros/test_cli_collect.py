@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from hpe3d_ros import cli, poses_io, skeleton
 from hpe3d_ros.cli_collect import collect_frames, to_arrays

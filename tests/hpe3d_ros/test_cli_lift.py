@@ -126,7 +126,7 @@ def test_console_command_in_a_subprocess(tmp_path, model):
         assert f["joints3d"].shape == (2, 16, 3) and np.all(np.isfinite(f["joints3d"]))
 
 
-def test_lifting_with_onnxruntime_does_not_import_torch(tmp_path, model):
+def test_lifting_with_onnxruntime_does_not_import_torch(model):
     """The node and `hpe3d lift` stay light: the ONNX Runtime path never imports torch."""
     code = (
         "import sys, numpy as np; from hpe3d_ros.lifting import Lifter; "

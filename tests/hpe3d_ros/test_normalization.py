@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpe3d_ros import camera, normalization as N, skeleton
+from hpe3d_ros import camera, skeleton
+from hpe3d_ros import normalization as N
 
 
 def _poses(n=6, seed=0):

@@ -95,7 +95,7 @@ def _depth_in_tree(j: int) -> int:
 # ---------------------------------------------------------------- sources
 
 
-def load_poses3d(data_cfg: dict, split: str, seed: int) -> np.ndarray:
+def load_poses3d(data_cfg: dict, split: str) -> np.ndarray:
     """3D world poses (N,16,3) float32 of ``split`` per the ``data`` config (mocap or synthetic)."""
     source = data_cfg["source"]
     if source == "synthetic":
@@ -188,7 +188,7 @@ class TrainData:
             self._cached = self._load_poses2d()
             self.n = len(self._cached["poses2d"])
         else:
-            joints = load_poses3d(self.cfg, self.cfg.get("split", "train"), self.seed)
+            joints = load_poses3d(self.cfg, self.cfg.get("split", "train"))
             self.joints = np.repeat(joints, self.views, axis=0)
             self.n = len(self.joints)
 
@@ -268,7 +268,7 @@ def load_validation(config: dict, normalization_kind: str, device: torch.device)
     if config["data"]["source"] == "poses2d":
         return None
     dcfg = dict(config["data"], max_poses=cap or None)
-    joints = load_poses3d(dcfg, vcfg.get("split", "val"), int(vcfg["seed"]))
+    joints = load_poses3d(dcfg, vcfg.get("split", "val"))
     cams, settings = camera_settings(config["data"])
     batch = render_batch(joints, cams, settings, int(vcfg["seed"]), normalization_kind, True)
     return {"poses2d": batch["poses2d"].to(device), "gt3d": batch["pose3d"].double().numpy(),

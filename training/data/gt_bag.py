@@ -24,8 +24,8 @@ import numpy as np
 
 from hpe3d_ros import camera, paths, skeleton
 from hpe3d_ros.replay.bag_io import OutputBag
-from hpe3d_ros.replay.make_bag import DEFAULT_START_NS
 from hpe3d_ros.replay.keypoint_msgs import ground_truth_msg, keypoints_msg
+from hpe3d_ros.replay.make_bag import DEFAULT_START_NS
 from hpe3d_ros.ros_convert import camera_info_msg
 
 J = skeleton.NUM_JOINTS

@@ -31,9 +31,9 @@ from training.losses.elepose import (
     bone_ratios_from_spec,
     elepose_losses,
 )
-from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
+from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
 
 NO_ELEVATION_VIEWS = [-math.pi / 18, 0.0, math.pi / 18]
 

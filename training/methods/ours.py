@@ -40,11 +40,11 @@ from training.losses.elepose import (
     bone_ratios_from_spec,
     elepose_losses,
 )
-from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
+from training.losses.tipsy import mirror_poses
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
+from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
 from training.models.ours import PartsElevationLifter
-from training.losses.tipsy import mirror_poses
 
 STAGES = ("flow", "teacher", "distill")
 

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import torch
 
+from hpe3d_ros.atomic import atomic_write_text
 from training.models.ours import MeanLifter
 from training.teachers import network, plausibility
-from training.trainer import atomic_write_text, method_from_checkpoint
+from training.trainer import method_from_checkpoint
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hpe3d_ros.atomic import atomic_write_text
 from training import evaluation
 from training.config import yaml_load
-from training.trainer import atomic_write_text
 
 KEYS = ("mpjpe_mm", "n_mpjpe_mm", "pa_mpjpe_mm", "pck3d", "auc", "cps", "elevation_err_deg", "spearman_nll_pa")
 _CACHE: dict = {}

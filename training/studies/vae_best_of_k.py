@@ -21,8 +21,8 @@ from hpe3d_ros import camera, normalization, skeleton
 
 def best_of_k_metrics(checkpoint: str, split: str = "test", k: int = 10, seed: int = 0, limit: int | None = None) -> dict:
     """Metrics (hpe3d_ros.pose_metrics.evaluate keys) of the best of ``k`` VAE samples per pose."""
-    from training import evaluation
     from hpe3d_ros import pose_metrics as metrics
+    from training import evaluation
     from training.trainer import method_from_checkpoint
 
     method, _ = method_from_checkpoint(checkpoint, "cpu")

@@ -60,7 +60,7 @@ class FixedDetector:
         self.uv = 320 + 40 * rng.normal(size=(skeleton.NUM_JOINTS, 2))
         self.resets = 0
 
-    def detect(self, image_rgb):
+    def detect(self, image_rgb):  # noqa: ARG002 - the Detector protocol
         return [Person2D(i + 1, self.uv + 50 * i, np.full(skeleton.NUM_JOINTS, 0.9), (0.0, 0.0, 10.0, 10.0))
                 for i in range(self.params.people)]
 

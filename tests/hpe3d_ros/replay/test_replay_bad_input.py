@@ -82,9 +82,7 @@ def test_bag_without_images(capsys, tmp_path):
 def _bag_with_extras(path: Path, src: Path) -> Path:
     """``src``'s messages plus an unknown message type topic and one corrupt image message."""
     from rosbags.rosbag2 import Writer
-    from rosbags.typesys import get_types_from_msg
-
-    from rosbags.typesys import Stores, get_typestore
+    from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
     store = get_typestore(Stores.ROS2_KILTED)  # a fresh one: the product's TYPESTORE must not learn the test type
     store.register(get_types_from_msg("int32 value\n", "acme_msgs/msg/Gizmo"))

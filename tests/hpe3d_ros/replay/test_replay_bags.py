@@ -28,7 +28,7 @@ def bags(tmp_path_factory):
 
 
 def _replay(bag, out, model, **kw):
-    return replay(ReplayOptions(bag=bag, out=out, overrides={"model_file_path": str(model)}, plots=False, **kw), log=lambda s: None)
+    return replay(ReplayOptions(bag=bag, out=out, overrides={"model_file_path": str(model)}, plots=False, **kw), log=lambda _: None)
 
 
 def test_make_bag_holds_the_clip_frames_and_intrinsics(bags):

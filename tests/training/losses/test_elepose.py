@@ -10,6 +10,7 @@ import torch
 
 from hpe3d_ros import camera, normalization, skeleton
 from training.data.batches import synthetic_poses
+from training.export import export_onnx
 from training.losses.elepose import (
     BANDAI_TRAIN_BONE_RATIOS,
     FlipAveraged,
@@ -24,9 +25,8 @@ from training.losses.elepose import (
     rotate,
     sample_rotations,
 )
-from training.export import export_onnx
-from training.models.flow import PosePrior, pretrain_prior
 from training.models.elepose_lifter import EleposeLifter
+from training.models.flow import PosePrior, pretrain_prior
 
 
 def render(n: int, seed: int = 0) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:

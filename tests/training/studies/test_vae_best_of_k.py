@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from training.config import load_config
-from training.trainer import method_from_checkpoint, train
 from training.studies.vae_best_of_k import best_of_k_metrics
+from training.trainer import method_from_checkpoint, train
 
 REPO = Path(__file__).resolve().parents[3]
 CFG = REPO / "config" / "train"
