@@ -13,11 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from ..node import skeleton_msgs
+from ..node.outputs import OUTPUT_BY_KEY
+from ..node.params import PARAM_BY_NAME
 from ..ros_convert import stamp_to_ns
 from .bag_io import IMAGE_TYPES, InputBag, deserialize
 from .records import FrameRecord, record_from_skeletons
 
-SKELETON_TYPE = "sensor_msgs/msg/PointCloud2"
+SKELETON_TYPE = OUTPUT_BY_KEY["skeletons"].msgtype
+DEFAULT_SKELETON_TOPIC = "/" + PARAM_BY_NAME["output_namespace"].default + "/" + OUTPUT_BY_KEY["skeletons"].topic
 
 
 def _stamp(msg) -> int:
@@ -35,7 +38,7 @@ class RecordedBag:
     node_diagnostics: dict[str, str] = field(default_factory=dict)
 
 
-def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton_topic: str = "/hpe3d/skeletons",
+def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton_topic: str = DEFAULT_SKELETON_TOPIC,
                   info_topic: str | None = None) -> RecordedBag:
     """Records per image of ``bag_path`` (see the module docstring)."""
     with InputBag(bag_path) as bag:

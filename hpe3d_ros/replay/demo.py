@@ -24,14 +24,16 @@ from .. import paths
 SAMPLE_CLIP = "vtest-10s.mp4"
 IMAGE_TOPIC = "/camera/image_raw"
 INFO_TOPIC = "/camera/camera_info"
-RECORDED = (
-    (IMAGE_TOPIC, "sensor_msgs/msg/Image"),
-    (INFO_TOPIC, "sensor_msgs/msg/CameraInfo"),
-    ("/hpe3d/markers", "visualization_msgs/msg/MarkerArray"),
-    ("/hpe3d/skeletons", "sensor_msgs/msg/PointCloud2"),
-    ("/hpe3d/poses", "geometry_msgs/msg/PoseArray"),
-    ("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"),
-)
+CAMERA_TOPICS = ((IMAGE_TOPIC, "sensor_msgs/msg/Image"), (INFO_TOPIC, "sensor_msgs/msg/CameraInfo"))
+
+
+def recorded_topics(values: dict) -> list[tuple[str, str]]:
+    """(topic, type) the demo records: the camera's and every output of the node (node.outputs.OUTPUTS)
+    for its parameter ``values``."""
+    from ..node.outputs import OUTPUTS, output_topics
+
+    names = output_topics(values)
+    return list(CAMERA_TOPICS) + [(names[o.key], o.msgtype) for o in OUTPUTS]
 
 
 def sample_clip() -> Path:
@@ -134,7 +136,11 @@ def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float
         return procs[name]
 
     try:
-        start("recorder", [py, "-m", "hpe3d_ros.replay.recorder", "--out", str(bag)] + [a for n, t in RECORDED for a in ("--topic", f"{n}:{t}")])
+        from .node_params import load_node_params
+
+        recorded = recorded_topics(load_node_params(params_file))
+        start("recorder", [py, "-m", "hpe3d_ros.replay.recorder", "--out", str(bag)]
+              + [a for n, t in recorded for a in ("--topic", f"{n}:{t}")])
         start("lift_node", [py, "-m", "hpe3d_ros.node.lift_node", "--ros-args", "--params-file", str(params_file),
                             "-p", f"image_topic:={IMAGE_TOPIC}", "-p", f"camera_info_topic:={INFO_TOPIC}",
                             "-p", f"model_file_path:={model}"])
@@ -172,8 +178,9 @@ def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float
 def demo(out: Path, video: Path | None = None, model: Path | None = None, params_file: Path | None = None,
          fps: float | None = None, hfov: float = 70.0, timeout: float = 120.0, log=print) -> dict:
     """Run the demo into ``out`` (see the module docstring); returns the paths it wrote."""
+    from ..node.outputs import output_topics
     from .bag_frames import read_recorded
-    from .node_params import default_params_file
+    from .node_params import default_params_file, load_node_params
     from .render import render_bag
     from .report import write_report
 
@@ -194,7 +201,7 @@ def demo(out: Path, video: Path | None = None, model: Path | None = None, params
     bag = run_graph(out, video, model, params_file, fps, hfov, timeout, log)
     t_graph = time.monotonic() - t0
     log(f"demo: recorded {bag} in {t_graph:.0f} s; rendering the video and the report ...")
-    recorded = read_recorded(bag, IMAGE_TOPIC, "/hpe3d/skeletons", INFO_TOPIC)
+    recorded = read_recorded(bag, IMAGE_TOPIC, output_topics(load_node_params(params_file))["skeletons"], INFO_TOPIC)
     video_info = render_bag(bag, out / "demo.mp4", out / "preview.png", recorded)
     meta = {"mode": "live ROS 2 graph (camera node -> lift_node -> recorder)", "video": str(video), "output_bag": str(bag),
             "params_file": str(params_file), "model": str(model),

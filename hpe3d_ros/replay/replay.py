@@ -34,10 +34,13 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import camera
+from ..node.diagnostics import diagnostics_message, diagnostics_status, diagnostics_values
+from ..node.outputs import frame_builders, output_topics
+from ..node.stats import STAGES, rate_hz
 from ..ros_convert import stamp_to_ns
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
 from .keypoint_msgs import parse_ground_truth, parse_keypoints
-from .node_outputs import NoDetector, diagnostics_message, output_messages, output_topics, process_keypoints
+from .node_outputs import NoDetector, output_messages, process_keypoints
 from .records import FrameRecord, record_from_people
 
 CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
@@ -156,6 +159,7 @@ class Replayer:
         self.values = load_node_params(opts.params_file, opts.overrides)
         self.pipeline_params = replay_pipeline_params(self.values)
         self.topics_out = output_topics(self.values)
+        self.builders = frame_builders()
         self.bag = InputBag(opts.bag)
         try:
             self._choose_topics(opts)
@@ -250,7 +254,7 @@ class Replayer:
         if self.opts.rate > 0:
             latency = time.monotonic() - arrival_wall  # arrival to outputs built; the write follows
             out_time = raw.timestamp + int(latency * 1e9)
-        for key, m in output_messages(stamp, frame_id, result.people, v).items():
+        for key, m in output_messages(stamp, frame_id, result.people, v, self.builders).items():
             writer.ros(self.topics_out[key], m, out_time)
         t_pub = time.perf_counter()
         if latency is not None:
@@ -278,14 +282,14 @@ class Replayer:
         if not force and now_ns < self.next_diag_ns:
             return
         self.next_diag_ns = now_ns + DIAGNOSTICS_PERIOD_NS
-        from ..node.lift_node import rate_hz
-
         now = time.monotonic()
         span = 1e9 if self.opts.rate <= 0 else 5.0
         window = {s: v[-300:] for s, v in self.latency.items()}
         rates = {"input": rate_hz(self.in_times[-300:], now, span), "output": rate_hz(self.out_times[-300:], now, span)}
-        msg = diagnostics_message(now_ns, self.pipeline.backend, str(self.values["model_file_path"]), self.counts, window,
-                                  rates, self.source_topic)
+        values = diagnostics_values(self.pipeline.backend, str(self.values["model_file_path"]), rates, self.counts, window,
+                                    STAGES)
+        msg = diagnostics_message(now_ns, "hpe3d replay: 3D human pose lifting", self.source_topic, values,
+                                  diagnostics_status(self.counts))
         writer.ros(self.topics_out["diagnostics"], msg, now_ns)
 
     # ----- input side -----

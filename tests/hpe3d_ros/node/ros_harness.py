@@ -162,12 +162,12 @@ class Client:
         self.spin_until(lambda: self.image_pub.get_subscription_count() > 0, 10.0)
 
     def skeletons_with_stamp(self, stamp_ns: int) -> list:
-        from hpe3d_ros.node.lift_node import stamp_ns as to_ns
+        from hpe3d_ros.ros_convert import stamp_to_ns as to_ns
 
         return [m for m in self.received["skeletons"] if to_ns(m.header.stamp) == stamp_ns]
 
     def markers_with_stamp(self, stamp_ns: int) -> list:
-        from hpe3d_ros.node.lift_node import stamp_ns as to_ns
+        from hpe3d_ros.ros_convert import stamp_to_ns as to_ns
 
         return [m for m in self.received["markers"] if m.markers and to_ns(m.markers[0].header.stamp) == stamp_ns]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from hpe3d_ros.node.lift_node import PARAM_BY_NAME, PARAMS
+from hpe3d_ros.node.params import PARAM_BY_NAME, PARAMS
 
 REPO = Path(__file__).resolve().parents[3]
 LAUNCH = REPO / "launch" / "lift.launch.py"
@@ -107,7 +107,7 @@ def test_rviz_config_shows_image_and_markers_in_the_camera_frame():
 
 
 def test_docs_parameter_table_matches_the_node():
-    from hpe3d_ros.node.lift_node import parameters_table_markdown
+    from hpe3d_ros.node.params import parameters_table_markdown
 
     text = (REPO / "docs" / "node.md").read_text()
     begin, end = "<!-- BEGIN parameters_table_markdown() -->\n", "<!-- END parameters_table_markdown() -->"
