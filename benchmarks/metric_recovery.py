@@ -24,7 +24,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from hpe3d_ros import camera, normalization, skeleton  # noqa: E402
-from hpe3d_ros.lifting import DEFAULT_HEIGHT_M, recover_3d  # noqa: E402
+from hpe3d_ros.lifting import recover_3d  # noqa: E402
+from hpe3d_ros.metric import DEFAULT_BODY_HEIGHT_M  # noqa: E402
 
 
 def evaluate(d: dict, kind: str, height_m: float) -> dict:
@@ -59,7 +60,7 @@ def evaluate(d: dict, kind: str, height_m: float) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--split", default="fixture", choices=["fixture", "val", "test"])
-    p.add_argument("--heights", type=float, nargs="+", default=[skeleton.REFERENCE_HEIGHT_M, DEFAULT_HEIGHT_M, 1.50, 1.80],
+    p.add_argument("--heights", type=float, nargs="+", default=[skeleton.REFERENCE_HEIGHT_M, DEFAULT_BODY_HEIGHT_M, 1.50, 1.80],
                    help="body-height priors to try (default: the mocap body's own, the runtime default, and +-)")
     p.add_argument("--json")
     args = p.parse_args()

@@ -51,8 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     args = build_parser(command).parse_args(argv)
     mod = importlib.import_module(args._module)
+    from .native_logs import quiet_native_logs
+
     try:
-        return int(mod.run(args) or 0)
+        with quiet_native_logs():  # MediaPipe's harmless native start-up lines (docs/detection.md)
+            return int(mod.run(args) or 0)
     except Exception as e:
         if getattr(args, "debug", False) or not _is_user_error(e):
             raise

@@ -16,17 +16,24 @@ from pathlib import Path
 import numpy as np
 
 from . import camera, skeleton
+from .metric import DEFAULT_BODY_HEIGHT_M
+from .pipeline import DEFAULT_MODEL, resolve_model_path
 from .poses_io import PoseFileError, load_poses2d, save_npz_atomic
 
 log = logging.getLogger(__name__)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="ONNX model with its .json manifest (or a .pt checkpoint for --backend torch)")
-    p.add_argument("--input", required=True, help="2D pose file (.npz: keypoints (N,16,2) px, optional scores, intrinsics, image_size)")
+    p.add_argument("--model", default=DEFAULT_MODEL,
+                   help="ONNX model with its .json manifest (or a .pt checkpoint for --backend torch); a relative path "
+                        "that does not exist here is looked up in the package share directory (default: %(default)s)")
+    p.add_argument("--input", required=True,
+                   help="2D pose file (.npz: keypoints (N,16,2) px, optional scores (N,16), intrinsics (3,3) or (N,3,3), "
+                        "image_size (2,) = width, height; docs/runtime.md)")
     p.add_argument("--output", required=True, help="3D pose file to write (.npz)")
     p.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "tensorrt", "torch"], help="lifter runtime (default: auto)")
-    p.add_argument("--height", type=float, default=1.70, help="body-height prior in metres for metric scale (default: %(default)s)")
+    p.add_argument("--height", type=float, default=DEFAULT_BODY_HEIGHT_M,
+                   help="body-height prior in metres for metric scale (default: %(default)s, docs/metrics.md)")
     p.add_argument("--hfov", type=float, default=None, help="horizontal field of view in degrees, used with the file's image_size when it has no intrinsics")
     p.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=4096, help="poses per lifter call (default: %(default)s)")
@@ -63,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = {"intra_op_threads": args.threads, "engine_file_path": args.engine_file_path, "force_engine_update": args.force_engine_update}
     try:
-        lifter = Lifter(args.model, backend=args.backend, **options)
+        lifter = Lifter(resolve_model_path(args.model), backend=args.backend, **options)
     except BackendUnavailable as e:  # a missing library or GPU: the user's to fix, no traceback
         raise ValueError(f"backend {args.backend!r} unavailable: {e}") from e
     kp, scores = data["keypoints"], data["scores"]

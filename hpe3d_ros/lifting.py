@@ -37,8 +37,6 @@ from .runtime.select import TORCH_SUFFIXES
 log = logging.getLogger(__name__)
 
 J = skeleton.NUM_JOINTS
-#: The default body-height prior (contract (6)): an adult's height in metres.
-DEFAULT_HEIGHT_M = 1.70
 
 
 @dataclass
@@ -123,7 +121,7 @@ class Lifter:
         keypoints_px: np.ndarray,
         intrinsics: np.ndarray,
         scores: np.ndarray | None = None,
-        height_m: float = DEFAULT_HEIGHT_M,
+        height_m: float = metric.DEFAULT_BODY_HEIGHT_M,
         pool_elevation: bool = False,
     ) -> LiftResult:
         """Lift N people (N, 16, 2) pixels with K (3, 3) or (N, 3, 3) and scores (N, 16) to 3D.
@@ -181,7 +179,7 @@ def recover_3d(
     normalized: np.ndarray,
     outputs: dict[str, np.ndarray],
     kind: str,
-    height_m: float = DEFAULT_HEIGHT_M,
+    height_m: float = metric.DEFAULT_BODY_HEIGHT_M,
     depth_offset: float = normalization.ELEPOSE_DEPTH_OFFSET,
     backend: str = "",
     pool_elevation: bool = False,

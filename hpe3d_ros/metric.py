@@ -10,8 +10,17 @@ import numpy as np
 
 from . import skeleton
 
+#: THE body-height prior (metres) of the project: the node, the replay, the demo, `hpe3d lift` and
+#: `hpe3d eval` (so MPJPE figures are comparable with what the runtime does). A person in front of a
+#: robot or a car is most often an adult of unknown sex and height; 1.70 m is a round adult figure
+#: between typical male and female mean statures. It is a prior, not a measurement: a person 10 %
+#: shorter comes out 10 % too large and 10 % too far. ``skeleton.REFERENCE_HEIGHT_M`` (1.58 m) is a
+#: different thing: the height of the mocap body that the bone-length sum is measured on.
+#: docs/metrics.md and docs/metric_recovery.md give the consequences.
+DEFAULT_BODY_HEIGHT_M = 1.70
 
-def scale_to_height(shape: np.ndarray, height_m: float = skeleton.REFERENCE_HEIGHT_M) -> np.ndarray:
+
+def scale_to_height(shape: np.ndarray, height_m: float = DEFAULT_BODY_HEIGHT_M) -> np.ndarray:
     """Scale root-relative shapes (..., J, 3) so their bone-length sum matches a person of ``height_m``."""
     if not height_m > 0:
         raise ValueError(f"body height must be positive, got {height_m}")

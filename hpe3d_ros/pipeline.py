@@ -26,9 +26,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import camera, paths, skeleton
+from .metric import DEFAULT_BODY_HEIGHT_M
 
 DEFAULT_MODEL = "engines/ours_bandai.onnx"
-DEFAULT_BODY_HEIGHT_M = 1.70  # an adult (contract 6); skeleton.REFERENCE_HEIGHT_M is the mocap body, not this prior
 
 DEFAULTS: dict[str, Any] = {
     "model_file_path": DEFAULT_MODEL,
@@ -195,11 +195,15 @@ class PosePipeline:
         track_ids: Sequence[int],
         bboxes: Sequence[tuple | None] | None = None,
     ) -> list[Person3D]:
-        """Lift N people of one frame (keypoints (N, 16, 2) px, scores (N, 16), K (3, 3)) in one batch."""
+        """Lift N people of one frame (keypoints (N, 16, 2) px, scores (N, 16), K (3, 3)) in one batch.
+
+        They are seen by one camera at one instant, so they share one camera elevation: the median of
+        the people's estimates (``Lifter.lift(pool_elevation=True)``), and every skeleton is made
+        upright with it (docs/runtime.md)."""
         n = len(keypoints)
         if n == 0:
             return []
-        res = self.lifter.lift(keypoints, k, scores, height_m=float(self.params["body_height_m"]))
+        res = self.lifter.lift(keypoints, k, scores, height_m=float(self.params["body_height_m"]), pool_elevation=True)
         plaus = getattr(res, "plausibility", None)
         return [
             Person3D(

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from hpe3d_ros import skeleton
+from hpe3d_ros.metric import DEFAULT_BODY_HEIGHT_M
 from hpe3d_ros.strict_json import json_safe
 
 SPLITS = ("test", "val", "fixture")
@@ -32,8 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", default=None, metavar="DIR", help="write a markdown report with plots to DIR")
     p.add_argument("--backend", choices=BACKENDS, default="auto", help="lifter backend (default: auto)")
     p.add_argument("--limit", type=int, default=None, help="evaluate at most N poses, evenly spaced over the split")
-    p.add_argument("--height", type=float, default=skeleton.REFERENCE_HEIGHT_M,
-                   help=f"body-height prior in metres that scales predicted shapes (default {skeleton.REFERENCE_HEIGHT_M})")
+    p.add_argument("--height", type=float, default=DEFAULT_BODY_HEIGHT_M,
+                   help="body-height prior in metres that scales predicted shapes (default: %(default)s, the runtime's; "
+                        f"the mocap actors are {skeleton.REFERENCE_HEIGHT_M} m tall)")
 
 
 def _table(result: dict) -> str:
@@ -52,7 +54,7 @@ def _table(result: dict) -> str:
     if result.get("spearman_nll_pa") is not None:
         rows.append(("Spearman(nll, PA-MPJPE)", f"{result['spearman_nll_pa']:.3f}"))
     width = max(len(r[0]) for r in rows)
-    lines = [f"{result['model']} on {result['split']} ({result['backend']}):"]
+    lines = [f"{result['model']} on {result['split']} ({result['backend']}; height prior {result['height_m']:.2f} m):"]
     lines += [f"  {name:<{width}}  {value}" for name, value in rows]
     return "\n".join(lines)
 

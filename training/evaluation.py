@@ -106,7 +106,7 @@ def predict(
     model_path: str | Path,
     data: dict,
     backend: str = "auto",
-    height_m: float = skeleton.REFERENCE_HEIGHT_M,
+    height_m: float = metric.DEFAULT_BODY_HEIGHT_M,
     batch_size: int = 4096,
 ) -> Prediction:
     """Run a model (ONNX with manifest, or a training checkpoint) through ``hpe3d_ros.lifting.Lifter``."""

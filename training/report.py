@@ -13,6 +13,7 @@ import numpy as np
 
 from hpe3d_ros import camera, skeleton
 from hpe3d_ros.atomic import atomic_path, atomic_write_text
+from hpe3d_ros.metric import DEFAULT_BODY_HEIGHT_M
 from hpe3d_ros.strict_json import json_safe
 
 from .evaluation import Prediction
@@ -173,7 +174,7 @@ def render_markdown(result: dict, examples: list[int], command: str = "") -> str
         "",
         f"Split: `{result['split']}`{' (detector-noisy 2D)' if result.get('noisy') else ''}, "
         f"{result['n_poses']} poses; backend `{result.get('backend', '?')}`, normalisation `{result.get('normalization', '?')}`, "
-        f"height prior {result.get('height_m', skeleton.REFERENCE_HEIGHT_M):.2f} m. Definitions: docs/metrics.md.",
+        f"height prior {result.get('height_m', DEFAULT_BODY_HEIGHT_M):.2f} m. Definitions: docs/metrics.md.",
         "",
     ]
     if command:

@@ -10,14 +10,14 @@ Two ways to run it:
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from .inference_threads import threaded_solution
 
-os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: warnings and up only
+# MediaPipe's native log lines cannot be set by an environment variable (GLOG_minloglevel has no effect on
+# its absl logging): hpe3d_ros.native_logs explains them and the `hpe3d` command hides the harmless ones.
 
 ROI_SCALE = 1.25  # MediaPipe's pose ROI: the body square (2 x hip-to-scale-point distance) grown by 25 %
 

@@ -13,14 +13,11 @@ none on vtest.avi (benchmarks/person_detector_options.py, docs/detection.md).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from .inference_threads import threaded_solution
-
-os.environ.setdefault("GLOG_minloglevel", "2")
 
 _GRAPH = """
 input_stream: "image"

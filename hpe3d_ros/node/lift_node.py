@@ -19,7 +19,7 @@ import numpy as np
 from .. import camera
 from ..pipeline import PosePipeline
 from ..ros_convert import message_class, stamp_to_ns
-from . import image_decode
+from . import image_decode, status_log
 from .diagnostics import diagnostics_message, diagnostics_status, diagnostics_values
 from .outputs import OUTPUTS, frame_builders, frame_messages, topic_name
 from .params import NODE_NAME, PARAM_BY_NAME, PARAMS, ParamSpec, check_values, pipeline_params
@@ -107,6 +107,10 @@ def make_node_class():
                                                       out_qos if o.builder is not None else 10)
                          for o in OUTPUTS}
             self.diag_timer = self.create_timer(float(self.values["diagnostics_period_s"]), self._publish_diagnostics)
+            self.status_log = status_log.StatusLog(self.image_sub.topic_name, self.pipeline.backend)
+            if float(self.values["status_log_period_s"]) > 0:
+                self.status_timer = self.create_timer(float(self.values["status_log_period_s"]),
+                                                      lambda: self.status_log.emit(self.get_logger(), self.stats.snapshot()))
 
             self.worker = threading.Thread(target=self._work, name="lift_worker", daemon=True)
             self.worker.start()

@@ -12,6 +12,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from ..detection.registry import DEFAULT_KIND, detector_params_class
+from ..metric import DEFAULT_BODY_HEIGHT_M
 from ..pipeline import BACKENDS, DEFAULT_MODEL
 
 NODE_NAME = "lift_node"
@@ -51,7 +52,7 @@ class NodeParams:
     enable_lifting: bool = field(default=True, metadata=param(
         "False: detector only (skeletons are the 2D joints on their rays at 3 m), to measure the cost of lifting",
         read_only=True))
-    body_height_m: float = field(default=1.70, metadata=param(
+    body_height_m: float = field(default=DEFAULT_BODY_HEIGHT_M, metadata=param(
         "body-height prior (metres) that sets the metric scale of every skeleton", range=(0.5, 2.5)))
     fallback_hfov_deg: float = field(default=60.0, metadata=param(
         "horizontal field of view (degrees) assumed when CameraInfo is missing or uncalibrated (K all zeros)",
@@ -67,6 +68,9 @@ class NodeParams:
         range=(0.0, 60.0)))
     diagnostics_period_s: float = field(default=1.0, metadata=param(
         "period of the /diagnostics status", range=(0.1, 60.0)))
+    status_log_period_s: float = field(default=10.0, metadata=param(
+        "period (seconds) of the one-line status in the node's log: frames in/out, people, latency, backend (0 = off)",
+        range=(0.0, 3600.0), read_only=True))
     warn_throttle_s: float = field(default=5.0, metadata=param(
         "minimum seconds between repeated warnings of one kind", range=(0.0, 3600.0)))
     stats_window: int = field(default=300, metadata=param(

@@ -6,6 +6,10 @@ config/lift.yaml, and a recorder writing the camera topics and the node's output
 (``replay.recorder``). When the clip has played, the node and the recorder are stopped and the demo
 leaves in ``--out``: ``bag/`` (the recording), ``demo.mp4`` and ``preview.png`` (the frames with the
 skeletons beside a 3D view), ``report/`` (report.md, report.json, plots) and ``logs/``.
+
+Every path the user gives (``--out``, ``--video``, ``--model``, ``--params``) is relative to the
+user's working directory; they are made absolute before the child processes start, and the children
+run inside ``--out`` (never in the installed share directory), so nothing is written into the install.
 """
 from __future__ import annotations
 
@@ -120,7 +124,9 @@ def _stop(proc: subprocess.Popen, timeout: float = 20.0) -> int:
 
 def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float | None, hfov: float,
               timeout: float, log=print) -> Path:
-    """Camera node, lift_node and recorder as processes; returns the recorded bag."""
+    """Camera node, lift_node and recorder as processes; returns the recorded bag. Every path is made
+    absolute first (the children run with ``out`` as their working directory)."""
+    out, video, model, params_file = (Path(p).resolve() for p in (out, video, model, params_file))
     bag = out / "bag"
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -132,7 +138,8 @@ def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float
     def start(name: str, cmd: list[str]) -> subprocess.Popen:
         fh = open(logs / f"{name}.log", "w")
         files.append(fh)
-        procs[name] = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(paths.share_dir()))
+        # The children run in the output directory: whatever they might write lands there, never in the install.
+        procs[name] = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(out))
         return procs[name]
 
     try:
@@ -184,8 +191,9 @@ def demo(out: Path, video: Path | None = None, model: Path | None = None, params
     from .render import render_bag
     from .report import write_report
 
-    params_file = Path(params_file) if params_file else default_params_file()
-    video = Path(video) if video else sample_clip()
+    out = Path(out).resolve()  # relative paths are the user's: resolved here, before any child process starts
+    params_file = Path(params_file).resolve() if params_file else default_params_file()
+    video = Path(video).resolve() if video else sample_clip()
     if not video.is_file():
         raise FileNotFoundError(f"{video}: no such video")
     model = Path(model).resolve() if model else default_model(params_file)

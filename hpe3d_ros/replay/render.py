@@ -3,10 +3,15 @@
 Left: the image with every person's 16 joints (the 2D detection each skeleton was lifted from, as
 published in the skeleton topic's u, v fields; the 3D skeleton projected through the CameraInfo K
 where those are missing) and the track id. Right: the
-same people in 3D, gravity-aligned (the upright joints), seen obliquely from above and behind
-the camera, on a 1 m ground grid. A frame the node dropped shows the last skeletons (up to
-``HOLD_S`` old), marked "held". Drawn with OpenCV (fast, no display needed); written with
-cv2.VideoWriter (mp4v) plus one preview PNG.
+same people in 3D, gravity-aligned (the upright joints, made upright with the camera elevation the
+node estimated for the frame), seen obliquely from above and behind the camera (the triangle).
+The 1 m ground grid is drawn per frame where the skeletons stand: at the height of the frame's
+lowest ankle (``frame_ground``); a person whose feet are above it gets a dashed line down to it, so
+a skeleton that floats (a wrong elevation or distance) is shown floating, not hidden. The text
+gives the frame's camera elevation and the camera's height above that grid. Without people there
+is no grid. A frame the node dropped shows the last skeletons (up to ``HOLD_S`` old), marked
+"held". Drawn with OpenCV (fast, no display needed); written with cv2.VideoWriter (mp4v) plus one
+preview PNG.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ from .records import FrameRecord
 
 HOLD_S = 0.5
 VIEW_PITCH_DEG = 20.0
+ANKLES = (skeleton.JOINT_NAMES.index("right_ankle"), skeleton.JOINT_NAMES.index("left_ankle"))
+FLOAT_MARK_M = 0.05  # feet further above the grid than this get a line down to it
 PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40)]
 
@@ -29,6 +36,32 @@ PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 13
 def track_color(track_id: int) -> tuple[int, int, int]:
     """An RGB colour per track id."""
     return PALETTE[int(track_id) % len(PALETTE)]
+
+
+def lowest_ankle(joints: np.ndarray) -> np.ndarray:
+    """(3,) the lower of a person's two ankles (largest y: y points down) in the upright frame; NaN if neither is finite."""
+    ankles = np.asarray(joints, dtype=np.float64)[list(ANKLES)]
+    ok = np.isfinite(ankles).all(axis=1)
+    return ankles[ok][np.argmax(ankles[ok, 1])] if ok.any() else np.full(3, np.nan)
+
+
+def frame_ground(upright: np.ndarray) -> float | None:
+    """The ground plane of a frame (y down, metres below the camera in the upright frame): the lowest
+    ankle of the frame's people; None without people."""
+    feet = np.array([lowest_ankle(p)[1] for p in upright]) if len(upright) else np.zeros(0)
+    feet = feet[np.isfinite(feet)]
+    return float(feet.max()) if feet.size else None
+
+
+def elevation_text(elevation: np.ndarray) -> str:
+    """The frame's camera elevation as the node used it (one value when pooled over the people)."""
+    e = np.degrees(np.asarray(elevation, dtype=np.float64))
+    e = e[np.isfinite(e)]
+    if not e.size:
+        return "camera elevation n/a"
+    if np.ptp(e) < 0.05:
+        return f"camera elevation {e[0]:.1f} deg" + (f" (shared by {e.size} people)" if e.size > 1 else "")
+    return f"camera elevation {e.min():.1f} to {e.max():.1f} deg (per person)"
 
 
 class TopView:
@@ -40,7 +73,7 @@ class TopView:
         pts = np.concatenate(pts) if pts else np.array([[-2.0, 1.0, 2.0], [2.0, -1.0, 8.0]])
         pts = pts[np.all(np.isfinite(pts), axis=1)]
         lo, hi = pts.min(axis=0), pts.max(axis=0)
-        self.ground = float(hi[1])  # feet: the largest y (down)
+        self.ground = float(hi[1])  # the lowest point of the recording: the framing reaches down to it
         a = np.radians(VIEW_PITCH_DEG)
         self.c, self.s = np.cos(a), np.sin(a)
         z0 = max(0.0, float(np.floor(lo[2] - 1)))  # frame the people, not the empty space in front of the camera
@@ -59,23 +92,42 @@ class TopView:
     def __call__(self, p: np.ndarray) -> np.ndarray:
         return ((self._raw(p) - self.lo) * self.scale + self.off).astype(np.int32)
 
-    def background(self) -> np.ndarray:
+    def background(self, ground: float | None = None) -> np.ndarray:
+        """The empty view with the 1 m grid at ``ground`` (y down, metres; None: no grid) and the camera."""
         import cv2
 
         img = np.full((self.h, self.w, 3), 250, np.uint8)
-        g = self.ground
-        for x in np.arange(self.x_range[0], self.x_range[1] + 1):
+        g = ground
+        for x in (np.arange(self.x_range[0], self.x_range[1] + 1) if g is not None else ()):
             a, b = self(np.array([[x, g, self.z_range[0]], [x, g, self.z_range[1]]]))
             cv2.line(img, tuple(map(int, a)), tuple(map(int, b)), (215, 215, 215), 1)
-        for z in np.arange(self.z_range[0], self.z_range[1] + 1):
+        for z in (np.arange(self.z_range[0], self.z_range[1] + 1) if g is not None else ()):
             a, b = self(np.array([[self.x_range[0], g, z], [self.x_range[1], g, z]]))
             cv2.line(img, tuple(map(int, a)), tuple(map(int, b)), (215, 215, 215), 1)
         cam = self(np.zeros((1, 3)))[0]
         if 0 <= cam[0] < self.w and 0 <= cam[1] < self.h:
             cv2.drawMarker(img, tuple(map(int, cam)), (60, 60, 60), cv2.MARKER_TRIANGLE_UP, 12, 2)
-        text = f"3D upright; 1 m grid, {self.z_range[0]:.0f}-{self.z_range[1]:.0f} m ahead"
-        cv2.putText(img, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (40, 40, 40), 1, cv2.LINE_AA)
+        lines = ["3D, gravity-aligned; camera = triangle"]
+        if g is not None:
+            lines.append(f"1 m grid at the lowest feet: {g:.1f} m below the camera")
+        else:
+            lines.append("no people, no ground")
+        for i, text in enumerate(lines):
+            cv2.putText(img, text, (6, 16 + 16 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (40, 40, 40), 1, cv2.LINE_AA)
         return img
+
+    def drop_line(self, img: np.ndarray, foot: np.ndarray, ground: float, color: tuple) -> None:
+        """A dashed line from a foot above the grid straight down to it (a floating skeleton shows)."""
+        import cv2
+
+        if not (np.all(np.isfinite(foot)) and ground - foot[1] > FLOAT_MARK_M):
+            return
+        a, b = self(np.array([foot, [foot[0], ground, foot[2]]], dtype=np.float64))
+        n = max(int(np.linalg.norm(b - a) / 6), 1)
+        for i in range(0, n, 2):
+            p, q = a + (b - a) * i / n, a + (b - a) * min(i + 1, n) / n
+            cv2.line(img, tuple(map(int, p)), tuple(map(int, q)), color, 1, cv2.LINE_AA)
+        cv2.drawMarker(img, tuple(map(int, b)), color, cv2.MARKER_TILTED_CROSS, 7, 1)
 
 
 def _draw_skeleton(img: np.ndarray, pts: np.ndarray, color: tuple, thickness: int = 2) -> None:
@@ -94,7 +146,8 @@ def compose(rgb: np.ndarray, rec: FrameRecord | None, k: np.ndarray | None, view
     import cv2
 
     left = rgb.copy()
-    right = view.background()
+    ground = frame_ground(rec.upright) if rec is not None and rec.people else None
+    right = view.background(ground)
     if rec is not None and rec.people and k is not None:
         for i, tid in enumerate(rec.track_ids):
             col = track_color(int(tid))
@@ -111,6 +164,9 @@ def compose(rgb: np.ndarray, rec: FrameRecord | None, k: np.ndarray | None, view
             if np.all(np.isfinite(head)):
                 cv2.putText(left, str(int(tid)), (int(head[0]) + 4, int(head[1]) - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45, col, 1, cv2.LINE_AA)
             _draw_skeleton(right, view(rec.upright[i]), col, 2)
+            if ground is not None:
+                view.drop_line(right, lowest_ankle(rec.upright[i]), ground, col)
+        cv2.putText(right, elevation_text(rec.elevation), (6, 48), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (40, 40, 40), 1, cv2.LINE_AA)
     text = label + ("  (held: frame dropped)" if held else "")
     cv2.putText(left, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(left, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)

@@ -46,21 +46,42 @@ def test_people_in_metres_with_stage_timings(rgb, model):
     # The same numbers as lifting the detector's 2D directly, all people in one batch.
     kp = np.stack([p.keypoints_px for p in res.people])
     sc = np.stack([p.confidence for p in res.people])
-    direct = pipe.lifter.lift(kp, k, sc, height_m=1.70)
+    direct = pipe.lifter.lift(kp, k, sc, height_m=1.70, pool_elevation=True)
     np.testing.assert_allclose(np.stack([p.joints_optical for p in res.people]), direct.joints_optical, atol=1e-9)
     np.testing.assert_allclose(np.stack([p.joints_upright for p in res.people]), direct.joints_upright, atol=1e-9)
     for p in res.people:
         assert p.joints_optical.shape == (skeleton.NUM_JOINTS, 3) and (p.joints_optical[:, 2] > 0).all()
-        # the model's constant 0.2 rad is the elevation of a virtual camera looking at the person;
-        # the reported one is the camera's own
-        _, rot = camera.pixels_to_root_camera(p.keypoints_px[None], k)
-        assert abs(p.elevation - camera.elevation_in_optical(np.array([0.2]), rot)[0]) < 1e-6 and p.plausibility is not None
+        # the model's constant 0.2 rad is the elevation of a virtual camera looking at each person;
+        # the reported one is the camera's own, pooled over the frame's people (the median)
+        _, rot = camera.pixels_to_root_camera(kp, k)
+        assert abs(p.elevation - np.median(camera.elevation_in_optical(np.full(len(kp), 0.2), rot))) < 1e-6
+        assert p.plausibility is not None
         # metric: the bone-length sum of a 1.70 m person
         assert abs(skeleton.bone_lengths(p.joints_optical).sum() - _bone_sum(1.70)) < 1e-6
     # A taller prior scales the skeletons.
     pipe.set_body_height(1.90)
     tall = pipe.process(rgb, k)
     assert abs(skeleton.bone_lengths(tall.people[0].joints_optical).sum() - _bone_sum(1.90)) < 1e-6
+
+
+def test_people_of_one_frame_share_one_camera_elevation(model):
+    """lift_people pools the elevation: one camera, one pitch; the median of the people's estimates."""
+    pipe = PosePipeline({"model_file_path": str(model), "backend": "onnxruntime"}, detector=object())
+    k = camera.intrinsics_from_fov(640, 480, 70.0)
+    body = np.column_stack([np.zeros(16), np.linspace(-90, 90, 16)]) + np.random.default_rng(0).normal(0, 4, (16, 2))
+    centres = np.array([[90.0, 150.0], [330.0, 260.0], [560.0, 380.0], [200.0, 330.0]])  # off-axis: different views
+    kp = body[None] + centres[:, None]
+    sc = np.full((4, 16), 0.9)
+    people = pipe.lift_people(kp, sc, k, [1, 2, 3, 4])
+    alone = pipe.lifter.lift(kp, k, sc, height_m=1.70)  # each person's own estimate
+    assert np.ptp(alone.elevation) > 0.05, "the test needs people whose own estimates differ"
+    elevations = np.array([p.elevation for p in people])
+    np.testing.assert_allclose(elevations, np.median(alone.elevation), atol=1e-12)
+    for p, jo in zip(people, alone.joints_optical):
+        np.testing.assert_allclose(p.joints_optical, jo, atol=1e-12)  # pooling changes the uprighting only
+        np.testing.assert_allclose(p.joints_upright, camera.upright_from_optical(jo, p.elevation), atol=1e-9)
+    one = pipe.lift_people(kp[:1], sc[:1], k, [1])  # alone in the frame: its own estimate
+    assert one[0].elevation == pytest.approx(alone.elevation[0], abs=1e-12)
 
 
 def test_missing_or_uncalibrated_k_falls_back_to_the_field_of_view(rgb, model):

@@ -128,7 +128,8 @@ def _eval_json(capsys, *args) -> dict:
 @pytest.mark.parametrize("norm", ["tipsy", "elepose"])
 def test_exact_lifter_scores_perfectly(tmp_path, eval_file, capsys, norm):
     model = linear_lifter(tmp_path / f"zero_{norm}.onnx", gain=0.0, normalization=norm)
-    res = _eval_json(capsys, "--model", model, "--data", eval_file, "--backend", "onnxruntime")
+    # the set's bodies are the reference body: with its height as the prior, every metric error is ~0
+    res = _eval_json(capsys, "--model", model, "--data", eval_file, "--backend", "onnxruntime", "--height", skeleton.REFERENCE_HEIGHT_M)
     for key in (*metrics.METRIC_KEYS, "model", "split", "per_content", "elevation_err_deg", "spearman_nll_pa", "per_joint_mm"):
         assert key in res
     assert res["n_poses"] == 60
@@ -147,6 +148,29 @@ def test_exact_lifter_scores_perfectly(tmp_path, eval_file, capsys, norm):
     _, rot = camera.pixels_to_root_camera(data["keypoints"], data["intrinsics"])
     predicted = camera.elevation_in_optical(np.full(len(rot), 0.2), rot)
     assert res["elevation_err_deg"] == pytest.approx(np.degrees(np.abs(predicted - data["elevation"])).mean(), rel=1e-4)
+
+
+def test_eval_defaults_to_the_runtime_height_prior(tmp_path, eval_file, capsys):
+    """One body-height prior everywhere: `hpe3d eval` scales with the node's, `hpe3d lift`'s and the
+    pipeline's default, and MPJPE then carries exactly the prior's scale error (N-MPJPE removes it)."""
+    import argparse
+
+    from hpe3d_ros import cli_lift, metric, pipeline
+    from hpe3d_ros.node import lift_node
+
+    assert lift_node.PARAM_BY_NAME["body_height_m"].default == metric.DEFAULT_BODY_HEIGHT_M
+    assert pipeline.DEFAULTS["body_height_m"] == metric.DEFAULT_BODY_HEIGHT_M
+    lift_parser = argparse.ArgumentParser()
+    cli_lift.add_arguments(lift_parser)
+    assert lift_parser.parse_args(["--input", "x.npz", "--output", "y.npz"]).height == metric.DEFAULT_BODY_HEIGHT_M
+    model = linear_lifter(tmp_path / "zero.onnx", gain=0.0)
+    res = _eval_json(capsys, "--model", model, "--data", eval_file)
+    assert res["height_m"] == metric.DEFAULT_BODY_HEIGHT_M
+    data = planar_eval_set()
+    gt = data["joints3d"] - data["joints3d"][:, :1]
+    expected = 1000 * np.linalg.norm(gt * (metric.DEFAULT_BODY_HEIGHT_M / skeleton.REFERENCE_HEIGHT_M - 1), axis=-1).mean()
+    assert res["mpjpe_mm"] == pytest.approx(expected, rel=1e-3) and expected > 20
+    assert res["n_mpjpe_mm"] < 0.05 and res["pa_mpjpe_mm"] < 0.05
 
 
 def test_wrong_depth_is_measured(tmp_path, eval_file, capsys):

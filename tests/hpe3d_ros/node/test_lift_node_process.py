@@ -5,6 +5,7 @@ is present); this test process publishes real frames with people over loopback D
 """
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -36,7 +37,7 @@ def running(tmp_path_factory):
     model = tiny_model(tmp)
     log = tmp / "lift_node.log"
     proc = start_node(env, f"model_file_path:={model}", "backend:=onnxruntime", "diagnostics_period_s:=0.5",
-                      "warn_throttle_s:=0.0", log=log)
+                      "warn_throttle_s:=0.0", "status_log_period_s:=1.0", log=log)
     client = Client(env)
     try:
         client.wait_for_node(proc)
@@ -90,6 +91,7 @@ def test_skeletons_and_markers_for_the_people_in_real_frames(running, frames):
             assert ((uv[..., 0] > -0.25 * w) & (uv[..., 0] < 1.25 * w) & (uv[..., 1] > -0.25 * h) & (uv[..., 1] < 1.25 * h)).mean() > 0.9
             assert np.all((sk["confidence"] >= 0) & (sk["confidence"] <= 1))
             assert np.isfinite(sk["elevation"]).all()
+            assert np.ptp(sk["elevation"]) < 1e-6, "the people of one frame share one camera elevation"
             # Markers with the input stamp: per person a namespace, 16 spheres and one LINE_LIST.
             marr = client.markers_with_stamp(stamp)
             assert marr, "no markers with the input stamp"
@@ -206,6 +208,30 @@ def test_diagnostics_report_rates_latency_backend_and_drops(running, frames):
         assert key in d, f"diagnostics lack {key}"
     assert "onnxruntime" in d["backend"]
     assert float(d["latency_detect_p50_ms"]) > 0
+
+
+STATUS = re.compile(r"status: (\d+) frames in, (\d+) out, (\d+) dropped in the last ([\d.]+) s \(([\d.]+) Hz in, ([\d.]+) Hz out\)"
+                    r"; people per frame ([\d.]+) \(max (\d+)\); latency p50 (\d+) ms, p95 (\d+) ms \(detect \d+ ms, lift [\d.]+ ms\)"
+                    r"(; \d+ frames skipped or bad messages \(see /diagnostics\))?; backend onnxruntime \[")
+
+
+def test_status_line_in_the_log_every_period(running, frames):
+    """status_log_period_s = 1: the node's log gets a status line per second with the frames, people,
+    latency and backend of that second, and says so when no image came."""
+    client, proc, log = running
+    client.spin_for(2.5)  # a quiet period first
+    assert re.search(r"status: no images in the last [\d.]+ s on /image \(\d+ so far\); backend onnxruntime", log.read_text())
+    start = len(log.read_text())
+    for _ in range(3):
+        _send(client, frames[0][1], time.time_ns())
+    assert client.spin_until(lambda: STATUS.search(log.read_text()[start:]) is not None, 15.0), log.read_text()[start:][-2000:]
+    lines = [m for m in STATUS.finditer(log.read_text()[start:])]
+    n_out = sum(int(m.group(2)) for m in lines)
+    assert 1 <= n_out <= 3 + 1, [m.group(0) for m in lines]
+    m = lines[0]
+    assert 0.5 <= float(m.group(4)) <= 3.0  # about the configured period
+    assert int(m.group(8)) >= 1 and int(m.group(9)) > 0 and int(m.group(10)) >= int(m.group(9))
+    assert proc.poll() is None
 
 
 def test_under_load_the_newest_frame_wins_and_older_ones_are_dropped(running, frames):
