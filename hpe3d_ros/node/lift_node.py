@@ -15,6 +15,11 @@ import time
 import traceback
 
 import numpy as np
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType, SetParametersResult
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from std_msgs.msg import Header
 
 from .. import camera
 from ..pipeline import PosePipeline
@@ -27,298 +32,284 @@ from .stats import QUEUE_STAGES, STAGES, Stats, rate_hz
 from .throttle import Throttle
 
 
-def make_node_class():
-    """The rclpy Node subclass (built lazily so that importing this module does not need rclpy)."""
-    from rcl_interfaces.msg import (
-        FloatingPointRange,
-        IntegerRange,
-        ParameterDescriptor,
-        ParameterType,
-        SetParametersResult,
-    )
-    from rclpy.node import Node
-    from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-    from sensor_msgs.msg import CameraInfo, CompressedImage, Image
-    from std_msgs.msg import Header
+def descriptor(spec: ParamSpec) -> ParameterDescriptor:
+    """The rclpy parameter descriptor of a parameter: type, description, range, choices, read-only."""
+    d = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+    if isinstance(spec.default, bool):
+        d.type = ParameterType.PARAMETER_BOOL
+    elif isinstance(spec.default, int):
+        d.type = ParameterType.PARAMETER_INTEGER
+        if spec.low is not None:
+            d.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
+    elif isinstance(spec.default, float):
+        d.type = ParameterType.PARAMETER_DOUBLE
+        if spec.low is not None:
+            d.floating_point_range = [FloatingPointRange(from_value=float(spec.low), to_value=float(spec.high), step=0.0)]
+    else:
+        d.type = ParameterType.PARAMETER_STRING
+    if spec.choices:
+        d.additional_constraints = "one of: " + ", ".join(spec.choices)
+    return d
 
-    def descriptor(spec: ParamSpec) -> ParameterDescriptor:
-        d = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
-        if isinstance(spec.default, bool):
-            d.type = ParameterType.PARAMETER_BOOL
-        elif isinstance(spec.default, int):
-            d.type = ParameterType.PARAMETER_INTEGER
-            if spec.low is not None:
-                d.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
-        elif isinstance(spec.default, float):
-            d.type = ParameterType.PARAMETER_DOUBLE
-            if spec.low is not None:
-                d.floating_point_range = [FloatingPointRange(from_value=float(spec.low), to_value=float(spec.high), step=0.0)]
+
+class LiftNode(Node):
+    """The lifting node; see the module docstring."""
+
+    def __init__(self, **node_kwargs):
+        super().__init__(NODE_NAME, **node_kwargs)
+        for spec in PARAMS:
+            self.declare_parameter(spec.name, spec.default, descriptor(spec))
+        self.values = {spec.name: self.get_parameter(spec.name).value for spec in PARAMS}
+        problem = check_values(self.values)
+        if problem:
+            raise ValueError(f"lift_node: bad parameter: {problem}")
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.throttle = Throttle(float(self.values["warn_throttle_s"]))
+        self.stats = Stats(int(self.values["stats_window"]))
+
+        t0 = time.perf_counter()
+        self.pipeline = PosePipeline(pipeline_params(self.values))
+        self.get_logger().info(
+            f"pipeline ready in {time.perf_counter() - t0:.1f} s: model {self.values['model_file_path']}, "
+            f"lifter backend {self.pipeline.backend}"
+        )
+
+        self.k: np.ndarray | None = None
+        self.k_size: tuple[int, int] | None = None
+        self.k_lock = threading.Lock()
+        self.first_image_time: float | None = None
+        self.last_fallback = False
+
+        self.builders = frame_builders()
+        self.slot: tuple | None = None
+        self.slot_cond = threading.Condition()
+        self.running = True
+
+        reliability = ReliabilityPolicy.RELIABLE if self.values["reliability"] == "reliable" else ReliabilityPolicy.BEST_EFFORT
+        image_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=reliability)
+        info_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+        topic = self.values["image_topic"]
+        if self.values["use_compressed"]:
+            self.image_sub = self.create_subscription(CompressedImage, topic.rstrip("/") + "/compressed", self._on_compressed, image_qos)
         else:
-            d.type = ParameterType.PARAMETER_STRING
-        if spec.choices:
-            d.additional_constraints = "one of: " + ", ".join(spec.choices)
-        return d
+            self.image_sub = self.create_subscription(Image, topic, self._on_image, image_qos)
+        self.info_sub = self.create_subscription(CameraInfo, self.values["camera_info_topic"], self._on_camera_info, info_qos)
 
-    class LiftNode(Node):
-        """The lifting node; see the module docstring."""
+        out_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5, reliability=ReliabilityPolicy.RELIABLE)
+        self.pubs = {o.key: self.create_publisher(message_class(o.msgtype), topic_name(o, self.values, absolute=False),
+                                                  out_qos if o.builder is not None else 10)
+                     for o in OUTPUTS}
+        self.diag_timer = self.create_timer(float(self.values["diagnostics_period_s"]), self._publish_diagnostics)
+        self.status_log = status_log.StatusLog(self.image_sub.topic_name, self.pipeline.backend)
+        if float(self.values["status_log_period_s"]) > 0:
+            self.status_timer = self.create_timer(float(self.values["status_log_period_s"]),
+                                                  lambda: self.status_log.emit(self.get_logger(), self.stats.snapshot()))
 
-        def __init__(self, **node_kwargs):
-            super().__init__(NODE_NAME, **node_kwargs)
-            for spec in PARAMS:
-                self.declare_parameter(spec.name, spec.default, descriptor(spec))
-            self.values = {spec.name: self.get_parameter(spec.name).value for spec in PARAMS}
-            problem = check_values(self.values)
+        self.worker = threading.Thread(target=self._work, name="lift_worker", daemon=True)
+        self.worker.start()
+        self.get_logger().info(
+            f"subscribed to {self.image_sub.topic_name} ({self.values['reliability']}, depth 1) and "
+            f"{self.info_sub.topic_name}; publishing {', '.join(p.topic_name for p in self.pubs.values())}"
+        )
+
+    # ----- parameters -----
+    def _on_set_parameters(self, params) -> SetParametersResult:
+        try:
+            values = {p.name: p.value for p in params}
+            for name in values:
+                spec = PARAM_BY_NAME.get(name)
+                if spec is not None and spec.read_only:
+                    return SetParametersResult(successful=False, reason=f"{name} is read-only: set it at start-up")
+            problem = check_values(values)
             if problem:
-                raise ValueError(f"lift_node: bad parameter: {problem}")
-            self.add_on_set_parameters_callback(self._on_set_parameters)
-            self.throttle = Throttle(float(self.values["warn_throttle_s"]))
-            self.stats = Stats(int(self.values["stats_window"]))
+                return SetParametersResult(successful=False, reason=problem)
+            self.values.update({k: v for k, v in values.items() if k in PARAM_BY_NAME})
+            if "body_height_m" in values:
+                self.pipeline.set_body_height(float(values["body_height_m"]))
+            if "fallback_hfov_deg" in values:
+                self.pipeline.set_fallback_hfov(float(values["fallback_hfov_deg"]))
+            if "warn_throttle_s" in values:
+                self.throttle.period = float(values["warn_throttle_s"])
+            if "diagnostics_period_s" in values:
+                self.diag_timer.cancel()
+                self.destroy_timer(self.diag_timer)
+                self.diag_timer = self.create_timer(float(values["diagnostics_period_s"]), self._publish_diagnostics)
+            return SetParametersResult(successful=True)
+        except Exception as e:  # noqa: BLE001 - a parameter request must not kill the node
+            self.stats.count("callback_errors")
+            return SetParametersResult(successful=False, reason=f"{type(e).__name__}: {e}")
 
-            t0 = time.perf_counter()
-            self.pipeline = PosePipeline(pipeline_params(self.values))
-            self.get_logger().info(
-                f"pipeline ready in {time.perf_counter() - t0:.1f} s: model {self.values['model_file_path']}, "
-                f"lifter backend {self.pipeline.backend}"
-            )
+    # ----- logging -----
+    def _warn(self, key: str, text: str) -> None:
+        show, suppressed = self.throttle(key)
+        if show:
+            more = f" ({suppressed} more like this since the last warning)" if suppressed else ""
+            self.get_logger().warning(text + more)
 
-            self.k: np.ndarray | None = None
-            self.k_size: tuple[int, int] | None = None
-            self.k_lock = threading.Lock()
-            self.first_image_time: float | None = None
-            self.last_fallback = False
-
-            self.builders = frame_builders()
-            self.slot: tuple | None = None
-            self.slot_cond = threading.Condition()
-            self.running = True
-
-            reliability = ReliabilityPolicy.RELIABLE if self.values["reliability"] == "reliable" else ReliabilityPolicy.BEST_EFFORT
-            image_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=reliability)
-            info_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
-            topic = self.values["image_topic"]
-            if self.values["use_compressed"]:
-                self.image_sub = self.create_subscription(CompressedImage, topic.rstrip("/") + "/compressed", self._on_compressed, image_qos)
-            else:
-                self.image_sub = self.create_subscription(Image, topic, self._on_image, image_qos)
-            self.info_sub = self.create_subscription(CameraInfo, self.values["camera_info_topic"], self._on_camera_info, info_qos)
-
-            out_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5, reliability=ReliabilityPolicy.RELIABLE)
-            self.pubs = {o.key: self.create_publisher(message_class(o.msgtype), topic_name(o, self.values, absolute=False),
-                                                      out_qos if o.builder is not None else 10)
-                         for o in OUTPUTS}
-            self.diag_timer = self.create_timer(float(self.values["diagnostics_period_s"]), self._publish_diagnostics)
-            self.status_log = status_log.StatusLog(self.image_sub.topic_name, self.pipeline.backend)
-            if float(self.values["status_log_period_s"]) > 0:
-                self.status_timer = self.create_timer(float(self.values["status_log_period_s"]),
-                                                      lambda: self.status_log.emit(self.get_logger(), self.stats.snapshot()))
-
-            self.worker = threading.Thread(target=self._work, name="lift_worker", daemon=True)
-            self.worker.start()
-            self.get_logger().info(
-                f"subscribed to {self.image_sub.topic_name} ({self.values['reliability']}, depth 1) and "
-                f"{self.info_sub.topic_name}; publishing {', '.join(p.topic_name for p in self.pubs.values())}"
-            )
-
-        # ----- parameters -----
-        def _on_set_parameters(self, params) -> SetParametersResult:
-            try:
-                values = {p.name: p.value for p in params}
-                for name in values:
-                    spec = PARAM_BY_NAME.get(name)
-                    if spec is not None and spec.read_only:
-                        return SetParametersResult(successful=False, reason=f"{name} is read-only: set it at start-up")
-                problem = check_values(values)
-                if problem:
-                    return SetParametersResult(successful=False, reason=problem)
-                self.values.update({k: v for k, v in values.items() if k in PARAM_BY_NAME})
-                if "body_height_m" in values:
-                    self.pipeline.set_body_height(float(values["body_height_m"]))
-                if "fallback_hfov_deg" in values:
-                    self.pipeline.set_fallback_hfov(float(values["fallback_hfov_deg"]))
-                if "warn_throttle_s" in values:
-                    self.throttle.period = float(values["warn_throttle_s"])
-                if "diagnostics_period_s" in values:
-                    self.diag_timer.cancel()
-                    self.destroy_timer(self.diag_timer)
-                    self.diag_timer = self.create_timer(float(values["diagnostics_period_s"]), self._publish_diagnostics)
-                return SetParametersResult(successful=True)
-            except Exception as e:  # noqa: BLE001 - a parameter request must not kill the node
-                self.stats.count("callback_errors")
-                return SetParametersResult(successful=False, reason=f"{type(e).__name__}: {e}")
-
-        # ----- logging -----
-        def _warn(self, key: str, text: str) -> None:
-            show, suppressed = self.throttle(key)
-            if show:
-                more = f" ({suppressed} more like this since the last warning)" if suppressed else ""
-                self.get_logger().warning(text + more)
-
-        # ----- callbacks: store the newest frame only -----
-        def _store(self, kind: str, msg) -> None:
-            try:
-                self.stats.count("received")
-                now = time.monotonic()
-                with self.stats.lock:
-                    self.stats.in_times.append(now)
-                if self.first_image_time is None:
-                    self.first_image_time = now
-                with self.slot_cond:
-                    if self.slot is not None:
-                        self.stats.count("dropped")
-                    self.slot = (kind, msg, now, time.time_ns())
-                    self.slot_cond.notify()
-            except Exception as e:  # noqa: BLE001
-                self.stats.count("callback_errors")
-                self._warn("callback", f"image callback failed: {type(e).__name__}: {e}")
-
-        def _on_image(self, msg) -> None:
-            self._store("raw", msg)
-
-        def _on_compressed(self, msg) -> None:
-            self._store("compressed", msg)
-
-        def _on_camera_info(self, msg) -> None:
-            try:
-                k = np.asarray(msg.k, dtype=np.float64)
-                if k.size != 9:
-                    raise ValueError(f"K has {k.size} values, expected 9")
-                k = k.reshape(3, 3)
-                if not camera.is_calibrated(k):
-                    with self.k_lock:
-                        self.k, self.k_size = None, None
-                    self.stats.count("camera_info_errors")
-                    self._warn(
-                        "camera_info_uncalibrated",
-                        f"CameraInfo on {self.info_sub.topic_name} is uncalibrated (K = {k.reshape(-1).tolist()}): "
-                        f"using a {self.values['fallback_hfov_deg']:.0f} degree horizontal field of view instead; "
-                        "3D distances will be wrong until the camera is calibrated",
-                    )
-                    return
-                with self.k_lock:
-                    self.k = k
-                    self.k_size = (int(msg.width), int(msg.height))
-            except Exception as e:  # noqa: BLE001
-                self.stats.count("camera_info_errors")
-                self._warn("camera_info_bad", f"ignoring a malformed CameraInfo: {type(e).__name__}: {e}")
-
-        # ----- worker -----
-        def _take(self):
+    # ----- callbacks: store the newest frame only -----
+    def _store(self, kind: str, msg) -> None:
+        try:
+            self.stats.count("received")
+            now = time.monotonic()
+            with self.stats.lock:
+                self.stats.in_times.append(now)
+            if self.first_image_time is None:
+                self.first_image_time = now
             with self.slot_cond:
-                while self.running and self.slot is None:
-                    self.slot_cond.wait(timeout=0.2)
-                item, self.slot = self.slot, None
-                return item
+                if self.slot is not None:
+                    self.stats.count("dropped")
+                self.slot = (kind, msg, now, time.time_ns())
+                self.slot_cond.notify()
+        except Exception as e:  # noqa: BLE001
+            self.stats.count("callback_errors")
+            self._warn("callback", f"image callback failed: {type(e).__name__}: {e}")
 
-        def _work(self) -> None:
-            while self.running:
-                item = self._take()
-                if item is None:
-                    continue
-                try:
-                    self._process(*item)
-                except Exception as e:  # noqa: BLE001 - one bad frame must not stop the worker
-                    self.stats.count("processing_errors")
-                    self.stats.reason(type(e).__name__)
-                    self._warn(f"process:{type(e).__name__}", f"frame skipped: {type(e).__name__}: {e}")
-                    self.get_logger().debug(traceback.format_exc())
+    def _on_image(self, msg) -> None:
+        self._store("raw", msg)
 
-        def _intrinsics(self, width: int, height: int) -> np.ndarray | None:
-            with self.k_lock:
-                k, size = self.k, self.k_size
-            if k is None:
-                waited = time.monotonic() - (self.first_image_time or time.monotonic())
-                if waited >= float(self.values["camera_info_timeout_s"]):
-                    self._warn(
-                        "camera_info_missing",
-                        f"no valid CameraInfo on {self.info_sub.topic_name}: assuming a "
-                        f"{self.values['fallback_hfov_deg']:.0f} degree horizontal field of view; 3D distances are "
-                        "only as good as that guess (set fallback_hfov_deg or publish a calibrated CameraInfo)",
-                    )
-                return None
-            if size is not None and size != (0, 0) and size != (width, height):
+    def _on_compressed(self, msg) -> None:
+        self._store("compressed", msg)
+
+    def _on_camera_info(self, msg) -> None:
+        try:
+            k = np.asarray(msg.k, dtype=np.float64)
+            if k.size != 9:
+                raise ValueError(f"K has {k.size} values, expected 9")
+            k = k.reshape(3, 3)
+            if not camera.is_calibrated(k):
+                with self.k_lock:
+                    self.k, self.k_size = None, None
                 self.stats.count("camera_info_errors")
                 self._warn(
-                    "camera_info_size",
-                    f"CameraInfo is for {size[0]}x{size[1]} images but the image is {width}x{height}: "
-                    f"using the {self.values['fallback_hfov_deg']:.0f} degree field-of-view fallback",
+                    "camera_info_uncalibrated",
+                    f"CameraInfo on {self.info_sub.topic_name} is uncalibrated (K = {k.reshape(-1).tolist()}): "
+                    f"using a {self.values['fallback_hfov_deg']:.0f} degree horizontal field of view instead; "
+                    "3D distances will be wrong until the camera is calibrated",
                 )
-                return None
-            return k
-
-        def _process(self, kind: str, msg, received: float, received_wall_ns: int) -> None:
-            t_start = time.perf_counter()
-            wait = time.monotonic() - received
-            in_stamp = stamp_to_ns(msg.header.stamp)
-            age = (self.get_clock().now().nanoseconds - in_stamp) * 1e-9
-            max_age = float(self.values["max_frame_age_s"])
-            if max_age > 0 and age > max_age:
-                self.stats.count("stale_skipped")
-                self._warn("stale", f"skipping a frame {age:.3f} s old (max_frame_age_s = {max_age})")
                 return
+            with self.k_lock:
+                self.k = k
+                self.k_size = (int(msg.width), int(msg.height))
+        except Exception as e:  # noqa: BLE001
+            self.stats.count("camera_info_errors")
+            self._warn("camera_info_bad", f"ignoring a malformed CameraInfo: {type(e).__name__}: {e}")
+
+    # ----- worker -----
+    def _take(self):
+        with self.slot_cond:
+            while self.running and self.slot is None:
+                self.slot_cond.wait(timeout=0.2)
+            item, self.slot = self.slot, None
+            return item
+
+    def _work(self) -> None:
+        while self.running:
+            item = self._take()
+            if item is None:
+                continue
             try:
-                rgb = image_decode.decode_compressed(msg) if kind == "compressed" else image_decode.decode_image(msg)
-            except image_decode.ImageDecodeError as e:
-                self.stats.count("decode_errors")
-                self.stats.reason(e.reason)
-                self._warn(f"decode:{e.reason}", f"skipping an image from {self.image_sub.topic_name}: {e}")
-                return
-            t_dec = time.perf_counter()
-            h, w = rgb.shape[:2]
-            k = self._intrinsics(w, h)
-            result = self.pipeline.process(rgb, k, in_stamp)
-            t_pipe = time.perf_counter()
+                self._process(*item)
+            except Exception as e:  # noqa: BLE001 - one bad frame must not stop the worker
+                self.stats.count("processing_errors")
+                self.stats.reason(type(e).__name__)
+                self._warn(f"process:{type(e).__name__}", f"frame skipped: {type(e).__name__}: {e}")
+                self.get_logger().debug(traceback.format_exc())
 
-            header = Header()
-            header.stamp = msg.header.stamp
-            header.frame_id = msg.header.frame_id or self.values["default_frame_id"]
-            people = result.people
-            for key, message in frame_messages(self.builders, header, people, self.values).items():
-                self.pubs[key].publish(message)
-            t_pub = time.perf_counter()
+    def _intrinsics(self, width: int, height: int) -> np.ndarray | None:
+        with self.k_lock:
+            k, size = self.k, self.k_size
+        if k is None:
+            waited = time.monotonic() - (self.first_image_time or time.monotonic())
+            if waited >= float(self.values["camera_info_timeout_s"]):
+                self._warn(
+                    "camera_info_missing",
+                    f"no valid CameraInfo on {self.info_sub.topic_name}: assuming a "
+                    f"{self.values['fallback_hfov_deg']:.0f} degree horizontal field of view; 3D distances are "
+                    "only as good as that guess (set fallback_hfov_deg or publish a calibrated CameraInfo)",
+                )
+            return None
+        if size is not None and size != (0, 0) and size != (width, height):
+            self.stats.count("camera_info_errors")
+            self._warn(
+                "camera_info_size",
+                f"CameraInfo is for {size[0]}x{size[1]} images but the image is {width}x{height}: "
+                f"using the {self.values['fallback_hfov_deg']:.0f} degree field-of-view fallback",
+            )
+            return None
+        return k
 
-            self.last_fallback = result.intrinsics_fallback
-            self.stats.count("processed")
-            self.stats.count("published")
-            with self.stats.lock:
-                lat = self.stats.latency
-                lat["decode"].append(t_dec - t_start)
-                for stage in ("detect", "map", "lift"):
-                    lat[stage].append(result.timings.get(stage, float("nan")))
-                lat["publish"].append(t_pub - t_pipe)
-                lat["total"].append(t_pub - t_start)
-                lat["receive"].append((received_wall_ns - in_stamp) * 1e-9)
-                lat["wait"].append(wait)
-                self.stats.age.append(age)
-                self.stats.out_times.append(time.monotonic())
-                self.stats.people.append(len(people))
+    def _process(self, kind: str, msg, received: float, received_wall_ns: int) -> None:
+        t_start = time.perf_counter()
+        wait = time.monotonic() - received
+        in_stamp = stamp_to_ns(msg.header.stamp)
+        age = (self.get_clock().now().nanoseconds - in_stamp) * 1e-9
+        max_age = float(self.values["max_frame_age_s"])
+        if max_age > 0 and age > max_age:
+            self.stats.count("stale_skipped")
+            self._warn("stale", f"skipping a frame {age:.3f} s old (max_frame_age_s = {max_age})")
+            return
+        try:
+            rgb = image_decode.decode_compressed(msg) if kind == "compressed" else image_decode.decode_image(msg)
+        except image_decode.ImageDecodeError as e:
+            self.stats.count("decode_errors")
+            self.stats.reason(e.reason)
+            self._warn(f"decode:{e.reason}", f"skipping an image from {self.image_sub.topic_name}: {e}")
+            return
+        t_dec = time.perf_counter()
+        h, w = rgb.shape[:2]
+        k = self._intrinsics(w, h)
+        result = self.pipeline.process(rgb, k, in_stamp)
+        t_pipe = time.perf_counter()
 
-        # ----- diagnostics -----
-        def _publish_diagnostics(self) -> None:
-            try:
-                self.pubs["diagnostics"].publish(self.diagnostics())
-            except Exception as e:  # noqa: BLE001
-                self.stats.count("callback_errors")
-                self._warn("diagnostics", f"diagnostics failed: {type(e).__name__}: {e}")
+        header = Header()
+        header.stamp = msg.header.stamp
+        header.frame_id = msg.header.frame_id or self.values["default_frame_id"]
+        people = result.people
+        for key, message in frame_messages(self.builders, header, people, self.values).items():
+            self.pubs[key].publish(message)
+        t_pub = time.perf_counter()
 
-        def diagnostics(self):
-            """The DiagnosticArray describing rates, latencies, drops and the backend."""
-            snap = self.stats.snapshot()
-            now = time.monotonic()
-            rates = {"input": rate_hz(snap["in_times"], now), "output": rate_hz(snap["out_times"], now)}
-            values = diagnostics_values(self.pipeline.backend, str(self.values["model_file_path"]), rates, snap["counts"],
-                                        snap["latency"], QUEUE_STAGES + STAGES, snap["age"], snap["people"],
-                                        self.last_fallback, snap["reasons"])
-            return diagnostics_message(self.get_clock().now().nanoseconds, f"{self.get_name()}: 3D human pose lifting",
-                                       self.image_sub.topic_name, values, diagnostics_status(snap["counts"], self.last_fallback))
+        self.last_fallback = result.intrinsics_fallback
+        self.stats.count("processed")
+        self.stats.count("published")
+        with self.stats.lock:
+            lat = self.stats.latency
+            lat["decode"].append(t_dec - t_start)
+            for stage in ("detect", "map", "lift"):
+                lat[stage].append(result.timings.get(stage, float("nan")))
+            lat["publish"].append(t_pub - t_pipe)
+            lat["total"].append(t_pub - t_start)
+            lat["receive"].append((received_wall_ns - in_stamp) * 1e-9)
+            lat["wait"].append(wait)
+            self.stats.age.append(age)
+            self.stats.out_times.append(time.monotonic())
+            self.stats.people.append(len(people))
 
-        def stop(self) -> None:
-            """Stop the worker thread."""
-            self.running = False
-            with self.slot_cond:
-                self.slot_cond.notify_all()
-            self.worker.join(timeout=5.0)
+    # ----- diagnostics -----
+    def _publish_diagnostics(self) -> None:
+        try:
+            self.pubs["diagnostics"].publish(self.diagnostics())
+        except Exception as e:  # noqa: BLE001
+            self.stats.count("callback_errors")
+            self._warn("diagnostics", f"diagnostics failed: {type(e).__name__}: {e}")
 
-    return LiftNode
+    def diagnostics(self):
+        """The DiagnosticArray describing rates, latencies, drops and the backend."""
+        snap = self.stats.snapshot()
+        now = time.monotonic()
+        rates = {"input": rate_hz(snap["in_times"], now), "output": rate_hz(snap["out_times"], now)}
+        values = diagnostics_values(self.pipeline.backend, str(self.values["model_file_path"]), rates, snap["counts"],
+                                    snap["latency"], QUEUE_STAGES + STAGES, snap["age"], snap["people"],
+                                    self.last_fallback, snap["reasons"])
+        return diagnostics_message(self.get_clock().now().nanoseconds, f"{self.get_name()}: 3D human pose lifting",
+                                   self.image_sub.topic_name, values, diagnostics_status(snap["counts"], self.last_fallback))
+
+    def stop(self) -> None:
+        """Stop the worker thread."""
+        self.running = False
+        with self.slot_cond:
+            self.slot_cond.notify_all()
+        self.worker.join(timeout=5.0)
 
 
 def main(args: list[str] | None = None) -> int:
@@ -332,7 +323,7 @@ def main(args: list[str] | None = None) -> int:
     rclpy.init(args=args)
     node = None
     try:
-        node = make_node_class()()
+        node = LiftNode()
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass

@@ -54,3 +54,26 @@ def test_values_outside_choices_or_ranges_are_described():
     assert check_values({"body_height_m": 1.8, "unknown": 3}) == ""
     assert "expected a value in [0.5, 2.5]" in check_values({"body_height_m": 3.0})
     assert "expected one of reliable, best_effort" in check_values({"reliability": "sometimes"})
+
+
+def test_the_schema_and_the_replay_import_without_rclpy():
+    """The reason the schema has its own module: the replay reads the node's parameters without ROS."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import hpe3d_ros.node.params, hpe3d_ros.replay.node_params, hpe3d_ros.node.outputs; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rclpy', 'rcl_interfaces')))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "[]"
+
+
+def test_lift_node_is_a_plain_module_level_class():
+    import ast
+    from pathlib import Path
+
+    import hpe3d_ros.node.lift_node as lift_node
+
+    tree = ast.parse(Path(lift_node.__file__).read_text())
+    assert "LiftNode" in [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    assert lift_node.LiftNode.__module__ == "hpe3d_ros.node.lift_node"
