@@ -91,32 +91,49 @@ NUM_MEDIAPIPE_LANDMARKS = 33
 
 SOURCES: dict[str, Source] = {
     "mediapipe": Source(
-        "mediapipe", "MediaPipe BlazePose",
+        "mediapipe",
+        "MediaPipe BlazePose",
         {
             "pelvis": avg(MP["left_hip"], MP["right_hip"]),
-            "right_hip": avg(MP["right_hip"]), "right_knee": avg(MP["right_knee"]), "right_ankle": avg(MP["right_ankle"]),
-            "left_hip": avg(MP["left_hip"]), "left_knee": avg(MP["left_knee"]), "left_ankle": avg(MP["left_ankle"]),
+            "right_hip": avg(MP["right_hip"]),
+            "right_knee": avg(MP["right_knee"]),
+            "right_ankle": avg(MP["right_ankle"]),
+            "left_hip": avg(MP["left_hip"]),
+            "left_knee": avg(MP["left_knee"]),
+            "left_ankle": avg(MP["left_ankle"]),
             "spine": mid("pelvis", "thorax"),
             "thorax": avg(MP["left_shoulder"], MP["right_shoulder"]),
             "head": avg(MP["left_ear"], MP["right_ear"]),
-            "left_shoulder": avg(MP["left_shoulder"]), "left_elbow": avg(MP["left_elbow"]), "left_wrist": avg(MP["left_wrist"]),
-            "right_shoulder": avg(MP["right_shoulder"]), "right_elbow": avg(MP["right_elbow"]),
+            "left_shoulder": avg(MP["left_shoulder"]),
+            "left_elbow": avg(MP["left_elbow"]),
+            "left_wrist": avg(MP["left_wrist"]),
+            "right_shoulder": avg(MP["right_shoulder"]),
+            "right_elbow": avg(MP["right_elbow"]),
             "right_wrist": avg(MP["right_wrist"]),
         },
         num_points=NUM_MEDIAPIPE_LANDMARKS,
         point_names={v: k for k, v in MP.items()},
     ),
     "mocap": Source(
-        "mocap", "Bandai Namco mocap",
+        "mocap",
+        "Bandai Namco mocap",
         {
             "pelvis": avg("UpperLeg_L", "UpperLeg_R"),
-            "right_hip": avg("UpperLeg_R"), "right_knee": avg("LowerLeg_R"), "right_ankle": avg("Foot_R"),
-            "left_hip": avg("UpperLeg_L"), "left_knee": avg("LowerLeg_L"), "left_ankle": avg("Foot_L"),
+            "right_hip": avg("UpperLeg_R"),
+            "right_knee": avg("LowerLeg_R"),
+            "right_ankle": avg("Foot_R"),
+            "left_hip": avg("UpperLeg_L"),
+            "left_knee": avg("LowerLeg_L"),
+            "left_ankle": avg("Foot_L"),
             "spine": mid("pelvis", "thorax"),
             "thorax": avg("UpperArm_L", "UpperArm_R"),
             "head": avg("Head"),
-            "left_shoulder": avg("UpperArm_L"), "left_elbow": avg("LowerArm_L"), "left_wrist": avg("Hand_L"),
-            "right_shoulder": avg("UpperArm_R"), "right_elbow": avg("LowerArm_R"), "right_wrist": avg("Hand_R"),
+            "left_shoulder": avg("UpperArm_L"),
+            "left_elbow": avg("LowerArm_L"),
+            "left_wrist": avg("Hand_L"),
+            "right_shoulder": avg("UpperArm_R"),
+            "right_elbow": avg("LowerArm_R"),
+            "right_wrist": avg("Hand_R"),
         },
     ),
 }
@@ -128,7 +145,9 @@ def _check_sources() -> None:
     for src in SOURCES.values():
         missing, extra = names - set(src.rules), set(src.rules) - names
         if missing or extra:
-            raise ValueError(f"source {src.name!r}: rules for {sorted(extra)} (no such joints), none for {sorted(missing)}")
+            raise ValueError(
+                f"source {src.name!r}: rules for {sorted(extra)} (no such joints), none for {sorted(missing)}"
+            )
         for joint, (kind, args) in src.rules.items():
             if kind not in ("avg", "mid") or not args or (kind == "mid" and not set(args) <= names):
                 raise ValueError(f"source {src.name!r}, joint {joint!r}: bad rule {(kind, args)!r}")
@@ -260,7 +279,10 @@ def layout_description() -> dict:
 def layout_hash() -> str:
     """A short hash of everything that defines the layout: the structure and the rules of ``HASHED_SOURCES``."""
     blob = json.dumps(
-        [[j.index, j.name, j.parent, j.mirror, j.part, *(SOURCES[s].rules[j.name] for s in HASHED_SOURCES)] for j in JOINTS],
+        [
+            [j.index, j.name, j.parent, j.mirror, j.part, *(SOURCES[s].rules[j.name] for s in HASHED_SOURCES)]
+            for j in JOINTS
+        ],
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -87,7 +87,9 @@ def load_split(split: str, noisy: bool = False) -> dict:
     try:
         from .data.evalset import load_eval_set
     except ImportError as e:
-        raise FileNotFoundError(f"evaluation splits are not available ({e}); pass an evaluation file with --data") from e
+        raise FileNotFoundError(
+            f"evaluation splits are not available ({e}); pass an evaluation file with --data"
+        ) from e
     return validate_eval_set(load_eval_set(split, noisy=noisy), f"split {split!r}{' (noisy)' if noisy else ''}")
 
 

@@ -71,7 +71,9 @@ def plot_error_per_content(result: dict, path: Path) -> None:
     _save_fig(fig, path)
 
 
-def elevation_bins(elevation_rad: np.ndarray, values: np.ndarray, width_deg: float = 5.0) -> list[tuple[float, float, int]]:
+def elevation_bins(
+    elevation_rad: np.ndarray, values: np.ndarray, width_deg: float = 5.0
+) -> list[tuple[float, float, int]]:
     """Mean of ``values`` in elevation bins: (bin centre in degrees, mean, count) for non-empty bins."""
     deg = np.degrees(np.asarray(elevation_rad, dtype=np.float64))
     idx = np.floor(deg / width_deg).astype(int)
@@ -91,7 +93,9 @@ def plot_error_vs_elevation(per_pose: dict, data: dict, pred: Prediction, path: 
         for key, label, color in (("mpjpe_mm", "MPJPE", PRED_COLOR), ("pa_mpjpe_mm", "PA-MPJPE", GT_COLOR)):
             ax.scatter(np.degrees(elev), per_pose[key], s=3, alpha=0.15, color=color)
             bins = elevation_bins(elev, per_pose[key])
-            ax.plot([b[0] for b in bins], [b[1] for b in bins], "-o", ms=3, color=color, label=f"{label} (mean per 5 deg)")
+            ax.plot(
+                [b[0] for b in bins], [b[1] for b in bins], "-o", ms=3, color=color, label=f"{label} (mean per 5 deg)"
+            )
         if pred.elevation is not None:
             ax2 = ax.twinx()
             err = np.degrees(np.abs(pred.elevation - elev))
@@ -148,7 +152,10 @@ def plot_skeletons(per_pose: dict, data: dict, path: Path, count: int = 4) -> li
         ax.set_ylim(-lim, lim)
         ax.set_zlim(-lim, lim)
         content = str(data["content"][i]) if "content" in data else ""
-        ax.set_title(f"#{i} {content}: MPJPE {per_pose['mpjpe_mm'][i]:.0f} mm, PA {per_pose['pa_mpjpe_mm'][i]:.0f} mm", fontsize=8)
+        ax.set_title(
+            f"#{i} {content}: MPJPE {per_pose['mpjpe_mm'][i]:.0f} mm, PA {per_pose['pa_mpjpe_mm'][i]:.0f} mm",
+            fontsize=8,
+        )
         if row == 0:
             ax.legend(fontsize=7, loc="upper left")
         for col, (dims, name) in enumerate((((0, 1), "front (x-y)"), ((2, 1), "side (depth-y)"))):
@@ -173,7 +180,8 @@ def render_markdown(result: dict, examples: list[int], command: str = "") -> str
         f"# Evaluation of `{result['model']}`",
         "",
         f"Split: `{result['split']}`{' (detector-noisy 2D)' if result.get('noisy') else ''}, "
-        f"{result['n_poses']} poses; backend `{result.get('backend', '?')}`, normalisation `{result.get('normalization', '?')}`, "
+        f"{result['n_poses']} poses; backend `{result.get('backend', '?')}`, normalisation "
+        f"`{result.get('normalization', '?')}`, "
         f"height prior {result.get('height_m', DEFAULT_BODY_HEIGHT_M):.2f} m. Definitions: docs/metrics.md.",
         "",
     ]
@@ -238,7 +246,8 @@ def render_markdown(result: dict, examples: list[int], command: str = "") -> str
         "",
         "## Examples",
         "",
-        f"Poses {', '.join(f'#{i}' for i in examples)} (best to worst PA-MPJPE); blue: ground truth, orange: prediction,",
+        f"Poses {', '.join(f'#{i}' for i in examples)} (best to worst PA-MPJPE); blue: ground truth, orange: "
+        "prediction,",
         "in the gravity-aligned camera frame.",
         "",
         "![skeletons](skeletons.png)",

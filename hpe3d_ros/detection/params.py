@@ -71,8 +71,14 @@ class DetectorParams:
                     raise ValueError(f"detector parameter {f.name}: expected true/false, got {value!r}")
                 continue
             want_int = f.type in ("int", int)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or (want_int and not float(value).is_integer()):
-                raise ValueError(f"detector parameter {f.name}: expected {'an integer' if want_int else 'a number'}, got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or (want_int and not float(value).is_integer())
+            ):
+                raise ValueError(
+                    f"detector parameter {f.name}: expected {'an integer' if want_int else 'a number'}, got {value!r}"
+                )
             value = int(value) if want_int else float(value)
             lo, hi = f.metadata["range"]
             if not lo <= value <= hi:

@@ -44,7 +44,9 @@ def descriptor(spec: ParamSpec) -> ParameterDescriptor:
     elif isinstance(spec.default, float):
         d.type = ParameterType.PARAMETER_DOUBLE
         if spec.low is not None:
-            d.floating_point_range = [FloatingPointRange(from_value=float(spec.low), to_value=float(spec.high), step=0.0)]
+            d.floating_point_range = [
+                FloatingPointRange(from_value=float(spec.low), to_value=float(spec.high), step=0.0)
+            ]
     else:
         d.type = ParameterType.PARAMETER_STRING
     if spec.choices:
@@ -85,25 +87,38 @@ class LiftNode(Node):
         self.slot_cond = threading.Condition()
         self.running = True
 
-        reliability = ReliabilityPolicy.RELIABLE if self.values["reliability"] == "reliable" else ReliabilityPolicy.BEST_EFFORT
+        reliability = (
+            ReliabilityPolicy.RELIABLE if self.values["reliability"] == "reliable" else ReliabilityPolicy.BEST_EFFORT
+        )
         image_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=reliability)
         info_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
         topic = self.values["image_topic"]
         if self.values["use_compressed"]:
-            self.image_sub = self.create_subscription(CompressedImage, topic.rstrip("/") + "/compressed", self._on_compressed, image_qos)
+            self.image_sub = self.create_subscription(
+                CompressedImage, topic.rstrip("/") + "/compressed", self._on_compressed, image_qos
+            )
         else:
             self.image_sub = self.create_subscription(Image, topic, self._on_image, image_qos)
-        self.info_sub = self.create_subscription(CameraInfo, self.values["camera_info_topic"], self._on_camera_info, info_qos)
+        self.info_sub = self.create_subscription(
+            CameraInfo, self.values["camera_info_topic"], self._on_camera_info, info_qos
+        )
 
         out_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5, reliability=ReliabilityPolicy.RELIABLE)
-        self.pubs = {o.key: self.create_publisher(message_class(o.msgtype), topic_name(o, self.values, absolute=False),
-                                                  out_qos if o.builder is not None else 10)
-                     for o in OUTPUTS}
+        self.pubs = {
+            o.key: self.create_publisher(
+                message_class(o.msgtype),
+                topic_name(o, self.values, absolute=False),
+                out_qos if o.builder is not None else 10,
+            )
+            for o in OUTPUTS
+        }
         self.diag_timer = self.create_timer(float(self.values["diagnostics_period_s"]), self._publish_diagnostics)
         self.status_log = status_log.StatusLog(self.image_sub.topic_name, self.pipeline.backend)
         if float(self.values["status_log_period_s"]) > 0:
-            self.status_timer = self.create_timer(float(self.values["status_log_period_s"]),
-                                                  lambda: self.status_log.emit(self.get_logger(), self.stats.snapshot()))
+            self.status_timer = self.create_timer(
+                float(self.values["status_log_period_s"]),
+                lambda: self.status_log.emit(self.get_logger(), self.stats.snapshot()),
+            )
 
         self.worker = threading.Thread(target=self._work, name="lift_worker", daemon=True)
         self.worker.start()
@@ -298,11 +313,25 @@ class LiftNode(Node):
         snap = self.stats.snapshot()
         now = time.monotonic()
         rates = {"input": rate_hz(snap["in_times"], now), "output": rate_hz(snap["out_times"], now)}
-        values = diagnostics_values(self.pipeline.backend, str(self.values["model_file_path"]), rates, snap["counts"],
-                                    snap["latency"], QUEUE_STAGES + STAGES, snap["age"], snap["people"],
-                                    self.last_fallback, snap["reasons"])
-        return diagnostics_message(self.get_clock().now().nanoseconds, f"{self.get_name()}: 3D human pose lifting",
-                                   self.image_sub.topic_name, values, diagnostics_status(snap["counts"], self.last_fallback))
+        values = diagnostics_values(
+            self.pipeline.backend,
+            str(self.values["model_file_path"]),
+            rates,
+            snap["counts"],
+            snap["latency"],
+            QUEUE_STAGES + STAGES,
+            snap["age"],
+            snap["people"],
+            self.last_fallback,
+            snap["reasons"],
+        )
+        return diagnostics_message(
+            self.get_clock().now().nanoseconds,
+            f"{self.get_name()}: 3D human pose lifting",
+            self.image_sub.topic_name,
+            values,
+            diagnostics_status(snap["counts"], self.last_fallback),
+        )
 
     def stop(self) -> None:
         """Stop the worker thread."""

@@ -73,6 +73,8 @@ def frame_builders() -> dict[str, FrameBuilder]:
     return {o.key: o.builder() for o in FRAME_OUTPUTS}
 
 
-def frame_messages(builders: dict[str, FrameBuilder], header, people: Sequence, values: dict[str, Any]) -> dict[str, Any]:
+def frame_messages(
+    builders: dict[str, FrameBuilder], header, people: Sequence, values: dict[str, Any]
+) -> dict[str, Any]:
     """Output key -> the message of this frame, for every frame output."""
     return {key: build(header, people, values) for key, build in builders.items()}

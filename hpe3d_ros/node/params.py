@@ -101,12 +101,15 @@ def specs_from_dataclass(cls: type, prefix: str = "", read_only: bool | None = N
         default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
         low, high = md.get("range") or (None, None)
         fixed = bool(md.get("read_only", False)) if read_only is None else read_only
-        specs.append(ParamSpec(prefix + f.name, default, md["description"], low, high, fixed, tuple(md.get("choices", ()))))
+        specs.append(
+            ParamSpec(prefix + f.name, default, md["description"], low, high, fixed, tuple(md.get("choices", ())))
+        )
     return tuple(specs)
 
 
 PARAMS: tuple[ParamSpec, ...] = specs_from_dataclass(NodeParams) + specs_from_dataclass(
-    detector_params_class(DEFAULT_KIND), "detector.", read_only=True)
+    detector_params_class(DEFAULT_KIND), "detector.", read_only=True
+)
 PARAM_BY_NAME = {p.name: p for p in PARAMS}
 DYNAMIC = tuple(p.name for p in PARAMS if not p.read_only)
 
@@ -127,8 +130,10 @@ def check_values(values: dict[str, Any]) -> str:
 def parameters_table_markdown() -> str:
     """The parameter table of docs/node.md (a test keeps the two in step). The detector's parameters
     are listed with their names, defaults and ranges; their descriptions live in docs/detection.md."""
-    lines = ["| name | type | default | range | set at run time | description |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| name | type | default | range | set at run time | description |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for p in PARAMS:
         kind = type(p.default).__name__.replace("str", "string").replace("float", "double").replace("int", "integer")
         rng = f"[{p.low}, {p.high}]" if p.low is not None else (" / ".join(p.choices) if p.choices else "")

@@ -44,7 +44,9 @@ def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton
     with InputBag(bag_path) as bag:
         topics = bag.topics
         image_topic = image_topic or next((t for t, ty in sorted(topics.items()) if ty in IMAGE_TYPES), None)
-        info_topic = info_topic or next((t for t, ty in sorted(topics.items()) if ty == "sensor_msgs/msg/CameraInfo"), None)
+        info_topic = info_topic or next(
+            (t for t, ty in sorted(topics.items()) if ty == "sensor_msgs/msg/CameraInfo"), None
+        )
         if image_topic is None:
             raise ValueError(f"{bag_path}: no image topic")
         bag.require_topic(skeleton_topic, (SKELETON_TYPE,)) if skeleton_topic in topics else None

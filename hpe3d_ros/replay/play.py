@@ -66,8 +66,10 @@ def play(bag_path: Path, rate: float = 1.0, loop: bool = False, topics: list[str
             end = time.monotonic() + wait_timeout
             while pubs[key].get_subscription_count() < wait_subscribers:
                 if time.monotonic() > end:
-                    raise BagError(f"only {pubs[key].get_subscription_count()} of {wait_subscribers} subscribers on {key} "
-                                   f"after {wait_timeout:.0f} s")
+                    raise BagError(
+                        f"only {pubs[key].get_subscription_count()} of {wait_subscribers} subscribers on {key} "
+                        f"after {wait_timeout:.0f} s"
+                    )
                 rclpy.spin_once(node, timeout_sec=0.1)
         log(f"hpe3d play: {bag_path} ({len(pubs)} topics) at {rate}x" + (", looping" if loop else ""))
         while True:
@@ -102,7 +104,16 @@ def run(args: argparse.Namespace) -> int:
     from .bag_io import BagError
 
     try:
-        n = play(Path(args.bag), args.rate, args.loop, args.topics, args.restamp, args.wait_subscribers, args.wait_timeout, args.qos_depth)
+        n = play(
+            Path(args.bag),
+            args.rate,
+            args.loop,
+            args.topics,
+            args.restamp,
+            args.wait_subscribers,
+            args.wait_timeout,
+            args.qos_depth,
+        )
     except BagError as e:
         print(f"hpe3d play: error: {e}", file=sys.stderr)
         return 1

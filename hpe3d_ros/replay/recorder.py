@@ -23,7 +23,13 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="recorder", description=__doc__)
     p.add_argument("--out", required=True, help="output bag directory (must not exist)")
-    p.add_argument("--topic", action="append", required=True, metavar="NAME:TYPE", help="topic and type, e.g. /image:sensor_msgs/msg/Image")
+    p.add_argument(
+        "--topic",
+        action="append",
+        required=True,
+        metavar="NAME:TYPE",
+        help="topic and type, e.g. /image:sensor_msgs/msg/Image",
+    )
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
     p.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: until SIGINT)")
     args = p.parse_args(argv)
@@ -56,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
         for name, msgtype, cls in topics:
+
             def cb(data, name=name, msgtype=msgtype):
                 bag.write(name, msgtype, node.get_clock().now().nanoseconds, bytes(data))
                 counts[name] += 1

@@ -92,7 +92,9 @@ class _CudaPython:
             try:
                 from cuda import cudart
             except ImportError as e:
-                raise BackendUnavailable("the TensorRT backend needs torch with CUDA or cuda-python for device memory") from e
+                raise BackendUnavailable(
+                    "the TensorRT backend needs torch with CUDA or cuda-python for device memory"
+                ) from e
         self.cudart = cudart
         self._check(cudart.cudaSetDevice(device_id))
         self.device_id = device_id
@@ -146,7 +148,9 @@ def _cuda_memory(device_id: int):
     return _CudaPython(device_id)
 
 
-def build_serialized_engine(trt, logger, onnx_path: Path, min_batch: int, opt_batch: int, max_batch: int, fp16: bool, workspace_mb: int) -> bytes:
+def build_serialized_engine(
+    trt, logger, onnx_path: Path, min_batch: int, opt_batch: int, max_batch: int, fp16: bool, workspace_mb: int
+) -> bytes:
     """ONNX -> serialized engine with one optimisation profile for the batch axis."""
     builder = trt.Builder(logger)
     flags = 0
@@ -195,8 +199,12 @@ class TensorRTBackend(Backend):
         self._mem = _cuda_memory(int(cuda_device_id))
         self._trt_logger = trt.Logger(trt.Logger.WARNING)
         key = engine_cache_key(
-            tensorrt_version=trt.__version__, gpu_name=self._mem.device_name(), model_sha256=file_sha256(self.model_path),
-            max_batch=self.max_batch, opt_batch=min(int(opt_batch), self.max_batch), fp16=bool(fp16),
+            tensorrt_version=trt.__version__,
+            gpu_name=self._mem.device_name(),
+            model_sha256=file_sha256(self.model_path),
+            max_batch=self.max_batch,
+            opt_batch=min(int(opt_batch), self.max_batch),
+            fp16=bool(fp16),
         )
         runtime = trt.Runtime(self._trt_logger)
         reason = rebuild_reason(self.engine_path, key, force_engine_update)
@@ -207,8 +215,16 @@ class TensorRTBackend(Backend):
                 reason = f"{self.engine_path} failed to deserialize"
         if engine is None:
             log.warning("building TensorRT engine %s (%s); this takes a while once", self.engine_path, reason)
-            blob = build_serialized_engine(trt, self._trt_logger, self.model_path, key["min_batch"], key["opt_batch"],
-                                           key["max_batch"], key["fp16"], workspace_mb)
+            blob = build_serialized_engine(
+                trt,
+                self._trt_logger,
+                self.model_path,
+                key["min_batch"],
+                key["opt_batch"],
+                key["max_batch"],
+                key["fp16"],
+                workspace_mb,
+            )
             write_engine(self.engine_path, blob, key)
             engine = runtime.deserialize_cuda_engine(blob)
             if engine is None:
@@ -224,8 +240,15 @@ class TensorRTBackend(Backend):
         self.output_names = check_output_names([n for n in names if n not in inputs], str(self.model_path))
         for n in (INPUT_NAME, *self.output_names):
             if engine.get_tensor_dtype(n) != trt.float32:
-                raise ModelInterfaceError(f"{self.model_path}: tensor {n!r} is {engine.get_tensor_dtype(n)}, expected float32")
-        shapes = {INPUT_NAME: (self.max_batch, J, 2), "depth": (self.max_batch, J), "elevation": (self.max_batch,), "nll": (self.max_batch,)}
+                raise ModelInterfaceError(
+                    f"{self.model_path}: tensor {n!r} is {engine.get_tensor_dtype(n)}, expected float32"
+                )
+        shapes = {
+            INPUT_NAME: (self.max_batch, J, 2),
+            "depth": (self.max_batch, J),
+            "elevation": (self.max_batch,),
+            "nll": (self.max_batch,),
+        }
         self._buffers = {}
         for n in (INPUT_NAME, *self.output_names):
             dev, addr, host = self._mem.alloc(shapes[n])

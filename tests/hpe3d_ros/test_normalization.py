@@ -33,7 +33,9 @@ def test_numpy_and_torch_agree(kind):
     n_t, s_t = N.normalize_2d(torch.tensor(xy), kind)
     np.testing.assert_allclose(n_t.numpy(), n_np, atol=1e-12)
     d = np.random.default_rng(1).normal(size=(len(xy), 16))
-    np.testing.assert_allclose(N.lift_to_3d(n_t, torch.tensor(d), kind).numpy(), N.lift_to_3d(n_np, d, kind), atol=1e-12)
+    np.testing.assert_allclose(
+        N.lift_to_3d(n_t, torch.tensor(d), kind).numpy(), N.lift_to_3d(n_np, d, kind), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("kind", N.KINDS)

@@ -86,11 +86,19 @@ def test_a_new_source_is_one_entry_and_keeps_the_layout_hash(monkeypatch):
             "right_elbow": 8, "left_wrist": 9, "right_wrist": 10, "left_hip": 11, "right_hip": 12, "left_knee": 13,
             "right_knee": 14, "left_ankle": 15, "right_ankle": 16}
     direct = {n: sk.avg(coco[n]) for n in sk.JOINT_NAMES if n in coco}
-    rules = {**direct, "pelvis": sk.avg(coco["left_hip"], coco["right_hip"]), "spine": sk.mid("pelvis", "thorax"),
-             "thorax": sk.avg(coco["left_shoulder"], coco["right_shoulder"]), "head": sk.avg(coco["left_ear"], coco["right_ear"])}
+    rules = {
+        **direct,
+        "pelvis": sk.avg(coco["left_hip"], coco["right_hip"]),
+        "spine": sk.mid("pelvis", "thorax"),
+        "thorax": sk.avg(coco["left_shoulder"], coco["right_shoulder"]),
+        "head": sk.avg(coco["left_ear"], coco["right_ear"]),
+    }
     before = sk.layout_hash()
-    monkeypatch.setitem(sk.SOURCES, "coco17", sk.Source("coco17", "COCO-17", rules, num_points=17,
-                                                        point_names={v: k for k, v in coco.items()}))
+    monkeypatch.setitem(
+        sk.SOURCES,
+        "coco17",
+        sk.Source("coco17", "COCO-17", rules, num_points=17, point_names={v: k for k, v in coco.items()}),
+    )
     sk._check_sources()
     kp = np.random.default_rng(1).normal(size=(2, 17, 2))
     out = sk.from_source(kp, "coco17")
@@ -107,6 +115,9 @@ def test_a_new_source_is_one_entry_and_keeps_the_layout_hash(monkeypatch):
 def test_the_hash_changes_when_a_hashed_rule_changes(monkeypatch):
     before = sk.layout_hash()
     mp = sk.SOURCES["mediapipe"]
-    monkeypatch.setitem(sk.SOURCES, "mediapipe", sk.Source(mp.name, mp.title, {**mp.rules, "head": sk.avg(sk.MP["nose"])},
-                                                           mp.num_points, mp.point_names))
+    monkeypatch.setitem(
+        sk.SOURCES,
+        "mediapipe",
+        sk.Source(mp.name, mp.title, {**mp.rules, "head": sk.avg(sk.MP["nose"])}, mp.num_points, mp.point_names),
+    )
     assert sk.layout_hash() != before

@@ -76,7 +76,9 @@ def test_a_new_kind_plugs_into_the_pipeline(monkeypatch, tmp_path):
 
     monkeypatch.setitem(DETECTORS, "fixed", DetectorKind(FixedDetector, FixedParams, "mediapipe", "test detector"))
     model = constant_depth_onnx(tmp_path / "tiny.onnx", np.linspace(-0.3, 0.3, 16), elevation=0.2)
-    pipe = PosePipeline({"model_file_path": str(model), "backend": "onnxruntime", "detector": {"kind": "fixed", "people": 2}})
+    pipe = PosePipeline(
+        {"model_file_path": str(model), "backend": "onnxruntime", "detector": {"kind": "fixed", "people": 2}}
+    )
     assert isinstance(pipe.detector, FixedDetector) and isinstance(pipe.detector, Detector)
     k = camera.intrinsics_from_fov(640, 480, 70.0)
     res = pipe.process(np.zeros((480, 640, 3), np.uint8), k, stamp_ns=5)

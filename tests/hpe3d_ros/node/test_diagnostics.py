@@ -22,17 +22,36 @@ def test_node_values_hold_every_counter_stage_and_extra():
 
 
 def test_replay_values_are_the_subset_it_has():
-    counts = {"received": 5, "processed": 5, "dropped": 0, "decode_errors": 0, "processing_errors": 0, "intrinsics_fallback": 5}
+    counts = {
+        "received": 5,
+        "processed": 5,
+        "dropped": 0,
+        "decode_errors": 0,
+        "processing_errors": 0,
+        "intrinsics_fallback": 5,
+    }
     keys = [k for k, _ in diagnostics_values("b", "m", {}, counts, {}, STAGES)]
-    assert keys[:9] == ["backend", "model", "input_rate_hz", "output_rate_hz", "frames_received", "frames_processed",
-                        "frames_dropped", "decode_errors", "processing_errors"]
+    assert keys[:9] == [
+        "backend",
+        "model",
+        "input_rate_hz",
+        "output_rate_hz",
+        "frames_received",
+        "frames_processed",
+        "frames_dropped",
+        "decode_errors",
+        "processing_errors",
+    ]
     assert len(keys) == 9 + 3 * len(STAGES) and "intrinsics" not in keys and "frame_age_max_ms" not in keys
 
 
 def test_status_rules_and_message():
     assert diagnostics_status({"received": 0}) == ("WARN", "no images received yet")
     assert diagnostics_status({"received": 2}, True)[0] == "WARN"
-    assert diagnostics_status({"received": 2, "decode_errors": 1}) == ("WARN", "some frames were skipped (see the counts)")
+    assert diagnostics_status({"received": 2, "decode_errors": 1}) == (
+        "WARN",
+        "some frames were skipped (see the counts)",
+    )
     assert diagnostics_status({"received": 2}, False) == ("OK", "running")
     msg = diagnostics_message(1_500_000_000, "lift_node: 3D human pose lifting", "/image", [("a", "1")], ("WARN", "x"))
     st = msg.status[0]

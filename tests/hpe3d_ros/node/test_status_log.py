@@ -44,7 +44,9 @@ def test_counts_people_and_latency_of_the_period_only():
     assert "1 frames skipped or bad messages" in second
     clock.t += 5.0
     assert status.line(stats.snapshot()) == (
-        "status: no images in the last 5.0 s on /camera/image_raw (24 so far); backend onnxruntime [CPUExecutionProvider]")
+        "status: no images in the last 5.0 s on /camera/image_raw (24 so far); backend onnxruntime "
+        "[CPUExecutionProvider]"
+    )
 
 
 def test_emit_never_raises():

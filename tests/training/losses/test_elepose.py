@@ -63,7 +63,9 @@ def test_gravity_rotation_undoes_the_camera_pitch():
     e = torch.tensor([0.4, 0.4], dtype=torch.float64)
     optical = rotate(up.repeat(2, 1, 1), rot_x(e))  # p_opt = rot_x(e) p_up (camera.py)
     torch.testing.assert_close(rotate(optical, rot_x(e).transpose(-1, -2)), up.repeat(2, 1, 1))
-    np.testing.assert_allclose(camera.upright_from_optical(optical.numpy(), 0.4), up.repeat(2, 1, 1).numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        camera.upright_from_optical(optical.numpy(), 0.4), up.repeat(2, 1, 1).numpy(), atol=1e-12
+    )
     r = sample_rotations(e, 2, generator=torch.Generator().manual_seed(0))
     # Equal elevations: sigma = 0, so R = rot_x(e) rot_y(a) rot_x(e)^T, i.e. in the upright frame a pure
     # turn about the vertical (y) axis: the pose is seen from another azimuth at the same pitch.

@@ -16,7 +16,11 @@ CFG = REPO / "config" / "train"
 
 
 def test_best_of_k_improves_with_k(tmp_path):
-    train(load_config(CFG / "supervised-vae_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"]), out_dir=tmp_path, progress=False)
+    train(
+        load_config(CFG / "supervised-vae_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"]),
+        out_dir=tmp_path,
+        progress=False,
+    )
     method, _ = method_from_checkpoint(tmp_path / "best.pt")
     gen = np.random.default_rng(0)
     poses2d = torch.as_tensor(gen.standard_normal((20, 16, 2)) * 0.3, dtype=torch.float32)
@@ -33,6 +37,10 @@ def test_best_of_k_improves_with_k(tmp_path):
 
 
 def test_best_of_k_refuses_a_non_vae(tmp_path):
-    train(load_config(CFG / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"]), out_dir=tmp_path, progress=False)
+    train(
+        load_config(CFG / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"]),
+        out_dir=tmp_path,
+        progress=False,
+    )
     with pytest.raises(ValueError, match="not a VAE"):
         best_of_k_metrics(str(tmp_path / "last.pt"), "fixture", k=2, limit=10)
