@@ -13,14 +13,16 @@ from pathlib import Path
 import numpy as np
 
 from ..node import skeleton_msgs
-from ..node.outputs import OUTPUT_BY_KEY
-from ..node.params import PARAM_BY_NAME
+from ..node.outputs import OUTPUT_BY_KEY, output_topics
+from ..node.params import PARAMS
 from ..ros_convert import stamp_to_ns
 from .bag_io import IMAGE_TYPES, InputBag, deserialize
 from .records import FrameRecord, record_from_skeletons
 
 SKELETON_TYPE = OUTPUT_BY_KEY["skeletons"].msgtype
-DEFAULT_SKELETON_TOPIC = "/" + PARAM_BY_NAME["output_namespace"].default + "/" + OUTPUT_BY_KEY["skeletons"].topic
+_DEFAULT_TOPICS = output_topics({p.name: p.default for p in PARAMS})  # the node's outputs with its default parameters
+DEFAULT_SKELETON_TOPIC = _DEFAULT_TOPICS["skeletons"]
+DIAGNOSTICS_TOPIC = _DEFAULT_TOPICS["diagnostics"]
 
 
 def _stamp(msg) -> int:
@@ -53,7 +55,7 @@ def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton
         image_times: dict[int, int] = {}
         skeletons: dict[int, tuple[int, dict]] = {}
         out = RecordedBag(frames=[])
-        wanted = [t for t in (image_topic, skeleton_topic, info_topic, "/diagnostics") if t in topics]
+        wanted = [t for t in (image_topic, skeleton_topic, info_topic, DIAGNOSTICS_TOPIC) if t in topics]
         for raw in bag.messages(wanted):
             if raw.topic == image_topic:
                 # only the header is needed: deserialise, keep the stamp, drop the pixels
@@ -69,7 +71,7 @@ def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton
                 k = np.asarray(msg.k, dtype=np.float64).reshape(3, 3)
                 out.intrinsics = k
                 out.image_size = out.image_size or (int(msg.width), int(msg.height))
-            elif raw.topic == "/diagnostics":
+            elif raw.topic == DIAGNOSTICS_TOPIC:
                 msg = deserialize(raw)
                 for st in msg.status:
                     if "3D human pose lifting" in st.name:

@@ -202,7 +202,7 @@ class Replayer:
             else None
         )
         for t in self.topics_out.values():
-            if t in topics and t != "/diagnostics":
+            if t in topics and t != self.topics_out["diagnostics"]:
                 raise BagError(f"{self.bag.path}: already holds the output topic {t}; replay a bag without outputs")
         self.source_topic = self.image_topic or self.keypoints_topic
 
