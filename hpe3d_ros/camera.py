@@ -165,7 +165,9 @@ class VirtualCameras:
         return np.einsum("nij,nkj->nki", self.rotation, world_points) + self.translation[:, None, :]
 
 
-def sample_cameras(n: int, roots_world: np.ndarray, config: VirtualCameraConfig, rng: np.random.Generator) -> VirtualCameras:
+def sample_cameras(
+    n: int, roots_world: np.ndarray, config: VirtualCameraConfig, rng: np.random.Generator
+) -> VirtualCameras:
     """Sample ``n`` cameras, each aimed at the matching root position ``roots_world`` (N,3)."""
     names = list(config.views)
     weights = np.array([config.views[v]["weight"] for v in names], dtype=np.float64)

@@ -44,7 +44,10 @@ def load_manifest(model_path: str | Path, check_hash: bool = True) -> dict:
     if check_hash and manifest.get("model_sha256") and Path(model_path).is_file():
         actual = file_sha256(model_path)
         if actual != manifest["model_sha256"]:
-            raise ManifestError(f"{model_path}: sha256 {actual[:12]}... does not match its manifest ({manifest['model_sha256'][:12]}...)")
+            raise ManifestError(
+                f"{model_path}: sha256 {actual[:12]}... does not match its manifest "
+                f"({manifest['model_sha256'][:12]}...)"
+            )
     return manifest
 
 
@@ -54,19 +57,25 @@ def validate_manifest(manifest: dict, where: str = "manifest") -> None:
         if key not in manifest:
             raise ManifestError(f"{where}: missing key {key!r}")
     if manifest["format_version"] != MANIFEST_VERSION:
-        raise ManifestError(f"{where}: format_version {manifest['format_version']} but this runtime reads {MANIFEST_VERSION}")
+        raise ManifestError(
+            f"{where}: format_version {manifest['format_version']} but this runtime reads {MANIFEST_VERSION}"
+        )
     ours = skeleton.layout_description()
     theirs = manifest["layout"]
     for key in ("id", "joints", "parents", "root", "head", "hash"):
         if theirs.get(key) != ours[key]:
             raise ManifestError(
-                f"{where}: joint layout disagrees with this runtime on {key!r}: model has {theirs.get(key)!r}, runtime has {ours[key]!r}"
+                f"{where}: joint layout disagrees with this runtime on {key!r}: model has {theirs.get(key)!r}, "
+                f"runtime has {ours[key]!r}"
             )
     norm = manifest["normalization"]
     if norm.get("kind") not in normalization.KINDS:
         raise ManifestError(f"{where}: unknown normalisation {norm.get('kind')!r}")
     if norm["kind"] == "elepose" and float(norm.get("depth_offset", -1)) != normalization.ELEPOSE_DEPTH_OFFSET:
-        raise ManifestError(f"{where}: depth_offset {norm.get('depth_offset')} differs from the runtime's {normalization.ELEPOSE_DEPTH_OFFSET}")
+        raise ManifestError(
+            f"{where}: depth_offset {norm.get('depth_offset')} differs from the runtime's "
+            f"{normalization.ELEPOSE_DEPTH_OFFSET}"
+        )
     names = {o["name"] for o in manifest["outputs"]}
     if "depth" not in names:
         raise ManifestError(f"{where}: model has no 'depth' output (outputs: {sorted(names)})")

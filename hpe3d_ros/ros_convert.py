@@ -1,5 +1,8 @@
-"""numpy <-> sensor_msgs conversions used when making camera messages (bags, the demo's camera node)."""
+"""Small ROS message helpers: numpy <-> sensor_msgs conversions used when making camera messages
+(bags, the demo's camera node), stamps <-> nanoseconds, message classes by type name."""
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 
@@ -14,6 +17,12 @@ def stamp_from_ns(stamp_ns: int):
 def stamp_to_ns(stamp) -> int:
     """Integer nanoseconds from builtin_interfaces/Time."""
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+def message_class(msgtype: str):
+    """The rclpy message class of ``pkg/msg/Type``; ImportError or AttributeError when unknown."""
+    pkg, _, name = msgtype.split("/")
+    return getattr(importlib.import_module(f"{pkg}.msg"), name)
 
 
 def image_msg(rgb: np.ndarray, stamp_ns: int, frame_id: str):

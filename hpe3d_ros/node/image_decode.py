@@ -37,7 +37,9 @@ class UnsupportedEncodingError(ImageDecodeError):
         self.encoding = encoding
 
 
-def decode_raw(encoding: str, width: int, height: int, step: int, data: bytes | bytearray | memoryview | np.ndarray) -> np.ndarray:
+def decode_raw(
+    encoding: str, width: int, height: int, step: int, data: bytes | bytearray | memoryview | np.ndarray
+) -> np.ndarray:
     """Raw image fields to a contiguous RGB uint8 (height, width, 3) array."""
     enc = str(encoding).lower()
     if enc not in ENCODINGS:
@@ -79,10 +81,16 @@ def decode_compressed(msg) -> np.ndarray:
     """sensor_msgs/CompressedImage (jpeg, png, ...) -> RGB uint8 (H, W, 3) via cv2.imdecode."""
     import cv2
 
-    buf = np.frombuffer(msg.data, dtype=np.uint8) if not isinstance(msg.data, np.ndarray) else np.asarray(msg.data, dtype=np.uint8)
+    buf = (
+        np.frombuffer(msg.data, dtype=np.uint8)
+        if not isinstance(msg.data, np.ndarray)
+        else np.asarray(msg.data, dtype=np.uint8)
+    )
     if buf.size == 0:
         raise ImageDecodeError(f"compressed image ({msg.format!r}) has no data", reason="compressed")
     bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if bgr is None:
-        raise ImageDecodeError(f"compressed image ({msg.format!r}, {buf.size} bytes) could not be decoded", reason="compressed")
+        raise ImageDecodeError(
+            f"compressed image ({msg.format!r}, {buf.size} bytes) could not be decoded", reason="compressed"
+        )
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -78,7 +78,9 @@ class InputBag:
         if topic not in topics:
             raise BagError(f"{self.path}: no topic {topic!r}; the bag has {sorted(topics)}")
         if allowed_types and topics[topic] not in allowed_types:
-            raise BagError(f"{self.path}: topic {topic!r} has type {topics[topic]}, expected one of {list(allowed_types)}")
+            raise BagError(
+                f"{self.path}: topic {topic!r} has type {topics[topic]}, expected one of {list(allowed_types)}"
+            )
         return topics[topic]
 
     def messages(self, topics: list[str] | None = None) -> Iterator[RawMessage]:
@@ -87,8 +89,14 @@ class InputBag:
         try:
             for conn, timestamp, data in self._reader.messages(connections=conns):
                 md = getattr(conn, "msgdef", None)
-                yield RawMessage(conn.topic, conn.msgtype, timestamp, bytes(data), getattr(md, "data", None) or None,
-                                 getattr(conn, "digest", None) or None)
+                yield RawMessage(
+                    conn.topic,
+                    conn.msgtype,
+                    timestamp,
+                    bytes(data),
+                    getattr(md, "data", None) or None,
+                    getattr(conn, "digest", None) or None,
+                )
         except BagError:
             raise
         except Exception as e:
@@ -117,8 +125,15 @@ class OutputBag:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def write(self, topic: str, msgtype: str, timestamp: int, data: bytes, msgdef: str | None = None,
-              rihs01: str | None = None) -> None:
+    def write(
+        self,
+        topic: str,
+        msgtype: str,
+        timestamp: int,
+        data: bytes,
+        msgdef: str | None = None,
+        rihs01: str | None = None,
+    ) -> None:
         """Append one serialised message, adding the topic on first use (with ``msgdef``/``rihs01`` when
         given, e.g. copied from an input bag, else from the typestore)."""
         conn = self._connections.get(topic)
@@ -152,14 +167,13 @@ def ros_type_name(msg: object) -> str:
 
 def deserialize(raw: RawMessage) -> object:
     """CDR bytes to the rclpy message class of its type."""
-    import importlib
-
     from rclpy.serialization import deserialize_message
 
-    pkg, _, name = raw.msgtype.split("/")
+    from ..ros_convert import message_class
+
     try:
-        cls = getattr(importlib.import_module(f"{pkg}.msg"), name)
-    except (ImportError, AttributeError) as e:
+        cls = message_class(raw.msgtype)
+    except (ImportError, AttributeError, ValueError) as e:
         raise BagError(f"unknown message type {raw.msgtype!r} on {raw.topic!r}") from e
     try:
         return deserialize_message(raw.data, cls)

@@ -24,7 +24,16 @@ import numpy as np
 
 from .. import skeleton
 from ..manifest import build_manifest, file_sha256
-from .base import INPUT_NAME, OUTPUT_NAMES, Backend, BackendUnavailable, ModelInterfaceError, check_batch, check_output_names, check_outputs
+from .base import (
+    INPUT_NAME,
+    OUTPUT_NAMES,
+    Backend,
+    BackendUnavailable,
+    ModelInterfaceError,
+    check_batch,
+    check_output_names,
+    check_outputs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +90,9 @@ class TorchBackend(Backend):
         try:
             import torch
         except ImportError as e:
-            raise BackendUnavailable(f"torch is not installed ({e}); the torch backend is for debugging checkpoints") from e
+            raise BackendUnavailable(
+                f"torch is not installed ({e}); the torch backend is for debugging checkpoints"
+            ) from e
         self.torch = torch
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
@@ -94,7 +105,9 @@ class TorchBackend(Backend):
             try:
                 self.module = torch.export.load(str(self.model_path)).module().to(self.device)
             except Exception as e:
-                raise ModelInterfaceError(f"{self.model_path}: not a torch.export program ({type(e).__name__}: {e})") from e
+                raise ModelInterfaceError(
+                    f"{self.model_path}: not a torch.export program ({type(e).__name__}: {e})"
+                ) from e
             kind = "torch.export"
         elif is_torchscript(self.model_path):
             self.module = torch.jit.load(str(self.model_path), map_location=self.device).eval()
@@ -129,7 +142,9 @@ class TorchBackend(Backend):
         try:
             out = self._forward(np.zeros((1, J, 2), dtype=np.float32))
         except Exception as e:
-            raise ModelInterfaceError(f"{self.model_path}: the model does not run on a (1, {J}, 2) input ({type(e).__name__}: {e})") from e
+            raise ModelInterfaceError(
+                f"{self.model_path}: the model does not run on a (1, {J}, 2) input ({type(e).__name__}: {e})"
+            ) from e
         return list(out)
 
     def infer(self, poses2d: np.ndarray) -> dict[str, np.ndarray]:

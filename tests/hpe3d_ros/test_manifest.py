@@ -45,7 +45,7 @@ def test_layout_disagreement_is_named(tmp_path):
         M.load_manifest(_write(tmp_path, m))
 
 
-def test_depth_offset_and_outputs_checked(tmp_path):
+def test_depth_offset_and_outputs_checked():
     m = _manifest()
     m["normalization"]["depth_offset"] = 5.0
     with pytest.raises(M.ManifestError, match="depth_offset"):

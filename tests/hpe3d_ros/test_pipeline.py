@@ -95,7 +95,7 @@ def test_missing_or_uncalibrated_k_falls_back_to_the_field_of_view(rgb, model):
     assert not fb and np.isclose(k_used[0, 0], camera.intrinsics_from_fov(w, h, 50.0)[0, 0])
 
 
-def test_detector_only_mode_and_bad_input(rgb, model):
+def test_detector_only_mode_and_bad_input(rgb):
     pipe = PosePipeline({"lift": False})
     res = pipe.process(rgb, None)
     assert pipe.lifter is None and res.people

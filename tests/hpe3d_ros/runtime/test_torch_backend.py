@@ -38,7 +38,9 @@ def test_lifter_on_torchscript_needs_its_manifest(tmp_path):
     write_manifest(ts_path, "elepose", ["depth", "elevation"])
     lifter = Lifter(ts_path)
     assert lifter.backend_name == "torch" and lifter.normalization == "elepose"
-    res = lifter.lift(np.random.default_rng(0).uniform(200, 400, (2, 16, 2)), np.array([[500.0, 0, 320], [0, 500, 240], [0, 0, 1]]))
+    res = lifter.lift(
+        np.random.default_rng(0).uniform(200, 400, (2, 16, 2)), np.array([[500.0, 0, 320], [0, 500, 240], [0, 0, 1]])
+    )
     assert res.joints_optical.shape == (2, 16, 3) and res.plausibility is None
 
 

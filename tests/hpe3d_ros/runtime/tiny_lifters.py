@@ -50,7 +50,9 @@ def constant_depth_onnx(
     x = helper.make_tensor_value_info("poses2d", TensorProto.FLOAT, ["batch", J, 2])
     nodes = [
         helper.make_node("Constant", [], ["zero"], value=helper.make_tensor("zero_v", TensorProto.FLOAT, [], [0.0])),
-        helper.make_node("Constant", [], ["dconst"], value=helper.make_tensor("d_v", TensorProto.FLOAT, [J], depth.tolist())),
+        helper.make_node(
+            "Constant", [], ["dconst"], value=helper.make_tensor("d_v", TensorProto.FLOAT, [J], depth.tolist())
+        ),
         helper.make_node("Constant", [], ["ax2"], value=helper.make_tensor("ax2_v", TensorProto.INT64, [1], [2])),
         helper.make_node("Constant", [], ["ax12"], value=helper.make_tensor("ax12_v", TensorProto.INT64, [2], [1, 2])),
         helper.make_node("Mul", ["poses2d", "zero"], ["xz"]),
@@ -61,7 +63,9 @@ def constant_depth_onnx(
     names = ["depth"]
     if elevation is not None:
         nodes += [
-            helper.make_node("Constant", [], ["econst"], value=helper.make_tensor("e_v", TensorProto.FLOAT, [], [float(elevation)])),
+            helper.make_node(
+                "Constant", [], ["econst"], value=helper.make_tensor("e_v", TensorProto.FLOAT, [], [float(elevation)])
+            ),
             helper.make_node("ReduceSum", ["xz", "ax12"], ["zeros_b"], keepdims=0),
             helper.make_node("Add", ["zeros_b", "econst"], ["elevation"]),
         ]
@@ -109,8 +113,6 @@ def tiny_mlp(seed: int = 0, with_elevation: bool = True, with_nll: bool = True):
 
     torch.manual_seed(seed)
     return TinyMLP().eval()
-
-
 
 
 def export_onnx(module, path: Path, normalization: str = "tipsy") -> Path:
