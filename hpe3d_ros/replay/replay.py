@@ -3,8 +3,9 @@
 The parameters come from the node's parameter file (config/lift.yaml by default, read by
 ``node_params``), the pipeline is ``hpe3d_ros.pipeline.PosePipeline`` built with the node's own
 parameter mapping, images are decoded by the node's ``image_decode`` and the outputs are built by
-the node's message builders (``node_outputs``). The output bag holds every input topic plus
-``<ns>/markers``, ``<ns>/skeletons``, ``<ns>/poses`` and ``/diagnostics``.
+the node's message builders (``node_outputs``). The output bag holds every input topic plus every
+output of ``node/outputs.py`` (``<ns>/markers``, ``<ns>/skeletons``, ``<ns>/poses``, ``<ns>/people``,
+the per-person ``/humans/bodies/b<id>/...`` and ``/humans/bodies/tracked``) and ``/diagnostics``.
 
 Modes:
 - fast (default, ``--rate 0``): every frame in order, as fast as the CPU allows; outputs are written
@@ -35,7 +36,7 @@ import numpy as np
 
 from .. import camera
 from ..node.diagnostics import diagnostics_message, diagnostics_status, diagnostics_values
-from ..node.outputs import frame_builders, output_topics
+from ..node.outputs import frame_builders, output_topics, topic_messages
 from ..node.stats import STAGES, rate_hz
 from ..ros_convert import stamp_to_ns
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
@@ -278,8 +279,8 @@ class Replayer:
         if self.opts.rate > 0:
             latency = time.monotonic() - arrival_wall  # arrival to outputs built; the write follows
             out_time = raw.timestamp + int(latency * 1e9)
-        for key, m in output_messages(stamp, frame_id, result.people, v, self.builders).items():
-            writer.ros(self.topics_out[key], m, out_time)
+        for topic, m in topic_messages(output_messages(stamp, frame_id, result.people, v, self.builders), v):
+            writer.ros(topic, m, out_time)
         t_pub = time.perf_counter()
         if latency is not None:
             latency = time.monotonic() - arrival_wall
