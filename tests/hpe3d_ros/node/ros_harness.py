@@ -82,10 +82,12 @@ def fixture_frames(n: int = 3) -> list[tuple[str, np.ndarray]]:
     return frames
 
 
-def start_node(env: dict, *extra: str, params_file: Path | None = None, log: Path | None = None) -> subprocess.Popen:
-    """Start lift_node as its own process with config/lift.yaml and ``-p name:=value`` overrides."""
+def start_node(env: dict, *extra: str, params_file: Path | None = None, log: Path | None = None,
+               module: str = "hpe3d_ros.node.lift_node") -> subprocess.Popen:
+    """Start lift_node (or another node ``module``) as its own process with config/lift.yaml and
+    ``-p name:=value`` overrides."""
     params_file = params_file or REPO / "config" / "lift.yaml"
-    cmd = [sys.executable, "-m", "hpe3d_ros.node.lift_node", "--ros-args", "--params-file", str(params_file)]
+    cmd = [sys.executable, "-m", module, "--ros-args", "--params-file", str(params_file)]
     for e in extra:
         cmd += ["-p", e]
     out = open(log, "w") if log else subprocess.DEVNULL
