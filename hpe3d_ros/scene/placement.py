@@ -14,17 +14,27 @@ the person's true size (and distance) to the prior's. Two estimates of ``ln s``:
   uncertainty (``foot_pixel_std_ratio`` of the person's image height) and ``sigma_ground`` the
   plane's (``ground_std_m``): the angle error grows with distance squared, the prior's linearly.
 
+The stance foot is the lower visible ankle, or the mean of the two when they differ by less than twice
+their 2D noise (the lower of two equally noisy points is biased low).
+
 Rule: the ground estimate is used when the feet are visible (ankle score >= ``min_foot_score``, not
 at the image's bottom edge), below the camera (``d + a > 0.1 m`` in the prior's scale) and consistent
 with the prior (gate: ``ln(s_g)^2 / (sigma_g^2 + sigma_p^2) <= gate_chi2``; otherwise the person is
 taken as not standing on the plane: stairs, a kerb, a jump, uneven ground). Then the two are fused by
 inverse variance in ``ln s``; else the prior is used alone. The position's covariance: the fused
 relative uncertainty along the line of sight, the 2D uncertainty across it.
+
+The same constraint, read the other way, measures the camera's pitch when its height is known
+(``elevation_residual``): the pitch change that would put a prior-placed person's feet on the plane is
+``h (1 - 1 / s_g) / r_h`` (``r_h`` the foot's horizontal distance), known to ``h sigma / r_h``: far
+people measure the pitch finely, and over many people the prior's stature errors average out
+(docs/placement.md "Elevation").
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,6 +61,18 @@ class Placement:
     gate: float = math.nan  # the gate statistic (chi-square, 1 dof)
 
 
+class GroundFit(NamedTuple):
+    """The ground plane's estimate for one prior-placed person (NaN: none)."""
+
+    scale: float  # s_g
+    sigma: float  # 1 sigma of ln s_g
+    sigma_no_pitch: float  # the same without the pitch's uncertainty (2D and ground only)
+    horizontal_m: float  # the stance foot's horizontal distance from the camera (prior's scale)
+
+
+NO_GROUND = GroundFit(math.nan, math.nan, math.nan, math.nan)
+
+
 def person_height_px(keypoints_px: np.ndarray | None) -> float:
     """The person's extent in the image (pixels), the larger side of the keypoints' box."""
     if keypoints_px is None:
@@ -71,11 +93,11 @@ def ground_scale(
     pitch_std_rad: float,
     body_height_m: float,
     p: PlacementParams,
-) -> tuple[float, float]:
-    """``(s_g, sigma of ln s_g)`` of the ground plane for one prior-placed skeleton, or ``(nan, nan)``
-    when its feet give no constraint (not visible, at the image edge, not below the camera)."""
+) -> GroundFit:
+    """The ground plane's ``s_g`` and the sigma of ``ln s_g`` for one prior-placed skeleton, or
+    ``NO_GROUND`` when its feet give no constraint (not visible, at the image edge, not below the camera)."""
     down = np.asarray(down_optical, dtype=np.float64)
-    best = None
+    feet = []
     for j in ANKLES:
         if scores[j] < p.min_foot_score:
             continue
@@ -83,29 +105,42 @@ def ground_scale(
             v = float(keypoints_px[j][1])
             if not math.isfinite(v) or v > image_height - 1 - EDGE_MARGIN_PX:
                 continue
-        drop = float(joints_optical[j] @ down)
-        if best is None or drop > best[0]:
-            best = (drop, j)
-    if best is None:
-        return math.nan, math.nan
-    drop, j = best
-    denom = drop + p.ankle_height_ratio * body_height_m
-    if not denom > MIN_FOOT_DROP_M:
-        return math.nan, math.nan
-    r = float(np.linalg.norm(joints_optical[j]))
+        feet.append((float(joints_optical[j] @ down), float(np.linalg.norm(joints_optical[j]))))
+    if not feet:
+        return NO_GROUND
     f = float(k[1, 1])
     sigma_px = p.foot_pixel_std_ratio * person_height_px(keypoints_px)
-    sigma_prior_units = math.sqrt((r * pitch_std_rad) ** 2 + (r * sigma_px / f) ** 2)
+    drop, r = max(feet)
+    if len(feet) == 2:
+        # the stance foot is the lower one, unless the two differ by less than their 2D noise: then the lower
+        # of two noisy values is biased low, and their mean is the better estimate
+        noise = r * sigma_px / f
+        if abs(feet[0][0] - feet[1][0]) < 2.0 * noise:
+            drop, r = (feet[0][0] + feet[1][0]) / 2.0, (feet[0][1] + feet[1][1]) / 2.0
+    denom = drop + p.ankle_height_ratio * body_height_m
+    if not denom > MIN_FOOT_DROP_M:
+        return NO_GROUND
     s_g = camera_height_m / denom
     # the plane's own uncertainty is in metres of the world: in the prior's units it is sigma_ground / s_g
-    sigma = math.sqrt(sigma_prior_units**2 + (p.ground_std_m / s_g) ** 2) / denom
-    return s_g, max(sigma, 1e-6)
+    no_pitch = math.sqrt((r * sigma_px / f) ** 2 + (p.ground_std_m / s_g) ** 2) / denom
+    sigma = math.hypot(no_pitch, r * pitch_std_rad / denom)
+    return GroundFit(s_g, max(sigma, 1e-6), max(no_pitch, 1e-6), math.sqrt(max(r * r - drop * drop, 0.0)))
 
 
-def fuse(ground: tuple[float, float], p: PlacementParams) -> Placement:
-    """The placement from a ground estimate ``(s_g, sigma)`` (NaN: none) and the prior (see the module docstring)."""
+def elevation_residual(fit: GroundFit, camera_height_m: float, p: PlacementParams) -> tuple[float, float]:
+    """``(delta, sigma)`` radians: the change of the camera's elevation that would put this prior-placed
+    person's feet on the ground plane, and its uncertainty (the prior's and the foot's, seen from ``r_h``)."""
+    if not (math.isfinite(fit.scale) and fit.scale > 0 and fit.horizontal_m > 0):
+        return math.nan, math.nan
+    h, r = camera_height_m, fit.horizontal_m
+    return h * (1.0 - 1.0 / fit.scale) / r, h * math.hypot(p.height_prior_rel_std, fit.sigma_no_pitch) / r
+
+
+def fuse(ground: tuple, p: PlacementParams) -> Placement:
+    """The placement from a ground estimate ``(s_g, sigma, ...)`` (a ``GroundFit``; NaN: none) and the
+    prior (see the module docstring)."""
     sp = p.height_prior_rel_std
-    s_g, sg = ground
+    s_g, sg = ground[0], ground[1]
     if not (math.isfinite(s_g) and s_g > 0 and math.isfinite(sg)):
         return Placement(1.0, sp, "prior")
     d = math.log(s_g)

@@ -3,8 +3,10 @@
 ``Scene.update(result, image_size, body_height_m)`` runs after ``PosePipeline``'s lift and changes the
 frame's people in place:
 
-1. elevation: the mount's pitch (``camera_mount.mode: full``) or the running estimate over frames of
-   the lifter's pooled elevation (``elevation.*``); every upright skeleton is re-made with it;
+1. elevation: the mount's pitch (``camera_mount.mode: full``); with a known height (``height``) the
+   running estimate of the pitch that puts people's feet on the ground plane (``placement.
+   elevation_residual``, once ``MIN_GROUND_FRAMES`` frames gave one); else the running estimate over
+   frames of the lifter's pooled elevation (``elevation.*``); every upright skeleton is re-made with it;
 2. placement: ground plane fused with the body-height prior (``placement.*``); the skeleton is scaled
    about the camera centre by the fused factor (its projection is unchanged), so the skeleton topics
    carry the placed people too;
@@ -27,9 +29,20 @@ from .head_yaw import UNKNOWN, HeadYaw, head_yaw
 from .kinematics import Kinematics, body_heading
 from .mount import Mount
 from .params import SceneParams
-from .placement import Placement, fuse, ground_scale, person_height_px, position_covariance
+from .placement import (
+    NO_GROUND,
+    Placement,
+    elevation_residual,
+    fuse,
+    ground_scale,
+    person_height_px,
+    position_covariance,
+)
 
 ROOT = skeleton.ROOT
+MIN_GROUND_FRAMES = 10  # frames with feet on the ground before their pitch replaces the lifter's elevation
+# what averaging cannot remove: the crowd's mean size against the prior (statures, the lifter's scale bias)
+GROUND_ELEVATION_FLOOR_RAD = math.radians(0.3)
 
 
 @dataclass
@@ -74,11 +87,13 @@ class Scene:
         self.params = params or SceneParams()
         self._build()
         self.elevation: float | None = None  # the last frame's elevation (radians)
+        self.elevation_source = ""  # "mount", "ground" or "lifter"
         self.mount: Mount | None = None
 
     def _build(self) -> None:
         e = self.params.elevation
         self.filter = RunningElevation(e.time_constant_s, math.radians(e.outlier_deg), e.jump_frames)
+        self.ground_filter = RunningElevation(e.time_constant_s, math.radians(e.outlier_deg), e.jump_frames)
         self.kinematics = Kinematics(self.params.tracking)
 
     def configure(self, params: SceneParams) -> None:
@@ -91,12 +106,19 @@ class Scene:
         """Restart the running elevation estimate (the node's ``~/reset_elevation`` service)."""
         with self.lock:
             self.filter.reset()
+            self.ground_filter.reset()
+
+    def _ground_ready(self) -> bool:
+        return self.params.mount.mode == "height" and self.ground_filter.value is not None and \
+            self.ground_filter.n >= MIN_GROUND_FRAMES
 
     def elevation_std(self) -> float:
         """1-sigma uncertainty (radians) of the elevation in use, bias included."""
         m, e = self.params.mount, self.params.elevation
         if m.mode == "full":
             return math.radians(m.pitch_std_deg)
+        if self._ground_ready():
+            return math.hypot(self.ground_filter.std, GROUND_ELEVATION_FLOOR_RAD)
         return math.hypot(self.filter.std if self.filter.value is not None else math.inf, math.radians(e.bias_std_deg))
 
     def update(self, people: list, k: np.ndarray, stamp_ns: int, image_size: tuple[int, int] | None,
@@ -109,15 +131,19 @@ class Scene:
         p = self.params
         if p.mount.mode == "full":
             mount = Mount.from_params(p.mount)
-            elevation = mount.elevation
+            elevation, self.elevation_source = mount.elevation, "mount"
         else:
             frame_e = [float(x.elevation) for x in people if math.isfinite(float(x.elevation))]
             if not frame_e and self.filter.value is None:
                 self.kinematics.prune(stamp_ns)
                 return
             elevation = self.filter.update(float(np.median(frame_e)), stamp_ns) if frame_e else self.filter.value
+            self.elevation_source = "lifter"
+            if self._ground_ready():
+                elevation, self.elevation_source = self.ground_filter.value, "ground"
             mount = Mount.from_params(p.mount, elevation=elevation)
         self.elevation, self.mount = elevation, mount
+        residuals = []
         down = mount.down_optical
         pitch_std = self.elevation_std()
         image_h = int(image_size[1]) if image_size else None
@@ -126,10 +152,11 @@ class Scene:
                 person.joints_upright = camera.upright_from_optical(person.joints_optical, elevation)
                 person.elevation = float(elevation)
             prior = np.array(person.joints_optical[ROOT], dtype=np.float64)
-            ground = (math.nan, math.nan)
+            ground = NO_GROUND
             if mount.height_known:
                 ground = ground_scale(person.joints_optical, person.confidence, person.keypoints_px, k, image_h, down,
                                       mount.height, pitch_std, body_height_m, p.placement)
+                residuals.append(elevation_residual(ground, mount.height, p.placement))
             placed = fuse(ground, p.placement)
             if placed.scale != 1.0:
                 person.joints_optical = person.joints_optical * placed.scale
@@ -163,4 +190,15 @@ class Scene:
                 head=head_yaw(getattr(person, "landmarks", None), k, down,
                               math.radians(p.tracking.looking_max_deg)),
             )
+        if p.mount.mode == "height":
+            self._update_ground_elevation(elevation, residuals, stamp_ns)
         self.kinematics.prune(stamp_ns)
+
+    def _update_ground_elevation(self, elevation: float, residuals: list, stamp_ns: int) -> None:
+        """Feed the pitch the frame's feet ask for (inverse-variance mean over its people) to the ground filter."""
+        gate = math.radians(self.params.elevation.outlier_deg)
+        r = np.array([(d, s) for d, s in residuals
+                      if math.isfinite(d) and math.isfinite(s) and s > 0 and abs(d) <= gate])
+        if len(r):
+            w = 1.0 / r[:, 1] ** 2
+            self.ground_filter.update(elevation + float((w * r[:, 0]).sum() / w.sum()), stamp_ns)
