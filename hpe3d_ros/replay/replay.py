@@ -40,7 +40,7 @@ from ..node.outputs import frame_builders, output_topics, topic_messages
 from ..node.stats import STAGES, rate_hz
 from ..ros_convert import stamp_to_ns
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
-from .keypoint_msgs import parse_ground_truth, parse_keypoints
+from .keypoint_msgs import parse_camera_pose, parse_ground_truth, parse_keypoints
 from .node_outputs import NoDetector, output_messages, process_keypoints
 from .records import FrameRecord, record_from_people
 
@@ -49,6 +49,7 @@ KEYPOINTS_TYPE = "std_msgs/msg/Float32MultiArray"
 GT_TYPE = "geometry_msgs/msg/PoseArray"
 DEFAULT_KEYPOINTS_TOPIC = "/hpe3d/keypoints2d"
 DEFAULT_GT_TOPIC = "/hpe3d/ground_truth"
+GT_CAMERA_TOPIC = "/hpe3d/ground_truth_camera"  # mounted-camera bags: the camera's true pose (PoseStamped)
 DIAGNOSTICS_PERIOD_NS = 1_000_000_000
 
 
@@ -210,6 +211,7 @@ class Replayer:
     def _init_state(self) -> None:
         """Counters, the latest CameraInfo and the ground truth read so far."""
         self.gt: dict[int, np.ndarray] = {}
+        self.gt_camera: dict[int, tuple] = {}
         self.info = None
         self.counts = {"received": 0, "processed": 0, "dropped": 0, "decode_errors": 0, "processing_errors": 0}
         self.latency: dict[str, list[float]] = {}
@@ -333,6 +335,12 @@ class Replayer:
                 self.gt[stamp] = parse_ground_truth(msg)
             except (BagError, ValueError) as e:
                 self.log(f"hpe3d replay: ignoring a ground-truth message: {e}")
+        elif raw.topic == GT_CAMERA_TOPIC and self.gt_topic:
+            try:
+                msg = deserialize(raw)
+                self.gt_camera[stamp_to_ns(msg.header.stamp)] = parse_camera_pose(msg)
+            except (BagError, ValueError) as e:
+                self.log(f"hpe3d replay: ignoring a ground-truth camera message: {e}")
 
     def run(self) -> ReplayResult:
         """Replay the whole bag (or until interrupted); always closes the output bag and writes the report."""
@@ -370,6 +378,7 @@ class Replayer:
             for rec in self.frames:
                 if rec.stamp_ns in self.gt:
                     rec.gt_joints = self.gt[rec.stamp_ns]
+                rec.gt_camera = self.gt_camera.get(rec.stamp_ns)
             from .report import write_report
 
             meta = {
