@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import subprocess
 import sys
 import time
@@ -21,10 +20,13 @@ FIXTURE_MEDIA = REPO / "tests" / "fixtures" / "media"
 
 def isolated_ros_env(log_dir: Path) -> dict:
     """An isolated ROS environment for child processes and ``Client``: a random ROS_DOMAIN_ID (0..101 are
-    the safe ids on Linux), localhost-only discovery, a private ROS_LOG_DIR. os.environ is not changed."""
+    the safe ids on Linux) that no visible process uses (parallel test runs of other engineers), localhost-only
+    discovery, a private ROS_LOG_DIR. os.environ is not changed."""
+    from hpe3d_ros.replay.demo import free_domain_id  # a random id that no process visible here uses
+
     env = dict(os.environ)
     env.update({
-        "ROS_DOMAIN_ID": str(random.SystemRandom().randint(1, 101)),
+        "ROS_DOMAIN_ID": str(free_domain_id()),
         "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
         "ROS_LOG_DIR": str(log_dir),
         "RCUTILS_COLORIZED_OUTPUT": "0",

@@ -34,12 +34,21 @@ class Lifecycle:
             self.change = client.node.create_client(ChangeState, "/lift_node/change_state")
             self.get = client.node.create_client(GetState, "/lift_node/get_state")
         self.client = client
+        # A server can answer before it has discovered the client's response reader, and that answer is lost
+        # (Fast DDS: "failed to send response"). Calls without side effects, repeated until answered, make sure
+        # both response paths are matched before a transition is requested.
+        self._call(self.get, GetState.Request(), retries=12)
+        no_such = ChangeState.Request()
+        no_such.transition.label = "no_such_transition"
+        assert not self._call(self.change, no_such, retries=12).success
 
-    def _call(self, cli, request, timeout: float = 120.0):
+    def _call(self, cli, request, timeout: float = 120.0, retries: int = 1):
         assert self.client.spin_until(lambda: cli.service_is_ready(), 60.0), f"{cli.srv_name} not available"
-        future = cli.call_async(request)
-        assert self.client.spin_until(future.done, timeout), f"{cli.srv_name}: no answer in {timeout} s"
-        return future.result()
+        for _ in range(retries):
+            future = cli.call_async(request)
+            if self.client.spin_until(future.done, timeout if retries == 1 else 10.0):
+                return future.result()
+        raise AssertionError(f"{cli.srv_name}: no answer")
 
     def state(self) -> str:
         from lifecycle_msgs.srv import GetState
