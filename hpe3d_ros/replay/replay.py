@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import camera
+from ..ros_convert import camera_info_intrinsics
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
 from .keypoint_msgs import parse_ground_truth, parse_keypoints
 from .node_outputs import NoDetector, diagnostics_message, output_messages, output_topics, process_keypoints
@@ -105,16 +105,11 @@ def _pick(topics: dict[str, str], types: tuple[str, ...], given: str | None, wha
 
 
 def _intrinsics(info, width: int, height: int) -> np.ndarray | None:
-    """K from the latest CameraInfo as the node takes it: None when missing, uncalibrated or for another size."""
+    """K from the latest CameraInfo as the node takes it: None when missing or not usable for this
+    image (``ros_convert.camera_info_intrinsics``)."""
     if info is None:
         return None
-    k = np.asarray(info.k, dtype=np.float64)
-    if k.size != 9 or not camera.is_calibrated(k.reshape(3, 3)):
-        return None
-    size = (int(info.width), int(info.height))
-    if size != (0, 0) and size != (width, height):
-        return None
-    return k.reshape(3, 3)
+    return camera_info_intrinsics(info, width, height)[0]
 
 
 class _Writer:
@@ -196,6 +191,7 @@ class Replayer:
         self.out_times: list[float] = []
         self.next_diag_ns: int | None = None
         self.pipeline = None
+        self.last_intrinsics_problem = ""
 
     # ----- one frame -----
     def _process(self, raw: RawMessage, index: int, arrival_wall: float, writer: _Writer) -> None:
@@ -240,10 +236,13 @@ class Replayer:
                 return
         t_pipe = time.perf_counter()
         if result.intrinsics_fallback:
-            if not self.counts.get("intrinsics_fallback"):
-                self.log(f"hpe3d replay: no calibrated CameraInfo for frame {index}: using the {v['fallback_hfov_deg']:.0f} degree "
+            if result.intrinsics_problem != self.last_intrinsics_problem:
+                self.log(f"hpe3d replay: frame {index}: {result.intrinsics_problem}: using the {v['fallback_hfov_deg']:.0f} degree "
                          "field-of-view fallback (fallback_hfov_deg); 3D distances are only as good as that guess")
             self.counts["intrinsics_fallback"] = self.counts.get("intrinsics_fallback", 0) + 1
+        self.last_intrinsics_problem = result.intrinsics_problem
+        if result.dropped_nonfinite:
+            self.counts["people_dropped_nonfinite"] = self.counts.get("people_dropped_nonfinite", 0) + result.dropped_nonfinite
         latency = None
         out_time = raw.timestamp
         if self.opts.rate > 0:
@@ -348,6 +347,7 @@ class Replayer:
                 "model": str(self.values["model_file_path"]),
                 "backend": self.pipeline.backend if self.pipeline else "", "complete": complete,
                 "frames_with_fallback_intrinsics": self.counts.get("intrinsics_fallback", 0),
+                "people_dropped_nonfinite": self.counts.get("people_dropped_nonfinite", 0),
             }
             if writer.skipped:
                 meta["topics_not_copied"] = writer.skipped
