@@ -137,9 +137,9 @@ def standin_model(path: Path) -> Path:
         inputs=[{"name": "poses2d", "shape": ["batch", j, 2], "dtype": "float32"}],
         outputs=[{"name": "depth"}, {"name": "elevation"}],
         training={"data": "none: random weights, a stand-in of the supervised baseline's size for timing", "license": "Apache-2.0", "non_commercial": False},
-        command="benchmarks/node_latency.py", model_sha256=mf.file_sha256(path),
+        command="benchmarks/node_latency.py",
     )
-    path.with_suffix(".json").write_text(json.dumps(m, indent=1))
+    mf.write_bound_manifest(path, m)
     return path
 
 
