@@ -19,7 +19,10 @@ docs/replay.md) go through the pipeline's lift stage only (``node_outputs.proces
 Ground truth (geometry_msgs/PoseArray, 16 poses per person, optical frame) is matched by stamp.
 
 An interrupted replay (Ctrl-C, an unreadable message) closes the output bag with everything
-processed so far and still writes the report.
+processed so far and still writes the report. A killed one (SIGKILL) leaves an output bag that
+rosbags reads with all but its last ``--split-s`` seconds (``bag_split``). A damaged input bag
+(cut short, a chunk whose CRC fails) is replayed as far as it is intact; where it is damaged goes to
+the log, the report (``input_damage``) and the exit status (1).
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ import numpy as np
 
 from ..ros_convert import camera_info_intrinsics
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
+from .bag_split import DEFAULT_SPLIT_S
 from .keypoint_msgs import parse_ground_truth, parse_keypoints
 from .node_outputs import NoDetector, diagnostics_message, output_messages, output_topics, process_keypoints
 from .records import FrameRecord, record_from_people
@@ -68,6 +72,7 @@ class ReplayOptions:
     storage: str = "mcap"
     max_frames: int | None = None
     plots: bool = True
+    split_s: float = DEFAULT_SPLIT_S
 
 
 @dataclass
@@ -151,6 +156,8 @@ class Replayer:
         self.pipeline_params = replay_pipeline_params(self.values)
         self.topics_out = output_topics(self.values)
         self.bag = InputBag(opts.bag)
+        for note in self.bag.notes:
+            self.log(f"hpe3d replay: {note}")
         try:
             self._choose_topics(opts)
         except BaseException:
@@ -310,7 +317,7 @@ class Replayer:
         try:
             # 2D-keypoint bags need only the lift stage: no detector models to load
             self.pipeline = PosePipeline(self.pipeline_params, detector=NoDetector() if self.keypoints_topic else None)
-            out = OutputBag(opts.out, storage=opts.storage)
+            out = OutputBag(opts.out, storage=opts.storage, split_s=opts.split_s)
         except BaseException:
             self.bag.close()
             raise
@@ -322,7 +329,11 @@ class Replayer:
                     self._run_paced(writer)
                 else:
                     self._run_fast(writer)
-                complete = True
+                complete = not self.bag.damage
+                if self.bag.damage:
+                    error = ("the input bag is damaged; everything intact was replayed: "
+                             + "; ".join(str(d) for d in self.bag.damage[:10])
+                             + (f" (and {len(self.bag.damage) - 10} more)" if len(self.bag.damage) > 10 else ""))
             except BagError as e:
                 error = str(e)
             finally:
@@ -351,6 +362,10 @@ class Replayer:
             }
             if writer.skipped:
                 meta["topics_not_copied"] = writer.skipped
+            if self.bag.damage:
+                meta["input_damage"] = [str(d) for d in self.bag.damage]
+            if self.bag.notes:
+                meta["input_notes"] = list(self.bag.notes)
             if error:
                 meta["stopped_by"] = error
             report = write_report(self.frames, report_dir, meta, with_plots=opts.plots)
@@ -455,6 +470,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="override model_file_path")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one node parameter (repeatable)")
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap", help="output bag storage")
+    p.add_argument("--split-s", type=float, default=DEFAULT_SPLIT_S,
+                   help=f"close the output bag's current file after this many seconds (default {DEFAULT_SPLIT_S}): "
+                        "a replay killed at any point loses at most that much")
     p.add_argument("--max-frames", type=int, help="stop after this many input frames")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--render", metavar="VIDEO.mp4", help="also write a video of the frames with the skeletons beside a 3D view")
@@ -469,11 +487,14 @@ def options_from_args(args: argparse.Namespace) -> ReplayOptions:
         overrides["model_file_path"] = args.model
     if args.rate < 0:
         raise ValueError(f"--rate must be 0 (as fast as possible) or positive, got {args.rate}")
+    if not args.split_s > 0:
+        raise ValueError(f"--split-s must be positive, got {args.split_s}")
     return ReplayOptions(
         bag=Path(args.bag), out=Path(args.out), report_dir=Path(args.report) if args.report else None,
         image_topic=args.image_topic, info_topic=args.info_topic, keypoints_topic=args.keypoints_topic,
         gt_topic=args.gt_topic, rate=float(args.rate), params_file=Path(args.params) if args.params else None,
         overrides=overrides, storage=args.storage, max_frames=args.max_frames, plots=not args.no_plots,
+        split_s=float(args.split_s),
     )
 
 
@@ -507,6 +528,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"replayed {fr.get('in', 0)} frames ({fr.get('processed', 0)} processed, {fr.get('dropped', 0)} dropped, "
           f"{fr.get('errors', 0)} errors) into {result.out}; report: {result.report_dir / 'report.md'}")
     if not result.complete:
-        print(f"hpe3d replay: error: stopped early: {result.error}", file=sys.stderr)
+        print(f"hpe3d replay: error: {'stopped early: ' if 'damaged' not in result.error else ''}{result.error}",
+              file=sys.stderr)
         return 1
     return 0
