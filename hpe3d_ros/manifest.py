@@ -162,7 +162,19 @@ def write_bound_manifest(model_path: str | Path, manifest: dict) -> dict:
 
 
 def validate_manifest(manifest: dict, where: str = "manifest") -> None:
-    """Check that a manifest matches this runtime's layout and normalisation."""
+    """Check that a manifest matches this runtime's layout and normalisation; a ManifestError naming the
+    problem otherwise (also for fields of the wrong JSON type)."""
+    try:
+        _validate(manifest, where)
+    except ManifestError:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError) as e:
+        raise ManifestError(f"{where}: malformed manifest ({type(e).__name__}: {e})") from e
+
+
+def _validate(manifest: dict, where: str) -> None:
+    if not isinstance(manifest, dict):
+        raise ManifestError(f"{where}: expected a JSON object, got {type(manifest).__name__}")
     for key in ("format_version", "layout", "normalization", "inputs", "outputs"):
         if key not in manifest:
             raise ManifestError(f"{where}: missing key {key!r}")
@@ -180,7 +192,10 @@ def validate_manifest(manifest: dict, where: str = "manifest") -> None:
         raise ManifestError(f"{where}: unknown normalisation {norm.get('kind')!r}")
     if norm["kind"] == "elepose" and float(norm.get("depth_offset", -1)) != normalization.ELEPOSE_DEPTH_OFFSET:
         raise ManifestError(f"{where}: depth_offset {norm.get('depth_offset')} differs from the runtime's {normalization.ELEPOSE_DEPTH_OFFSET}")
-    names = {o["name"] for o in manifest["outputs"]}
+    for key in ("inputs", "outputs"):
+        if not isinstance(manifest[key], list) or not all(isinstance(x, (dict, str)) for x in manifest[key]):
+            raise ManifestError(f"{where}: {key!r} must be a list of names or objects with a 'name'")
+    names = {o["name"] if isinstance(o, dict) else o for o in manifest["outputs"]}
     if "depth" not in names:
         raise ManifestError(f"{where}: model has no 'depth' output (outputs: {sorted(names)})")
 
