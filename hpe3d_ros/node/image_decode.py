@@ -29,8 +29,9 @@ ENCODINGS: dict[str, tuple[int, tuple[int, ...]]] = {
 }
 #: Largest width or height accepted.
 MAX_SIDE = 16384
-#: Default limit on width x height (4096 x 4096): the decoded RGB frame is at most 48 MiB.
-MAX_PIXELS = 4096 * 4096
+#: Default limit on width x height: 3840 x 2160 (4K UHD), so a decoded RGB frame is at most 24 MiB and the
+#: decoder's own buffers (Pillow's image, the array) stay within about 50 MiB per message.
+MAX_PIXELS = 3840 * 2160
 #: Largest padding at the end of a raw image row (bytes); drivers align rows to at most a page.
 MAX_ROW_PADDING = 4096
 #: Largest compressed image accepted (bytes).
@@ -153,8 +154,10 @@ def decode_compressed(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
             warnings.simplefilter("error")  # Pillow's DecompressionBombWarning and friends become errors
             with Image.open(io.BytesIO(data), formats=[kind]) as im:
                 check_size(int(im.size[0]), int(im.size[1]), max_pixels, what=f"{kind} image")
-                rgb = im.convert("RGB")
-        out = np.asarray(rgb, dtype=np.uint8)
+                im.load()
+                rgb = im if im.mode == "RGB" else im.convert("RGB")
+                out = np.asarray(rgb, dtype=np.uint8)  # read-only, over a copy of Pillow's pixels
+                rgb = None
     except ImageDecodeError:
         raise
     except Image.DecompressionBombError as e:  # Pillow's own limit, far above ours, met while reading the header
@@ -168,4 +171,4 @@ def decode_compressed(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         ) from e
     if out.ndim != 3 or out.shape[2] != 3:
         raise ImageDecodeError(f"compressed image ({fmt!r}) decoded to shape {out.shape}", reason="compressed_decode")
-    return np.ascontiguousarray(out)
+    return np.require(out, requirements=["C", "W"])  # a writable copy, made after Pillow's image is freed

@@ -96,7 +96,7 @@ def hostile_compressed() -> dict[str, bytes]:
     sof = big.find(b"\xff\xc0")
     big[sof + 5:sof + 9] = struct.pack(">HH", 20000, 20000)
     wide = bytearray(big)
-    wide[sof + 5:sof + 9] = struct.pack(">HH", 5000, 4000)  # 20 MP: beyond the 16.7 MP limit, below Pillow's own
+    wide[sof + 5:sof + 9] = struct.pack(">HH", 5000, 4000)  # 20 MP: beyond the 8.3 MP limit, below Pillow's own
     png_big = bytearray(_png(8, 8))
     png_big[16:24] = struct.pack(">II", 30000, 30000)
     return {
