@@ -158,14 +158,23 @@ class Client:
 
     def _on_poses(self, msg) -> None:
         self.published["poses"] += 1
-        self.nonfinite["poses"] += sum(not (np.isfinite(p.position.x) and np.isfinite(p.position.y) and np.isfinite(p.position.z))
-                                       for p in msg.poses)
+        self.nonfinite["poses"] += sum(
+            not (np.isfinite(p.position.x) and np.isfinite(p.position.y) and np.isfinite(p.position.z))
+            for p in msg.poses
+        )
 
     def _on_diag(self, arr) -> None:
         for st in arr.status:
             if "3D human pose lifting" in st.name:
-                self.diagnostics.append({"level": int.from_bytes(bytes(st.level), "little") if not isinstance(st.level, int)
-                                         else st.level, "message": st.message, **{kv.key: kv.value for kv in st.values}})
+                self.diagnostics.append(
+                    {
+                        "level": int.from_bytes(bytes(st.level), "little")
+                        if not isinstance(st.level, int)
+                        else st.level,
+                        "message": st.message,
+                        **{kv.key: kv.value for kv in st.values},
+                    }
+                )
 
     def spin_until(self, predicate, timeout: float) -> bool:
         end = time.monotonic() + timeout
@@ -196,8 +205,13 @@ def run_phase(name: str, args, frames: list[np.ndarray], model: Path) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"hpe3d_hostile_{name}_"))
     env = isolated_ros_env(work / "ros_logs")
     log = work / "node.log"
-    proc = start_node(env, f"model_file_path:={model}", "backend:=onnxruntime",
-                      *(["use_compressed:=true"] if compressed else []), log=log)
+    proc = start_node(
+        env,
+        f"model_file_path:={model}",
+        "backend:=onnxruntime",
+        *(["use_compressed:=true"] if compressed else []),
+        log=log,
+    )
     client = Client(env, compressed)
     sampler = RssSampler(proc.pid)
     sampler.start()
@@ -206,8 +220,14 @@ def run_phase(name: str, args, frames: list[np.ndarray], model: Path) -> dict:
     infos = H.camera_infos()
     h, w = frames[0].shape[:2]
     good_info = camera.intrinsics_from_fov(w, h, 70.0)
-    jpegs = [cv2.imencode(".jpg", cv2.cvtColor(f, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
-             for f in frames] if compressed else []
+    jpegs = (
+        [
+            cv2.imencode(".jpg", cv2.cvtColor(f, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+            for f in frames
+        ]
+        if compressed
+        else []
+    )
     sent_kinds: dict[str, int] = {}
     latencies: list[float] = []
     unanswered = 0
@@ -231,13 +251,17 @@ def run_phase(name: str, args, frames: list[np.ndarray], model: Path) -> dict:
             m = image_msg(frames[i], stamp, "bench_camera")
         t0 = time.monotonic()
         client.image_pub.publish(m)
-        if client.spin_until(lambda: stamp in client.answered or proc.poll() is not None, args.answer_timeout) \
-                and stamp in client.answered:
+        if (
+            client.spin_until(lambda: stamp in client.answered or proc.poll() is not None, args.answer_timeout)
+            and stamp in client.answered
+        ):
             return client.answered[stamp] - t0
         return None
 
     try:
-        ok = client.spin_until(lambda: proc.poll() is not None or client.node.count_publishers("hpe3d/skeletons") > 0, 180)
+        ok = client.spin_until(
+            lambda: proc.poll() is not None or client.node.count_publishers("hpe3d/skeletons") > 0, 180
+        )
         if not ok or proc.poll() is not None:
             raise RuntimeError(f"lift_node did not start ({log}): {log.read_text()[-2000:]}")
         client.spin_until(lambda: client.image_pub.get_subscription_count() > 0, 20)
@@ -303,8 +327,14 @@ def run_phase(name: str, args, frames: list[np.ndarray], model: Path) -> dict:
         "warmup_frames": first_valid,
         "valid_answered": len(latencies),
         "valid_unanswered": unanswered,
-        "valid_latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95)),
-                             "p99": float(np.percentile(lat, 99)), "max": float(lat.max())} if lat.size else {},
+        "valid_latency_ms": {
+            "p50": float(np.percentile(lat, 50)),
+            "p95": float(np.percentile(lat, 95)),
+            "p99": float(np.percentile(lat, 99)),
+            "max": float(lat.max()),
+        }
+        if lat.size
+        else {},
         "valid_answered_within_1s": int((lat <= 1000).sum()),
         "alive_after": alive,
         "exit_code": code,
@@ -312,7 +342,9 @@ def run_phase(name: str, args, frames: list[np.ndarray], model: Path) -> dict:
         "crashed": (not alive) or code != 0 or "Traceback" in text,
         "steady_rss_mb": round(steady_kb / 1024, 1),
         "peak_rss_mb": round(peak_kb / 1024, 1),
-        "peak_rss_source": "VmHWM reset after warm-up" if peak_reset else "VmHWM since start (clear_refs not permitted)",
+        "peak_rss_source": "VmHWM reset after warm-up"
+        if peak_reset
+        else "VmHWM since start (clear_refs not permitted)",
         "sampled_peak_rss_mb": round(sampled_peak_kb / 1024, 1),
         "peak_over_steady": round(peak_kb / max(steady_kb, 1), 3),
         "rss_end_mb": round(rss_end_kb / 1024, 1),
@@ -326,16 +358,21 @@ def run_phase(name: str, args, frames: list[np.ndarray], model: Path) -> dict:
 
 
 def markdown(result: dict) -> str:
-    lines = ["| phase | hostile sent | crashed | steady RSS MB | peak RSS MB (x steady) | valid answered | "
-             "latency p50 / p95 / max ms | within 1 s | non-finite published |",
-             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| phase | hostile sent | crashed | steady RSS MB | peak RSS MB (x steady) | valid answered | "
+        "latency p50 / p95 / max ms | within 1 s | non-finite published |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for p in result["phases"]:
         lat = p["valid_latency_ms"]
         nf = sum(v for k, v in p["nonfinite_published"].items() if k != "skeleton_plausibility")
-        lines.append(f"| {p['phase']} | {p['hostile_sent']} | {'yes' if p['crashed'] else 'no'} | {p['steady_rss_mb']} | "
-                     f"{p['peak_rss_mb']} ({p['peak_over_steady']:.2f}) | {p['valid_answered']} / {p['valid_sent']} | "
-                     f"{lat.get('p50', float('nan')):.0f} / {lat.get('p95', float('nan')):.0f} / {lat.get('max', float('nan')):.0f} | "
-                     f"{p['valid_answered_within_1s']} | {nf} |")
+        lines.append(
+            f"| {p['phase']} | {p['hostile_sent']} | {'yes' if p['crashed'] else 'no'} | {p['steady_rss_mb']} | "
+            f"{p['peak_rss_mb']} ({p['peak_over_steady']:.2f}) | {p['valid_answered']} / {p['valid_sent']} | "
+            f"{lat.get('p50', float('nan')):.0f} / {lat.get('p95', float('nan')):.0f} / "
+            f"{lat.get('max', float('nan')):.0f} | "
+            f"{p['valid_answered_within_1s']} | {nf} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -371,13 +408,18 @@ def main(argv: list[str] | None = None) -> int:
             "crashes": sum(p["crashed"] for p in phases),
             "max_peak_over_steady": max(p["peak_over_steady"] for p in phases),
             "valid_not_answered_within_1s": sum(p["valid_sent"] - p["valid_answered_within_1s"] for p in phases),
-            "nonfinite_published": sum(v for p in phases for k, v in p["nonfinite_published"].items()
-                                       if k != "skeleton_plausibility"),
+            "nonfinite_published": sum(
+                v for p in phases for k, v in p["nonfinite_published"].items() if k != "skeleton_plausibility"
+            ),
         },
     }
     c = result["criteria"]
-    result["criteria"]["met"] = (c["crashes"] == 0 and c["max_peak_over_steady"] <= 1.5
-                                 and c["valid_not_answered_within_1s"] == 0 and c["nonfinite_published"] == 0)
+    result["criteria"]["met"] = (
+        c["crashes"] == 0
+        and c["max_peak_over_steady"] <= 1.5
+        and c["valid_not_answered_within_1s"] == 0
+        and c["nonfinite_published"] == 0
+    )
     text = markdown(result)
     print(text)
     print(json.dumps(result["criteria"]))

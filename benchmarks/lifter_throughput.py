@@ -57,11 +57,17 @@ def stand_in_model(out_dir: Path) -> tuple[Path, Path]:
     onnx_path = out_dir / "martinez_standin.onnx"
     names = export_onnx(method.lifter(), onnx_path)
     inputs, outputs = io_description(names)
-    write_bound_manifest(onnx_path, build_manifest(name=onnx_path.stem, normalization_kind=method.normalization, inputs=inputs,
-                                                   outputs=outputs, training={"data": "none: random weights, for timing only"}))
+    manifest = build_manifest(
+        name=onnx_path.stem,
+        normalization_kind=method.normalization,
+        inputs=inputs,
+        outputs=outputs,
+        training={"data": "none: random weights, for timing only"},
+    )
+    write_bound_manifest(onnx_path, manifest)
     ckpt = out_dir / "martinez_standin.pt"
-    torch.save({"format": CHECKPOINT_FORMAT, "config": config, "modules": {k: m.state_dict() for k, m in method.modules().items()}},
-               ckpt)
+    modules = {k: m.state_dict() for k, m in method.modules().items()}
+    torch.save({"format": CHECKPOINT_FORMAT, "config": config, "modules": modules}, ckpt)
     return onnx_path, ckpt
 
 
@@ -77,19 +83,31 @@ def constant_model(out_dir: Path) -> Path:
     y = helper.make_tensor_value_info("depth", TensorProto.FLOAT, ["batch", J])
     nodes = [
         helper.make_node("Constant", [], ["ax"], value=helper.make_tensor("ax_v", TensorProto.INT64, [1], [2])),
-        helper.make_node("Constant", [], ["c"], value=helper.make_tensor("c_v", TensorProto.FLOAT, [J], np.linspace(-0.1, 0.1, J).tolist())),
+        helper.make_node(
+            "Constant",
+            [],
+            ["c"],
+            value=helper.make_tensor("c_v", TensorProto.FLOAT, [J], np.linspace(-0.1, 0.1, J).tolist()),
+        ),
         helper.make_node("ReduceSum", ["poses2d", "ax"], ["s"], keepdims=0),
         helper.make_node("Mul", ["s", "zero"], ["z"]),
         helper.make_node("Add", ["z", "c"], ["depth"]),
     ]
     zero = helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])
-    model = helper.make_model(helper.make_graph(nodes, "constant", [x], [y], initializer=[zero]),
-                              opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(
+        helper.make_graph(nodes, "constant", [x], [y], initializer=[zero]), opset_imports=[helper.make_opsetid("", 17)]
+    )
     model.ir_version = 8
     path = out_dir / "constant_depth.onnx"
     onnx.save(model, str(path))
-    write_bound_manifest(path, build_manifest(name=path.stem, normalization_kind="tipsy", inputs=[{"name": "poses2d"}],
-                                              outputs=[{"name": "depth"}], training={"data": "none: constant output, for timing only"}))
+    m = build_manifest(
+        name=path.stem,
+        normalization_kind="tipsy",
+        inputs=[{"name": "poses2d"}],
+        outputs=[{"name": "depth"}],
+        training={"data": "none: constant output, for timing only"},
+    )
+    write_bound_manifest(path, m)
     return path
 
 
@@ -124,20 +142,50 @@ def run(args: argparse.Namespace) -> dict:
         onnx_path, torch_path = stand_in_model(Path(tmp.name))
         model_desc = "Martinez-baseline stand-in (hidden 1024, 2 residual blocks, 4.3 M parameters, random weights)"
     for threads in args.threads:
-        configs.append((f"onnxruntime CPU, {threads} thread(s)", onnx_path, "onnxruntime", {"device": "cpu", "intra_op_threads": threads}))
+        configs.append(
+            (
+                f"onnxruntime CPU, {threads} thread(s)",
+                onnx_path,
+                "onnxruntime",
+                {"device": "cpu", "intra_op_threads": threads},
+            )
+        )
     if CUDA_PROVIDER in available_providers() and cuda_gpu_present():
         configs.append(("onnxruntime CUDA", onnx_path, "onnxruntime", {"device": "cuda"}))
     else:
         skipped.append(("onnxruntime CUDA", f"providers {available_providers()}, GPU present: {cuda_gpu_present()}"))
     if tensorrt_importable() and cuda_gpu_present():
-        configs.append(("tensorrt FP16", onnx_path, "tensorrt", {"max_batch": max(args.batches), "opt_batch": 1,
-                                                                 "engine_file_path": str(Path(tmp.name) / "bench.plan")}))
+        configs.append(
+            (
+                "tensorrt FP16",
+                onnx_path,
+                "tensorrt",
+                {
+                    "max_batch": max(args.batches),
+                    "opt_batch": 1,
+                    "engine_file_path": str(Path(tmp.name) / "bench.plan"),
+                },
+            )
+        )
     else:
         skipped.append(("tensorrt", f"tensorrt importable: {tensorrt_importable()}, GPU present: {cuda_gpu_present()}"))
-    configs.append(("geometry only (constant model, onnxruntime 1 thread)", constant_model(Path(tmp.name)), "onnxruntime",
-                    {"device": "cpu", "intra_op_threads": 1}))
+    configs.append(
+        (
+            "geometry only (constant model, onnxruntime 1 thread)",
+            constant_model(Path(tmp.name)),
+            "onnxruntime",
+            {"device": "cpu", "intra_op_threads": 1},
+        )
+    )
     if torch_path is not None:
-        configs.append((f"torch CPU, {args.torch_threads} thread(s)", torch_path, "torch", {"torch_device": "cpu", "torch_threads": args.torch_threads}))
+        configs.append(
+            (
+                f"torch CPU, {args.torch_threads} thread(s)",
+                torch_path,
+                "torch",
+                {"torch_device": "cpu", "torch_threads": args.torch_threads},
+            )
+        )
     else:
         skipped.append(("torch", "no --checkpoint for --model"))
 
@@ -155,27 +203,52 @@ def run(args: argparse.Namespace) -> dict:
             repeats = args.repeats if batch < 64 else max(10, args.repeats // 20)
             inf_med, inf_p99, inf_cpu = _time(lambda: lifter.infer_normalized(x), repeats, args.warmup)
             lift_med, lift_p99, lift_cpu = _time(lambda: lifter.lift(kp, k, scores), repeats, args.warmup)
-            rows.append({"backend": label, "batch": batch, "infer_ms": inf_med * 1e3, "infer_p99_ms": inf_p99 * 1e3,
-                         "infer_cpu_ms": inf_cpu * 1e3, "infer_poses_per_s": batch / inf_med, "lift_ms": lift_med * 1e3,
-                         "lift_p99_ms": lift_p99 * 1e3, "lift_cpu_ms": lift_cpu * 1e3, "lift_poses_per_s": batch / lift_med})
-            print(f"{label:32s} batch {batch:5d}: infer {inf_med * 1e3:8.3f} ms ({batch / inf_med:10.0f} poses/s)   "
-                  f"lift {lift_med * 1e3:8.3f} ms ({batch / lift_med:10.0f} poses/s)", flush=True)
+            rows.append(
+                {
+                    "backend": label,
+                    "batch": batch,
+                    "infer_ms": inf_med * 1e3,
+                    "infer_p99_ms": inf_p99 * 1e3,
+                    "infer_cpu_ms": inf_cpu * 1e3,
+                    "infer_poses_per_s": batch / inf_med,
+                    "lift_ms": lift_med * 1e3,
+                    "lift_p99_ms": lift_p99 * 1e3,
+                    "lift_cpu_ms": lift_cpu * 1e3,
+                    "lift_poses_per_s": batch / lift_med,
+                }
+            )
+            print(
+                f"{label:32s} batch {batch:5d}: infer {inf_med * 1e3:8.3f} ms ({batch / inf_med:10.0f} poses/s)   "
+                f"lift {lift_med * 1e3:8.3f} ms ({batch / lift_med:10.0f} poses/s)",
+                flush=True,
+            )
         lifter.close()
     tmp.cleanup()
     load = " -> ".join(f"{a:.1f}" for a in (load0, os.getloadavg()[0]))
-    return {"model": model_desc, "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s) visible", "load": load,
-            "rows": rows, "skipped": [{"backend": b, "why": w} for b, w in skipped]}
+    return {
+        "model": model_desc,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s) visible",
+        "load": load,
+        "rows": rows,
+        "skipped": [{"backend": b, "why": w} for b, w in skipped],
+    }
 
 
 def markdown(result: dict) -> str:
-    lines = [f"Model: {result['model']}. Machine: {result['machine']}, load average {result['load']}.", "",
-             "| backend | batch | network wall ms p50 / p99 | network CPU ms p50 | network poses/s | "
-             "full lift wall ms p50 / p99 | full lift CPU ms p50 | full lift poses/s |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"Model: {result['model']}. Machine: {result['machine']}, load average {result['load']}.",
+        "",
+        "| backend | batch | network wall ms p50 / p99 | network CPU ms p50 | network poses/s | "
+        "full lift wall ms p50 / p99 | full lift CPU ms p50 | full lift poses/s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in result["rows"]:
-        lines.append(f"| {r['backend']} | {r['batch']} | {r['infer_ms']:.3f} / {r['infer_p99_ms']:.3f} | {r['infer_cpu_ms']:.3f} | "
-                     f"{r['infer_poses_per_s']:,.0f} | {r['lift_ms']:.3f} / {r['lift_p99_ms']:.3f} | {r['lift_cpu_ms']:.3f} | "
-                     f"{r['lift_poses_per_s']:,.0f} |")
+        lines.append(
+            f"| {r['backend']} | {r['batch']} | {r['infer_ms']:.3f} / {r['infer_p99_ms']:.3f} | "
+            f"{r['infer_cpu_ms']:.3f} | "
+            f"{r['infer_poses_per_s']:,.0f} | {r['lift_ms']:.3f} / {r['lift_p99_ms']:.3f} | {r['lift_cpu_ms']:.3f} | "
+            f"{r['lift_poses_per_s']:,.0f} |"
+        )
     for s in result["skipped"]:
         lines.append(f"\nSkipped {s['backend']}: {s['why']}")
     return "\n".join(lines) + "\n"

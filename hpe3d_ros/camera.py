@@ -107,7 +107,9 @@ def intrinsics_problem(k: np.ndarray, width: int, height: int) -> str:
     if not (fx > 0 and fy > 0):
         return f"focal lengths fx = {fx:g}, fy = {fy:g} are not positive (an uncalibrated K is all zeros)"
     if k[1, 0] != 0 or k[2, 0] != 0 or k[2, 1] != 0 or abs(k[2, 2] - 1.0) > 1e-6:
-        return f"K is not a pinhole matrix [[fx, s, cx], [0, fy, cy], [0, 0, 1]] (rows 2-3: {k[1:].reshape(-1).tolist()})"
+        return (
+            f"K is not a pinhole matrix [[fx, s, cx], [0, fy, cy], [0, 0, 1]] (rows 2-3: {k[1:].reshape(-1).tolist()})"
+        )
     if abs(k[0, 1]) > 0.1 * fx:
         return f"skew {k[0, 1]:g} is beyond a tenth of the focal length {fx:g}"
     if fx > MAX_PIXEL_ASPECT * fy or fy > MAX_PIXEL_ASPECT * fx:
@@ -115,8 +117,10 @@ def intrinsics_problem(k: np.ndarray, width: int, height: int) -> str:
     lo, hi = PLAUSIBLE_FOV_DEG
     hfov, vfov = fov_deg(k, width, height)
     if not (lo <= hfov <= hi and lo <= vfov <= hi):
-        return (f"focal lengths fx = {fx:g}, fy = {fy:g} give a {hfov:.3g} x {vfov:.3g} degree field of view on a "
-                f"{width}x{height} image, outside [{lo:g}, {hi:g}]")
+        return (
+            f"focal lengths fx = {fx:g}, fy = {fy:g} give a {hfov:.3g} x {vfov:.3g} degree field of view on a "
+            f"{width}x{height} image, outside [{lo:g}, {hi:g}]"
+        )
     m = PRINCIPAL_POINT_MARGIN
     if not (-m * width <= cx <= (1 + m) * width and -m * height <= cy <= (1 + m) * height):
         return f"principal point ({cx:g}, {cy:g}) lies far outside the {width}x{height} image"
@@ -213,7 +217,9 @@ class VirtualCameras:
         return np.einsum("nij,nkj->nki", self.rotation, world_points) + self.translation[:, None, :]
 
 
-def sample_cameras(n: int, roots_world: np.ndarray, config: VirtualCameraConfig, rng: np.random.Generator) -> VirtualCameras:
+def sample_cameras(
+    n: int, roots_world: np.ndarray, config: VirtualCameraConfig, rng: np.random.Generator
+) -> VirtualCameras:
     """Sample ``n`` cameras, each aimed at the matching root position ``roots_world`` (N,3)."""
     names = list(config.views)
     weights = np.array([config.views[v]["weight"] for v in names], dtype=np.float64)

@@ -66,14 +66,14 @@ def check_manifest_io(manifest: dict, backend: Backend, where: str) -> None:
         if isinstance(i, dict) and i.get("name") == INPUT_NAME and "shape" in i:
             shape = list(i["shape"])
             if len(shape) != 3 or shape[1:] != [J, 2]:
-                raise ManifestError(f"{where}: field 'inputs' gives {INPUT_NAME!r} shape {shape}, runtime needs (batch, {J}, 2)")
+                raise ManifestError(
+                    f"{where}: field 'inputs' gives {INPUT_NAME!r} shape {shape}, runtime needs (batch, {J}, 2)"
+                )
     outs = {o.get("name") if isinstance(o, dict) else o for o in manifest["outputs"]}
     declared = {n for n in outs if n in ("depth", "elevation", "nll")}
     actual = set(backend.output_names)
     if declared != actual:
-        raise ManifestError(
-            f"{where}: field 'outputs' lists {sorted(declared)} but the model has {sorted(actual)}"
-        )
+        raise ManifestError(f"{where}: field 'outputs' lists {sorted(declared)} but the model has {sorted(actual)}")
 
 
 class Lifter:
@@ -107,8 +107,13 @@ class Lifter:
         # not on the first camera frame; it also refuses, at start-up, outputs of the wrong shape.
         self.backend.infer(np.zeros((1, J, 2), dtype=np.float32))
         if not self.has_elevation:
-            log.info("%s has no elevation output: elevation is taken as 0 and joints_upright equals joints_optical", self.model_path.name)
-        log.info("lifter %s: normalisation %s, backend %s", self.model_path.name, self.normalization, self.backend.describe())
+            log.info(
+                "%s has no elevation output: elevation is taken as 0 and joints_upright equals joints_optical",
+                self.model_path.name,
+            )
+        log.info(
+            "lifter %s: normalisation %s, backend %s", self.model_path.name, self.normalization, self.backend.describe()
+        )
 
     @property
     def backend_name(self) -> str:
@@ -149,8 +154,17 @@ class Lifter:
             raise ValueError(f"height_m must be positive, got {height_m}")
         if n == 0:
             z3 = np.zeros((0, J, 3))
-            return LiftResult(z3, z3.copy(), z3.copy(), np.zeros(0), np.zeros(0) if self.has_plausibility else None,
-                              conf, np.zeros((0, 3)), self.backend.name, np.zeros(0, dtype=bool))
+            return LiftResult(
+                z3,
+                z3.copy(),
+                z3.copy(),
+                np.zeros(0),
+                np.zeros(0) if self.has_plausibility else None,
+                conf,
+                np.zeros((0, 3)),
+                self.backend.name,
+                np.zeros(0, dtype=bool),
+            )
         if not np.all(np.isfinite(kp)):
             raise ValueError("keypoints_px holds NaN or inf")
         kk = k.reshape(-1, 3, 3)
@@ -160,8 +174,19 @@ class Lifter:
         xy, rot = camera.pixels_to_root_camera(kp, k)
         norm, _ = normalization.normalize_2d(xy, self.normalization, self.depth_offset)
         out = self.backend.infer(norm.astype(np.float32))
-        return recover_3d(kp, k, conf, norm, out, self.normalization, height_m, self.depth_offset, self.backend.name,
-                          pool_elevation, root_rotation=rot)
+        return recover_3d(
+            kp,
+            k,
+            conf,
+            norm,
+            out,
+            self.normalization,
+            height_m,
+            self.depth_offset,
+            self.backend.name,
+            pool_elevation,
+            root_rotation=rot,
+        )
 
     def close(self) -> None:
         """Free the backend."""
@@ -215,7 +240,13 @@ def recover_3d(
         elevation = np.zeros(n)
         joints_upright = joints_optical.copy()
     plaus = np.asarray(outputs["nll"], dtype=np.float64) if outputs.get("nll") is not None else None
-    valid = np.isfinite(joints_upright).all(axis=(1, 2)) & np.isfinite(joints_optical).all(axis=(1, 2)) & np.isfinite(elevation)
+    valid = (
+        np.isfinite(joints_upright).all(axis=(1, 2))
+        & np.isfinite(joints_optical).all(axis=(1, 2))
+        & np.isfinite(elevation)
+    )
     if not valid.all():
-        log.warning("lifter returned non-finite joints for %d of %d people (see LiftResult.valid)", int((~valid).sum()), n)
+        log.warning(
+            "lifter returned non-finite joints for %d of %d people (see LiftResult.valid)", int((~valid).sum()), n
+        )
     return LiftResult(joints_optical, joints_upright, shape, elevation, plaus, scores, t, backend, valid)

@@ -89,7 +89,8 @@ def check_binding(model_path: str | Path, manifest: dict, where: str = "manifest
     if not recorded:
         raise ManifestError(
             f"{where}: no 'model_sha256': the manifest is not bound to its model "
-            "(export with `hpe3d export`, or bind an ONNX model and its edited manifest with `hpe3d export --bind MODEL`)"
+            "(export with `hpe3d export`, or bind an ONNX model and its edited manifest with "
+            "`hpe3d export --bind MODEL`)"
         )
     if not _SHA256.fullmatch(recorded):
         raise ManifestError(f"{where}: 'model_sha256' is not a SHA-256 hex digest: {recorded[:80]!r}")
@@ -100,8 +101,8 @@ def check_binding(model_path: str | Path, manifest: dict, where: str = "manifest
     external = _external_tensors(model.graph)
     if external:
         raise ManifestError(
-            f"{model_path}: tensors {external[:5]} keep their data in external files, which the manifest's hash does not "
-            "cover; save the model with its data inside"
+            f"{model_path}: tensors {external[:5]} keep their data in external files, which the manifest's hash "
+            "does not cover; save the model with its data inside"
         )
     digest = next((p.value for p in model.metadata_props if p.key == MANIFEST_DIGEST_KEY), "")
     if not digest:
@@ -179,19 +180,25 @@ def _validate(manifest: dict, where: str) -> None:
         if key not in manifest:
             raise ManifestError(f"{where}: missing key {key!r}")
     if manifest["format_version"] != MANIFEST_VERSION:
-        raise ManifestError(f"{where}: format_version {manifest['format_version']} but this runtime reads {MANIFEST_VERSION}")
+        raise ManifestError(
+            f"{where}: format_version {manifest['format_version']} but this runtime reads {MANIFEST_VERSION}"
+        )
     ours = skeleton.layout_description()
     theirs = manifest["layout"]
     for key in ("id", "joints", "parents", "root", "head", "hash"):
         if theirs.get(key) != ours[key]:
             raise ManifestError(
-                f"{where}: joint layout disagrees with this runtime on {key!r}: model has {theirs.get(key)!r}, runtime has {ours[key]!r}"
+                f"{where}: joint layout disagrees with this runtime on {key!r}: model has {theirs.get(key)!r}, "
+                f"runtime has {ours[key]!r}"
             )
     norm = manifest["normalization"]
     if norm.get("kind") not in normalization.KINDS:
         raise ManifestError(f"{where}: unknown normalisation {norm.get('kind')!r}")
     if norm["kind"] == "elepose" and float(norm.get("depth_offset", -1)) != normalization.ELEPOSE_DEPTH_OFFSET:
-        raise ManifestError(f"{where}: depth_offset {norm.get('depth_offset')} differs from the runtime's {normalization.ELEPOSE_DEPTH_OFFSET}")
+        raise ManifestError(
+            f"{where}: depth_offset {norm.get('depth_offset')} differs from the runtime's "
+            f"{normalization.ELEPOSE_DEPTH_OFFSET}"
+        )
     for key in ("inputs", "outputs"):
         if not isinstance(manifest[key], list) or not all(isinstance(x, (dict, str)) for x in manifest[key]):
             raise ManifestError(f"{where}: {key!r} must be a list of names or objects with a 'name'")

@@ -4,16 +4,17 @@ ROS-free: the ROS node (hpe3d_ros.node.lift_node) and the bag replay both call e
 ``PosePipeline(params).process(image_rgb, K, stamp_ns)``. Decoding the image is the caller's job.
 
 Stages timed per frame (seconds, in ``FrameResult.timings``):
-- ``detect``: the 2D detector (hpe3d_ros.detection.PoseDetector) on the RGB image;
+- ``detect``: the 2D detector (``hpe3d_ros.detection.make_detector``, MediaPipe by default) on the RGB image;
 - ``map``: the detections to one batch (keypoints, scores, intrinsics) in the joint layout;
 - ``lift``: all people of the frame in one call of hpe3d_ros.lifting.Lifter (normalise, network,
   elevation, metric scale and root translation).
 
 Parameters (a flat dict; unknown keys are an error so that typos do not pass silently):
-``model_file_path``, ``backend``, ``engine_file_path``, ``force_engine_update``, ``lifter_threads`` (ONNX Runtime intra-op threads,
-0 = its default), ``body_height_m``,
+``model_file_path``, ``backend``, ``engine_file_path``, ``force_engine_update``, ``lifter_threads``
+(ONNX Runtime intra-op threads, 0 = its default), ``body_height_m``,
 ``fallback_hfov_deg``, ``lift`` (False: detector only, for measuring the cost of lifting) and
-``detector`` (a dict passed to ``PoseDetector(**detector)``).
+``detector`` (a dict passed to ``hpe3d_ros.detection.make_detector``: ``kind``, default "mediapipe",
+and that kind's parameters).
 """
 from __future__ import annotations
 
@@ -94,7 +95,9 @@ def check_params(params: dict | None) -> dict:
     if not 1.0 < float(out["fallback_hfov_deg"]) < 179.0:
         raise ValueError(f"PosePipeline: fallback_hfov_deg must be in (1, 179) degrees, got {out['fallback_hfov_deg']}")
     if not isinstance(out["detector"], dict):
-        raise ValueError(f"PosePipeline: detector must be a dict of PoseDetector parameters, got {type(out['detector']).__name__}")
+        raise ValueError(
+            f"PosePipeline: detector must be a dict of detector parameters, got {type(out['detector']).__name__}"
+        )
     return out
 
 
@@ -117,9 +120,9 @@ class PosePipeline:
         passed in ready-made instead (tests, benchmarks)."""
         self.params = check_params(params)
         if detector is None:
-            from .detection import PoseDetector
+            from .detection import make_detector
 
-            detector = PoseDetector(**self.params["detector"])
+            detector = make_detector(self.params["detector"])
         self.detector = detector
         self.lifter = None
         if self.params["lift"]:
@@ -163,7 +166,9 @@ class PosePipeline:
         """Run one RGB uint8 frame (H, W, 3) with intrinsics K (3, 3) or None (field-of-view fallback)."""
         image_rgb = np.asarray(image_rgb)
         if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
-            raise ValueError(f"PosePipeline.process: expected an RGB uint8 (H, W, 3) image, got {image_rgb.dtype} {image_rgb.shape}")
+            raise ValueError(
+                f"PosePipeline.process: expected an RGB uint8 (H, W, 3) image, got {image_rgb.dtype} {image_rgb.shape}"
+            )
         h, w = image_rgb.shape[:2]
         timings: dict[str, float] = {}
 
@@ -184,13 +189,23 @@ class PosePipeline:
 
         dropped = 0
         if self.lifter is not None:
-            bboxes = [tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None for d in detections]
+            bboxes = [
+                tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None for d in detections
+            ]
             people, dropped = self.lift_batch(keypoints, scores, k_used, [d.track_id for d in detections], bboxes)
         else:
             people = [self._unlifted(d.track_id, keypoints[i], scores[i], k_used, d) for i, d in enumerate(detections)]
         timings["lift"] = time.perf_counter() - t2
-        return FrameResult(people, timings, int(stamp_ns), k_used, bool(problem), self.backend,
-                           intrinsics_problem=problem, dropped_nonfinite=dropped)
+        return FrameResult(
+            people,
+            timings,
+            int(stamp_ns),
+            k_used,
+            bool(problem),
+            self.backend,
+            intrinsics_problem=problem,
+            dropped_nonfinite=dropped,
+        )
 
     def lift_batch(
         self,

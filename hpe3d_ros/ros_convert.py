@@ -1,6 +1,9 @@
-"""numpy <-> sensor_msgs conversions: making camera messages (bags, the demo's camera node) and taking the
-intrinsics of a received CameraInfo (the node and the replay)."""
+"""Small ROS message helpers: numpy <-> sensor_msgs conversions used when making camera messages
+(bags, the demo's camera node), the intrinsics of a received CameraInfo (the node and the replay),
+stamps <-> nanoseconds, message classes by type name."""
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 
@@ -15,6 +18,12 @@ def stamp_from_ns(stamp_ns: int):
 def stamp_to_ns(stamp) -> int:
     """Integer nanoseconds from builtin_interfaces/Time."""
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+def message_class(msgtype: str):
+    """The rclpy message class of ``pkg/msg/Type``; ImportError or AttributeError when unknown."""
+    pkg, _, name = msgtype.split("/")
+    return getattr(importlib.import_module(f"{pkg}.msg"), name)
 
 
 def image_msg(rgb: np.ndarray, stamp_ns: int, frame_id: str):

@@ -12,10 +12,11 @@ below route them (and ``image/compressed``) to the topics given, so the usual re
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+
+from launch import LaunchDescription
 
 
 def generate_launch_description():
@@ -25,11 +26,27 @@ def generate_launch_description():
 
     arguments = [
         DeclareLaunchArgument("image_topic", default_value="/camera/image_raw", description="sensor_msgs/Image topic"),
-        DeclareLaunchArgument("camera_info_topic", default_value="/camera/camera_info", description="sensor_msgs/CameraInfo topic"),
-        DeclareLaunchArgument("backend", default_value="auto", description="lifter backend: auto, onnxruntime, tensorrt or torch"),
-        DeclareLaunchArgument("model_file_path", default_value=default_model, description="ONNX lifter model with its .json manifest beside it"),
-        DeclareLaunchArgument("reliability", default_value="reliable", description="image subscription reliability: reliable or best_effort"),
-        DeclareLaunchArgument("use_compressed", default_value="false", description="subscribe to <image_topic>/compressed (sensor_msgs/CompressedImage)"),
+        DeclareLaunchArgument(
+            "camera_info_topic", default_value="/camera/camera_info", description="sensor_msgs/CameraInfo topic"
+        ),
+        DeclareLaunchArgument(
+            "backend", default_value="auto", description="lifter backend: auto, onnxruntime, tensorrt or torch"
+        ),
+        DeclareLaunchArgument(
+            "model_file_path",
+            default_value=default_model,
+            description="ONNX lifter model with its .json manifest beside it",
+        ),
+        DeclareLaunchArgument(
+            "reliability",
+            default_value="reliable",
+            description="image subscription reliability: reliable or best_effort",
+        ),
+        DeclareLaunchArgument(
+            "use_compressed",
+            default_value="false",
+            description="subscribe to <image_topic>/compressed (sensor_msgs/CompressedImage)",
+        ),
     ]
     image_topic = LaunchConfiguration("image_topic")
     camera_info_topic = LaunchConfiguration("camera_info_topic")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hpe3d_ros import skeleton
 from hpe3d_ros.metric import DEFAULT_BODY_HEIGHT_M
+from hpe3d_ros.strict_json import json_safe
 
 SPLITS = ("test", "val", "fixture")
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
@@ -27,14 +28,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="ONNX model (with its .json manifest) or training checkpoint (.pt)")
     p.add_argument("--split", choices=SPLITS, default="test", help="evaluation split (default: test)")
     p.add_argument("--data", default=None, help="evaluate on this .npz evaluation set instead of --split")
-    p.add_argument("--noisy", action="store_true", help="use the split's detector-noisy 2D instead of clean projections")
+    p.add_argument(
+        "--noisy", action="store_true", help="use the split's detector-noisy 2D instead of clean projections"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--report", default=None, metavar="DIR", help="write a markdown report with plots to DIR")
     p.add_argument("--backend", choices=BACKENDS, default="auto", help="lifter backend (default: auto)")
     p.add_argument("--limit", type=int, default=None, help="evaluate at most N poses, evenly spaced over the split")
-    p.add_argument("--height", type=float, default=DEFAULT_BODY_HEIGHT_M,
-                   help="body-height prior in metres that scales predicted shapes (default: %(default)s, the runtime's; "
-                        f"the mocap actors are {skeleton.REFERENCE_HEIGHT_M} m tall)")
+    p.add_argument(
+        "--height",
+        type=float,
+        default=DEFAULT_BODY_HEIGHT_M,
+        help="body-height prior in metres that scales predicted shapes (default: %(default)s, the runtime's; "
+        f"the mocap actors are {skeleton.REFERENCE_HEIGHT_M} m tall)",
+    )
 
 
 def _table(result: dict) -> str:
@@ -100,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"report: {path}")
     if args.json:
-        print(json.dumps(evaluation.json_safe(result), sort_keys=False))
+        print(json.dumps(json_safe(result), sort_keys=False))
     else:
         print(_table(result))
     return 0

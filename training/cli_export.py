@@ -12,12 +12,19 @@ from pathlib import Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", help="training checkpoint (runs/<name>/best.pt or last.pt)")
     parser.add_argument("--out", help="ONNX file to write (the manifest goes beside it as .json)")
-    parser.add_argument("--bind", metavar="MODEL.onnx",
-                        help="instead of exporting: bind an ONNX model and the manifest beside it again (after editing the "
-                             "manifest on purpose); weights unchanged")
+    parser.add_argument(
+        "--bind",
+        metavar="MODEL.onnx",
+        help="instead of exporting: bind an ONNX model and the manifest beside it again (after editing the "
+        "manifest on purpose); weights unchanged",
+    )
     parser.add_argument("--name", default=None, help="model name in the manifest (default: the file stem)")
-    parser.add_argument("--metrics", default=None,
-                        help="JSON with the metrics to record (e.g. `hpe3d eval --json` output); default: the checkpoint's validation metrics")
+    parser.add_argument(
+        "--metrics",
+        default=None,
+        help="JSON with the metrics to record (e.g. `hpe3d eval --json` output); default: the checkpoint's validation "
+        "metrics",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,8 +47,12 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--metrics {p}: not a readable JSON file ({e})") from e
         if not isinstance(metrics, dict):
             raise ValueError(f"--metrics {p}: expected a JSON object")
-    command = "hpe3d " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["export"] else \
-        f"hpe3d export --checkpoint {args.checkpoint} --out {args.out}" + (f" --name {args.name}" if args.name else "")
+    command = (
+        "hpe3d " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        if sys.argv[1:2] == ["export"]
+        else f"hpe3d export --checkpoint {args.checkpoint} --out {args.out}"
+        + (f" --name {args.name}" if args.name else "")
+    )
     onnx_path, manifest_path = export_checkpoint(args.checkpoint, args.out, args.name, metrics, command)
     print(f"wrote {onnx_path} and {manifest_path}")
     return 0

@@ -55,7 +55,9 @@ def lifter_outputs(lifter: nn.Module) -> list[str]:
     shapes = {"depth": (2, j), "elevation": (2,), "nll": (2,)}
     for k in OUTPUT_ORDER:
         if k in out and tuple(out[k].shape) != shapes[k]:
-            raise ValueError(f"lifter output {k!r} has shape {tuple(out[k].shape)}, contract wants {shapes[k]} for batch 2")
+            raise ValueError(
+                f"lifter output {k!r} has shape {tuple(out[k].shape)}, contract wants {shapes[k]} for batch 2"
+            )
     return [k for k in OUTPUT_ORDER if k in out]
 
 
@@ -68,8 +70,15 @@ def export_onnx(lifter: nn.Module, path: str | Path) -> list[str]:
     with atomic_path(path, suffix=".tmp.onnx") as tmp:
         dynamic = {"poses2d": {0: "batch"}, **{n: {0: "batch"} for n in names}}
         torch.onnx.export(
-            wrapper, (torch.zeros(1, skeleton.NUM_JOINTS, 2),), str(tmp), input_names=["poses2d"], output_names=names,
-            dynamic_axes=dynamic, opset_version=OPSET, dynamo=False, do_constant_folding=True,
+            wrapper,
+            (torch.zeros(1, skeleton.NUM_JOINTS, 2),),
+            str(tmp),
+            input_names=["poses2d"],
+            output_names=names,
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            dynamo=False,
+            do_constant_folding=True,
         )
         import onnx
 
@@ -80,8 +89,14 @@ def export_onnx(lifter: nn.Module, path: str | Path) -> list[str]:
 def io_description(names: list[str]) -> tuple[list, list]:
     """Manifest ``inputs`` and ``outputs`` entries."""
     j = skeleton.NUM_JOINTS
-    inputs = [{"name": "poses2d", "dtype": "float32", "shape": ["batch", j, 2],
-               "description": "2D joints, pixels -> camera.pixels_to_root_camera -> normalization.normalize_2d"}]
+    inputs = [
+        {
+            "name": "poses2d",
+            "dtype": "float32",
+            "shape": ["batch", j, 2],
+            "description": "2D joints, pixels -> camera.pixels_to_root_camera -> normalization.normalize_2d",
+        }
+    ]
     desc = {
         "depth": ("float32", ["batch", j], "per-joint depth in the normalisation's units (normalization.lift_to_3d)"),
         "elevation": ("float32", ["batch"], "camera elevation (downward pitch), radians"),
@@ -111,17 +126,37 @@ def export_checkpoint(
     cfg = ckpt["config"]
     if metrics is None:
         best = ckpt.get("best") or {}
-        metrics = {"split": "val", "epoch": best.get("epoch"),
-                   **{k: v for k, v in (best.get("val") or {}).items() if isinstance(v, (int, float))}}
+        metrics = {
+            "split": "val",
+            "epoch": best.get("epoch"),
+            **{k: v for k, v in (best.get("val") or {}).items() if isinstance(v, (int, float))},
+        }
     train_info = dict(training or BANDAI_TRAINING)
     if cfg.get("data", {}).get("source") == "synthetic":
-        train_info = {"data": "procedural synthetic poses (training.data.batches.synthetic_poses)", "license": "Apache-2.0", "non_commercial": False}
-    train_info.update({"method": cfg["method"], "config": cfg.get("_config_name"), "epochs_trained": int(ckpt["epoch"]) + 1,
-                       "seed": cfg.get("seed"), "split": cfg.get("data", {}).get("split")})
+        train_info = {
+            "data": "procedural synthetic poses (training.data.batches.synthetic_poses)",
+            "license": "Apache-2.0",
+            "non_commercial": False,
+        }
+    train_info.update(
+        {
+            "method": cfg["method"],
+            "config": cfg.get("_config_name"),
+            "epochs_trained": int(ckpt["epoch"]) + 1,
+            "seed": cfg.get("seed"),
+            "split": cfg.get("data", {}).get("split"),
+        }
+    )
     inputs, outputs = io_description(names)
     manifest = manifest_mod.build_manifest(
-        name=name or out.stem, normalization_kind=method.normalization, inputs=inputs, outputs=outputs,
-        training=train_info, metrics=metrics, command=command, extra={"opset": OPSET, "framework": f"torch {torch.__version__}"},
+        name=name or out.stem,
+        normalization_kind=method.normalization,
+        inputs=inputs,
+        outputs=outputs,
+        training=train_info,
+        metrics=metrics,
+        command=command,
+        extra={"opset": OPSET, "framework": f"torch {torch.__version__}"},
     )
     manifest_mod.validate_manifest(manifest, str(out))
     manifest_mod.write_bound_manifest(out, manifest)

@@ -62,7 +62,9 @@ class UnsupportedEncodingError(ImageDecodeError):
 def check_size(width: int, height: int, max_pixels: int = MAX_PIXELS, what: str = "image") -> None:
     """Refuse an empty size, a side beyond ``MAX_SIDE`` or more than ``max_pixels`` pixels."""
     if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-        raise ImageDecodeError(f"{what} size {width}x{height} is empty or beyond {MAX_SIDE} pixels a side", reason="size")
+        raise ImageDecodeError(
+            f"{what} size {width}x{height} is empty or beyond {MAX_SIDE} pixels a side", reason="size"
+        )
     if width * height > max_pixels:
         raise ImageDecodeError(
             f"{what} size {width}x{height} = {width * height} pixels is beyond the limit of {max_pixels}", reason="size"
@@ -103,9 +105,12 @@ def decode_raw(
             reason="data_size",
         )
     if buf.size > step * height:
-        raise ImageDecodeError(f"data has {buf.size} bytes, more than step*height = {step * height}", reason="data_size")
-    pixels = np.lib.stride_tricks.as_strided(buf, shape=(height, width, channels), strides=(step, channels, 1),
-                                             writeable=False)
+        raise ImageDecodeError(
+            f"data has {buf.size} bytes, more than step*height = {step * height}", reason="data_size"
+        )
+    pixels = np.lib.stride_tricks.as_strided(
+        buf, shape=(height, width, channels), strides=(step, channels, 1), writeable=False
+    )
     if enc == "rgb8":
         return np.ascontiguousarray(pixels)
     if enc == "mono8":
@@ -146,7 +151,8 @@ def decode_compressed(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         raise ImageDecodeError(f"compressed image ({fmt!r}) has no data", reason="compressed_empty")
     if len(data) > MAX_COMPRESSED_BYTES:
         raise ImageDecodeError(
-            f"compressed image ({fmt!r}) has {len(data)} bytes, more than {MAX_COMPRESSED_BYTES}", reason="compressed_size"
+            f"compressed image ({fmt!r}) has {len(data)} bytes, more than {MAX_COMPRESSED_BYTES}",
+            reason="compressed_size",
         )
     kind = compressed_format(data)
     try:
@@ -161,7 +167,9 @@ def decode_compressed(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     except ImageDecodeError:
         raise
     except Image.DecompressionBombError as e:  # Pillow's own limit, far above ours, met while reading the header
-        raise ImageDecodeError(f"{kind} image header declares a size beyond {max_pixels} pixels ({e})", reason="size") from e
+        raise ImageDecodeError(
+            f"{kind} image header declares a size beyond {max_pixels} pixels ({e})", reason="size"
+        ) from e
     except Exception as e:  # noqa: BLE001 - whatever the decoder raises on hostile data is a decode error
         if isinstance(e, UnidentifiedImageError):
             e = ValueError(f"Pillow does not read it as {kind}")

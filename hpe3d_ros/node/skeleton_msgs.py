@@ -37,7 +37,9 @@ def _fields():
 
     kinds = {"<f4": PointField.FLOAT32, "<i4": PointField.INT32}
     return [
-        PointField(name=name, offset=int(POINT_DTYPE.fields[name][1]), datatype=kinds[POINT_DTYPE.fields[name][0].str], count=1)
+        PointField(
+            name=name, offset=int(POINT_DTYPE.fields[name][1]), datatype=kinds[POINT_DTYPE.fields[name][0].str], count=1
+        )
         for name in POINT_DTYPE.names
     ]
 

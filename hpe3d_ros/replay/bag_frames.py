@@ -13,14 +13,20 @@ from pathlib import Path
 import numpy as np
 
 from ..node import skeleton_msgs
+from ..node.outputs import OUTPUT_BY_KEY, output_topics
+from ..node.params import PARAMS
+from ..ros_convert import stamp_to_ns
 from .bag_io import IMAGE_TYPES, InputBag, deserialize
 from .records import FrameRecord, record_from_skeletons
 
-SKELETON_TYPE = "sensor_msgs/msg/PointCloud2"
+SKELETON_TYPE = OUTPUT_BY_KEY["skeletons"].msgtype
+_DEFAULT_TOPICS = output_topics({p.name: p.default for p in PARAMS})  # the node's outputs with its default parameters
+DEFAULT_SKELETON_TOPIC = _DEFAULT_TOPICS["skeletons"]
+DIAGNOSTICS_TOPIC = _DEFAULT_TOPICS["diagnostics"]
 
 
 def _stamp(msg) -> int:
-    return int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+    return stamp_to_ns(msg.header.stamp)
 
 
 @dataclass
@@ -34,20 +40,22 @@ class RecordedBag:
     node_diagnostics: dict[str, str] = field(default_factory=dict)
 
 
-def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton_topic: str = "/hpe3d/skeletons",
+def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton_topic: str = DEFAULT_SKELETON_TOPIC,
                   info_topic: str | None = None) -> RecordedBag:
     """Records per image of ``bag_path`` (see the module docstring)."""
     with InputBag(bag_path) as bag:
         topics = bag.topics
         image_topic = image_topic or next((t for t, ty in sorted(topics.items()) if ty in IMAGE_TYPES), None)
-        info_topic = info_topic or next((t for t, ty in sorted(topics.items()) if ty == "sensor_msgs/msg/CameraInfo"), None)
+        info_topic = info_topic or next(
+            (t for t, ty in sorted(topics.items()) if ty == "sensor_msgs/msg/CameraInfo"), None
+        )
         if image_topic is None:
             raise ValueError(f"{bag_path}: no image topic")
         bag.require_topic(skeleton_topic, (SKELETON_TYPE,)) if skeleton_topic in topics else None
         image_times: dict[int, int] = {}
         skeletons: dict[int, tuple[int, dict]] = {}
         out = RecordedBag(frames=[])
-        wanted = [t for t in (image_topic, skeleton_topic, info_topic, "/diagnostics") if t in topics]
+        wanted = [t for t in (image_topic, skeleton_topic, info_topic, DIAGNOSTICS_TOPIC) if t in topics]
         for raw in bag.messages(wanted):
             if raw.topic == image_topic:
                 # only the header is needed: deserialise, keep the stamp, drop the pixels
@@ -63,7 +71,7 @@ def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton
                 k = np.asarray(msg.k, dtype=np.float64).reshape(3, 3)
                 out.intrinsics = k
                 out.image_size = out.image_size or (int(msg.width), int(msg.height))
-            elif raw.topic == "/diagnostics":
+            elif raw.topic == DIAGNOSTICS_TOPIC:
                 msg = deserialize(raw)
                 for st in msg.status:
                     if "3D human pose lifting" in st.name:

@@ -79,10 +79,14 @@ class InputBag:
         """Open with rosbags when the bag is intact; returns the storage files it lists."""
         if self.path.is_dir() and not (self.path / "metadata.yaml").is_file():
             if not any(self.path.glob("*.mcap")) and not any(self.path.glob(f"{UNFINISHED}*/*.mcap")):
-                raise BagError(f"{self.path}: no metadata.yaml: not a ROS 2 bag directory, or its recording never finished")
+                raise BagError(
+                    f"{self.path}: no metadata.yaml: not a ROS 2 bag directory, or its recording never finished"
+                )
             self._no_metadata = True
-            self.notes.append(f"{self.path}: no metadata.yaml (a recording that never finished): reading its .mcap files "
-                              "as far as they are intact")
+            self.notes.append(
+                f"{self.path}: no metadata.yaml (a recording that never finished): reading its .mcap files "
+                "as far as they are intact"
+            )
             return []
         listed = [self.path] if self.path.is_file() else self._listed_files()
         try:
@@ -90,8 +94,10 @@ class InputBag:
             reader.open()
         except Exception as e:  # noqa: BLE001 - rosbags raises several types for corrupt or foreign files
             if self.path.suffix == ".mcap" or (self.path.is_dir() and any(self.path.glob("*.mcap"))):
-                self.notes.append(f"{self.path}: rosbags cannot open it ({type(e).__name__}: {e}): reading its MCAP data "
-                                  "as far as it is intact")
+                self.notes.append(
+                    f"{self.path}: rosbags cannot open it ({type(e).__name__}: {e}): reading its MCAP data "
+                    "as far as it is intact"
+                )
                 return [p for p in listed if p.is_file()]
             raise BagError(f"{self.path}: not a readable ROS 2 bag ({type(e).__name__}: {e})") from e
         self._reader = reader
@@ -120,14 +126,15 @@ class InputBag:
             extra = sorted((p for p in self.path.glob("*.mcap") if p not in listed), key=_natural)
             unfinished = sorted(self.path.glob(f"{UNFINISHED}*/*.mcap"), key=lambda p: _natural(p.parent))
             for p in extra + unfinished:
-                self.notes.append(f"{p}: not listed in metadata.yaml (a split a killed recording left): read as far as "
-                                  "it is intact")
+                self.notes.append(
+                    f"{p}: not listed in metadata.yaml (a split a killed recording left): read as far as it is intact"
+                )
             files = listed + extra + unfinished
         self._scans = [McapScan(p) for p in files]
         if self._reader is not None and not (len(files) > len(listed)):
             return
         # Topics and counts of what rosbags could not index: one pass over those files.
-        for scan in self._scans[len(listed) if self._reader is not None else 0:]:
+        for scan in self._scans[len(listed) if self._reader is not None else 0 :]:
             try:
                 types, counts = scan.topics()
             except McapFormatError as e:
@@ -185,7 +192,9 @@ class InputBag:
         if topic not in topics:
             raise BagError(f"{self.path}: no topic {topic!r}; the bag has {sorted(topics)}")
         if allowed_types and topics[topic] not in allowed_types:
-            raise BagError(f"{self.path}: topic {topic!r} has type {topics[topic]}, expected one of {list(allowed_types)}")
+            raise BagError(
+                f"{self.path}: topic {topic!r} has type {topics[topic]}, expected one of {list(allowed_types)}"
+            )
         return topics[topic]
 
     def messages(self, topics: list[str] | None = None) -> Iterator[RawMessage]:
@@ -200,8 +209,14 @@ class InputBag:
         try:
             for conn, timestamp, data in self._reader.messages(connections=conns):
                 md = getattr(conn, "msgdef", None)
-                yield RawMessage(conn.topic, conn.msgtype, timestamp, bytes(data), getattr(md, "data", None) or None,
-                                 getattr(conn, "digest", None) or None)
+                yield RawMessage(
+                    conn.topic,
+                    conn.msgtype,
+                    timestamp,
+                    bytes(data),
+                    getattr(md, "data", None) or None,
+                    getattr(conn, "digest", None) or None,
+                )
         except BagError:
             raise
         except Exception as e:
@@ -221,8 +236,10 @@ class InputBag:
                 self.damage += scan.damage
                 unchecked += scan.unchecked_chunks
         if unchecked:
-            note = (f"{self.path}: {unchecked} MCAP chunks carry no CRC (written without one): damage inside their data "
-                    "cannot be detected")
+            note = (
+                f"{self.path}: {unchecked} MCAP chunks carry no CRC (written without one): damage inside their data "
+                "cannot be detected"
+            )
             if note not in self.notes:
                 self.notes.append(note)
 
@@ -231,8 +248,13 @@ class OutputBag:
     """A bag written incrementally as split files closed in turn (``bag_split``): closing it (also on
     Ctrl-C or an error) leaves a complete bag, and a kill leaves all but the last ``split_s`` seconds."""
 
-    def __init__(self, path: str | Path, storage: str = "mcap", split_s: float = DEFAULT_SPLIT_S,
-                 split_bytes: int = DEFAULT_SPLIT_BYTES):
+    def __init__(
+        self,
+        path: str | Path,
+        storage: str = "mcap",
+        split_s: float = DEFAULT_SPLIT_S,
+        split_bytes: int = DEFAULT_SPLIT_BYTES,
+    ):
         self.path = Path(path)
         if self.path.exists():
             raise BagError(f"{self.path}: already exists; choose another output path or remove it")
@@ -248,8 +270,15 @@ class OutputBag:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def write(self, topic: str, msgtype: str, timestamp: int, data: bytes, msgdef: str | None = None,
-              rihs01: str | None = None) -> None:
+    def write(
+        self,
+        topic: str,
+        msgtype: str,
+        timestamp: int,
+        data: bytes,
+        msgdef: str | None = None,
+        rihs01: str | None = None,
+    ) -> None:
         """Append one serialised message, adding the topic on first use (with ``msgdef``/``rihs01`` when
         given, e.g. copied from an input bag, else from the typestore)."""
         self._writer.write(topic, msgtype, timestamp, data, msgdef, rihs01, TYPESTORE)
@@ -281,14 +310,13 @@ def ros_type_name(msg: object) -> str:
 
 def deserialize(raw: RawMessage) -> object:
     """CDR bytes to the rclpy message class of its type."""
-    import importlib
-
     from rclpy.serialization import deserialize_message
 
-    pkg, _, name = raw.msgtype.split("/")
+    from ..ros_convert import message_class
+
     try:
-        cls = getattr(importlib.import_module(f"{pkg}.msg"), name)
-    except (ImportError, AttributeError) as e:
+        cls = message_class(raw.msgtype)
+    except (ImportError, AttributeError, ValueError) as e:
         raise BagError(f"unknown message type {raw.msgtype!r} on {raw.topic!r}") from e
     try:
         return deserialize_message(raw.data, cls)

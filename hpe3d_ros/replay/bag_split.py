@@ -147,27 +147,35 @@ class SplitBagWriter:
             n = int(info["message_count"])
             s0 = int(info["starting_time"]["nanoseconds_since_epoch"])
             d = int(info["duration"]["nanoseconds"])
-            files.append({"path": name, "starting_time": {"nanoseconds_since_epoch": s0}, "duration": {"nanoseconds": d},
-                          "message_count": n})
+            files.append(
+                {
+                    "path": name,
+                    "starting_time": {"nanoseconds_since_epoch": s0},
+                    "duration": {"nanoseconds": d},
+                    "message_count": n,
+                }
+            )
             if n:
                 start = s0 if start is None else min(start, s0)
                 end = s0 + d if end is None else max(end, s0 + d)
             total += n
         first = self._closed[0] if self._closed else {}
-        return {"rosbag2_bagfile_information": {
-            "version": 9,
-            "storage_identifier": self.storage.name.lower(),
-            "relative_file_paths": list(self._names),
-            "duration": {"nanoseconds": 0 if start is None else end - start},
-            "starting_time": {"nanoseconds_since_epoch": 0 if start is None else start},
-            "message_count": total,
-            "topics_with_message_count": list(topics.values()),
-            "compression_format": first.get("compression_format", ""),
-            "compression_mode": first.get("compression_mode", ""),
-            "files": files,
-            "custom_data": None,
-            "ros_distro": "rosbags",
-        }}
+        return {
+            "rosbag2_bagfile_information": {
+                "version": 9,
+                "storage_identifier": self.storage.name.lower(),
+                "relative_file_paths": list(self._names),
+                "duration": {"nanoseconds": 0 if start is None else end - start},
+                "starting_time": {"nanoseconds_since_epoch": 0 if start is None else start},
+                "message_count": total,
+                "topics_with_message_count": list(topics.values()),
+                "compression_format": first.get("compression_format", ""),
+                "compression_mode": first.get("compression_mode", ""),
+                "files": files,
+                "custom_data": None,
+                "ros_distro": "rosbags",
+            }
+        }
 
     def close(self) -> None:
         """Close the open split (an empty one when nothing was ever written, so the bag is complete)."""

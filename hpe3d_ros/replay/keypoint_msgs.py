@@ -51,7 +51,8 @@ def ground_truth_msg(joints: np.ndarray, stamp_ns: int, frame_id: str):
 
 
 def parse_keypoints(msg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A keypoints Float32MultiArray (people, 16, 3 or 4: u, v, score[, track_id]) to arrays; ValueError if malformed."""
+    """A keypoints Float32MultiArray (people, 16, 3 or 4: u, v, score[, track_id]) to arrays; ValueError if "
+    "malformed."""
     data = np.asarray(msg.data, dtype=np.float64)
     dims = [int(d.size) for d in msg.layout.dim]
     if len(dims) != 3 or dims[1] != J or dims[2] not in (3, 4):
@@ -69,4 +70,6 @@ def parse_ground_truth(msg) -> np.ndarray:
     n = len(msg.poses)
     if n % J:
         raise ValueError(f"ground truth has {n} poses, not a multiple of {J}")
-    return np.array([[p.position.x, p.position.y, p.position.z] for p in msg.poses], dtype=np.float64).reshape(n // J, J, 3)
+    return np.array([[p.position.x, p.position.y, p.position.z] for p in msg.poses], dtype=np.float64).reshape(
+        n // J, J, 3
+    )

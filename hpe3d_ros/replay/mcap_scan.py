@@ -27,7 +27,15 @@ from typing import BinaryIO, Iterator
 
 MAGIC = b"\x89MCAP0\r\n"
 MAX_CHUNK_BYTES = 1 << 30
-OP_HEADER, OP_FOOTER, OP_SCHEMA, OP_CHANNEL, OP_MESSAGE, OP_CHUNK, OP_DATA_END = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0F
+OP_HEADER, OP_FOOTER, OP_SCHEMA, OP_CHANNEL, OP_MESSAGE, OP_CHUNK, OP_DATA_END = (
+    0x01,
+    0x02,
+    0x03,
+    0x04,
+    0x05,
+    0x06,
+    0x0F,
+)
 KNOWN_OPS = set(range(0x01, 0x10))
 FOOTER_SIZE = 1 + 8 + 8 + 8 + 4 + len(MAGIC)
 
@@ -91,7 +99,7 @@ class _Buf:
     def take(self, n: int) -> bytes:
         if n < 0 or self.pos + n > len(self.data):
             raise _Cut(f"needs {n} bytes at {self.pos}, {len(self.data) - self.pos} left")
-        out = self.data[self.pos:self.pos + n]
+        out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -128,8 +136,10 @@ def _decompress(data: bytes, compression: str, size: int) -> bytes:
     else:
         raise ValueError(f"unsupported chunk compression {compression!r}")
     if len(out) != size:
-        raise ValueError(f"chunk decompresses to {len(out) if len(out) <= size else 'more than ' + str(size)} bytes, "
-                         f"its header says {size}")
+        raise ValueError(
+            f"chunk decompresses to {len(out) if len(out) <= size else 'more than ' + str(size)} bytes, "
+            f"its header says {size}"
+        )
     return out
 
 
@@ -220,7 +230,9 @@ class McapScan:
             else:
                 out.append(m)
         if untyped:
-            self._damage(offset, f"{untyped} messages of channels never defined (their definitions were lost)", start, end)
+            self._damage(
+                offset, f"{untyped} messages of channels never defined (their definitions were lost)", start, end
+            )
         return out
 
     def _read_summary(self, f: BinaryIO, size: int, data_start: int) -> None:
@@ -229,7 +241,7 @@ class McapScan:
             return
         f.seek(size - FOOTER_SIZE)
         foot = f.read(FOOTER_SIZE)
-        if foot[-len(MAGIC):] != MAGIC or foot[0] != OP_FOOTER:
+        if foot[-len(MAGIC) :] != MAGIC or foot[0] != OP_FOOTER:
             return
         summary_start = struct.unpack("<Q", foot[9:17])[0]
         if not (data_start <= summary_start < size - FOOTER_SIZE):
@@ -278,8 +290,11 @@ class McapScan:
                     self._stop(pos, f"unknown record type 0x{op:02x}: the file is corrupt from here")
                     return
                 if length > size - pos - 9:
-                    self._stop(pos, f"record 0x{op:02x} claims {length} bytes but only {size - pos - 9} are left: "
-                                    "the file is cut short or corrupt from here")
+                    self._stop(
+                        pos,
+                        f"record 0x{op:02x} claims {length} bytes but only {size - pos - 9} are left: "
+                        "the file is cut short or corrupt from here",
+                    )
                     return
                 if op in (OP_DATA_END, OP_FOOTER):
                     self.complete = True

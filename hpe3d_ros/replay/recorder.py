@@ -9,15 +9,11 @@ everything but the last few seconds readable.
 from __future__ import annotations
 
 import argparse
-import importlib
 import signal
 import sys
 import time
 
-
-def _msg_class(msgtype: str):
-    pkg, _, name = msgtype.split("/")
-    return getattr(importlib.import_module(f"{pkg}.msg"), name)
+from ..ros_convert import message_class
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +26,13 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="recorder", description=__doc__)
     p.add_argument("--out", required=True, help="output bag directory (must not exist)")
-    p.add_argument("--topic", action="append", required=True, metavar="NAME:TYPE", help="topic and type, e.g. /image:sensor_msgs/msg/Image")
+    p.add_argument(
+        "--topic",
+        action="append",
+        required=True,
+        metavar="NAME:TYPE",
+        help="topic and type, e.g. /image:sensor_msgs/msg/Image",
+    )
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
     p.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: until SIGINT)")
     p.add_argument("--split-s", type=float, default=DEFAULT_SPLIT_S,
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"recorder: error: --topic {t!r}: expected NAME:pkg/msg/Type", file=sys.stderr)
             return 1
         try:
-            topics.append((name, msgtype, _msg_class(msgtype)))
+            topics.append((name, msgtype, message_class(msgtype)))
         except (ImportError, AttributeError):
             print(f"recorder: error: unknown message type {msgtype!r}", file=sys.stderr)
             return 1
@@ -65,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
         for name, msgtype, cls in topics:
+
             def cb(data, name=name, msgtype=msgtype):
                 bag.write(name, msgtype, node.get_clock().now().nanoseconds, bytes(data))
                 counts[name] += 1

@@ -36,11 +36,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..ros_convert import camera_info_intrinsics
+from ..node.diagnostics import diagnostics_message, diagnostics_status, diagnostics_values
+from ..node.outputs import frame_builders, output_topics
+from ..node.stats import STAGES, rate_hz
+from ..ros_convert import camera_info_intrinsics, stamp_to_ns
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
 from .bag_split import DEFAULT_SPLIT_S
 from .keypoint_msgs import parse_ground_truth, parse_keypoints
-from .node_outputs import NoDetector, diagnostics_message, output_messages, output_topics, process_keypoints
+from .node_outputs import NoDetector, output_messages, process_keypoints
 from .records import FrameRecord, record_from_people
 
 CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
@@ -155,6 +158,7 @@ class Replayer:
         self.values = load_node_params(opts.params_file, opts.overrides)
         self.pipeline_params = replay_pipeline_params(self.values)
         self.topics_out = output_topics(self.values)
+        self.builders = frame_builders()
         self.bag = InputBag(opts.bag)
         for note in self.bag.notes:
             self.log(f"hpe3d replay: {note}")
@@ -177,14 +181,29 @@ class Replayer:
             self.image_topic = _pick(topics, IMAGE_TYPES, opts.image_topic, "image", self.bag.path,
                                      required=opts.image_topic is not None or DEFAULT_KEYPOINTS_TOPIC not in topics)
             if self.image_topic is None:
-                self.keypoints_topic = _pick(topics, (KEYPOINTS_TYPE,), DEFAULT_KEYPOINTS_TOPIC, "2D keypoints", self.bag.path)
-        self.info_topic = _pick(topics, (CAMERA_INFO_TYPE,), opts.info_topic, "camera info", self.bag.path, required=False)
+                self.keypoints_topic = _pick(
+                    topics, (KEYPOINTS_TYPE,), DEFAULT_KEYPOINTS_TOPIC, "2D keypoints", self.bag.path
+                )
+        self.info_topic = _pick(
+            topics, (CAMERA_INFO_TYPE,), opts.info_topic, "camera info", self.bag.path, required=False
+        )
         if self.keypoints_topic and not self.info_topic:
             raise BagError(f"{self.bag.path}: a 2D-keypoint bag needs a CameraInfo topic (intrinsics and image size)")
-        self.gt_topic = _pick(topics, (GT_TYPE,), opts.gt_topic, "ground truth", self.bag.path, prefer=DEFAULT_GT_TOPIC,
-                              required=opts.gt_topic is not None) if (opts.gt_topic or DEFAULT_GT_TOPIC in topics) else None
+        self.gt_topic = (
+            _pick(
+                topics,
+                (GT_TYPE,),
+                opts.gt_topic,
+                "ground truth",
+                self.bag.path,
+                prefer=DEFAULT_GT_TOPIC,
+                required=opts.gt_topic is not None,
+            )
+            if (opts.gt_topic or DEFAULT_GT_TOPIC in topics)
+            else None
+        )
         for t in self.topics_out.values():
-            if t in topics and t != "/diagnostics":
+            if t in topics and t != self.topics_out["diagnostics"]:
                 raise BagError(f"{self.bag.path}: already holds the output topic {t}; replay a bag without outputs")
         self.source_topic = self.image_topic or self.keypoints_topic
 
@@ -221,14 +240,20 @@ class Replayer:
                 return
             t_dec = time.perf_counter()
             width, height = int(self.info.width), int(self.info.height)
-            result = process_keypoints(self.pipeline, kp, sc, _intrinsics(self.info, width, height), (width, height), ids, stamp)
+            result = process_keypoints(
+                self.pipeline, kp, sc, _intrinsics(self.info, width, height), (width, height), ids, stamp
+            )
         else:
             from ..node import image_decode
 
-            stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+            stamp = stamp_to_ns(msg.header.stamp)
             frame_id = msg.header.frame_id
             try:
-                rgb = image_decode.decode_compressed(msg) if raw.msgtype.endswith("CompressedImage") else image_decode.decode_image(msg)
+                rgb = (
+                    image_decode.decode_compressed(msg)
+                    if raw.msgtype.endswith("CompressedImage")
+                    else image_decode.decode_image(msg)
+                )
             except image_decode.ImageDecodeError as e:
                 self.counts["decode_errors"] += 1
                 self._error(index, stamp, raw.timestamp, f"decode:{e.reason}", str(e), count=False)
@@ -244,18 +269,22 @@ class Replayer:
         t_pipe = time.perf_counter()
         if result.intrinsics_fallback:
             if result.intrinsics_problem != self.last_intrinsics_problem:
-                self.log(f"hpe3d replay: frame {index}: {result.intrinsics_problem}: using the {v['fallback_hfov_deg']:.0f} degree "
-                         "field-of-view fallback (fallback_hfov_deg); 3D distances are only as good as that guess")
+                self.log(
+                    f"hpe3d replay: frame {index}: {result.intrinsics_problem}: using the "
+                    f"{v['fallback_hfov_deg']:.0f} degree field-of-view fallback (fallback_hfov_deg); "
+                    "3D distances are only as good as that guess"
+                )
             self.counts["intrinsics_fallback"] = self.counts.get("intrinsics_fallback", 0) + 1
         self.last_intrinsics_problem = result.intrinsics_problem
         if result.dropped_nonfinite:
-            self.counts["people_dropped_nonfinite"] = self.counts.get("people_dropped_nonfinite", 0) + result.dropped_nonfinite
+            n = self.counts.get("people_dropped_nonfinite", 0)
+            self.counts["people_dropped_nonfinite"] = n + result.dropped_nonfinite
         latency = None
         out_time = raw.timestamp
         if self.opts.rate > 0:
             latency = time.monotonic() - arrival_wall  # arrival to outputs built; the write follows
             out_time = raw.timestamp + int(latency * 1e9)
-        for key, m in output_messages(stamp, frame_id, result.people, v).items():
+        for key, m in output_messages(stamp, frame_id, result.people, v, self.builders).items():
             writer.ros(self.topics_out[key], m, out_time)
         t_pub = time.perf_counter()
         if latency is not None:
@@ -283,14 +312,16 @@ class Replayer:
         if not force and now_ns < self.next_diag_ns:
             return
         self.next_diag_ns = now_ns + DIAGNOSTICS_PERIOD_NS
-        from ..node.lift_node import rate_hz
-
         now = time.monotonic()
         span = 1e9 if self.opts.rate <= 0 else 5.0
         window = {s: v[-300:] for s, v in self.latency.items()}
         rates = {"input": rate_hz(self.in_times[-300:], now, span), "output": rate_hz(self.out_times[-300:], now, span)}
-        msg = diagnostics_message(now_ns, self.pipeline.backend, str(self.values["model_file_path"]), self.counts, window,
-                                  rates, self.source_topic)
+        values = diagnostics_values(
+            self.pipeline.backend, str(self.values["model_file_path"]), rates, self.counts, window, STAGES
+        )
+        msg = diagnostics_message(
+            now_ns, "hpe3d replay: 3D human pose lifting", self.source_topic, values, diagnostics_status(self.counts)
+        )
         writer.ros(self.topics_out["diagnostics"], msg, now_ns)
 
     # ----- input side -----
@@ -303,7 +334,7 @@ class Replayer:
         elif raw.topic == self.gt_topic:
             try:
                 msg = deserialize(raw)
-                stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+                stamp = stamp_to_ns(msg.header.stamp)
                 self.gt[stamp] = parse_ground_truth(msg)
             except (BagError, ValueError) as e:
                 self.log(f"hpe3d replay: ignoring a ground-truth message: {e}")
@@ -331,9 +362,11 @@ class Replayer:
                     self._run_fast(writer)
                 complete = not self.bag.damage
                 if self.bag.damage:
-                    error = ("the input bag is damaged; everything intact was replayed: "
-                             + "; ".join(str(d) for d in self.bag.damage[:10])
-                             + (f" (and {len(self.bag.damage) - 10} more)" if len(self.bag.damage) > 10 else ""))
+                    error = (
+                        "the input bag is damaged; everything intact was replayed: "
+                        + "; ".join(str(d) for d in self.bag.damage[:10])
+                        + (f" (and {len(self.bag.damage) - 10} more)" if len(self.bag.damage) > 10 else "")
+                    )
             except BagError as e:
                 error = str(e)
             finally:
@@ -351,12 +384,18 @@ class Replayer:
             from .report import write_report
 
             meta = {
-                "input_bag": str(opts.bag), "output_bag": str(opts.out), "storage": opts.storage,
+                "input_bag": str(opts.bag),
+                "output_bag": str(opts.out),
+                "storage": opts.storage,
                 "mode": "fast" if opts.rate <= 0 else f"paced at {opts.rate}x the recorded rate",
-                "source_topic": self.source_topic, "camera_info_topic": self.info_topic, "ground_truth_topic": self.gt_topic,
-                "params_file": str(opts.params_file or "config/lift.yaml"), "overrides": opts.overrides,
+                "source_topic": self.source_topic,
+                "camera_info_topic": self.info_topic,
+                "ground_truth_topic": self.gt_topic,
+                "params_file": str(opts.params_file or "config/lift.yaml"),
+                "overrides": opts.overrides,
                 "model": str(self.values["model_file_path"]),
-                "backend": self.pipeline.backend if self.pipeline else "", "complete": complete,
+                "backend": self.pipeline.backend if self.pipeline else "",
+                "complete": complete,
                 "frames_with_fallback_intrinsics": self.counts.get("intrinsics_fallback", 0),
                 "people_dropped_nonfinite": self.counts.get("people_dropped_nonfinite", 0),
             }
@@ -434,7 +473,9 @@ class Replayer:
                         if state["slot"] is not None:
                             old = state["slot"]
                             self.counts["dropped"] += 1
-                            self.frames.append(FrameRecord(old[1], old[0].timestamp, old[0].timestamp, status="dropped"))
+                            self.frames.append(
+                                FrameRecord(old[1], old[0].timestamp, old[0].timestamp, status="dropped")
+                            )
                         state["slot"] = (raw, index, time.monotonic())
                         cond.notify()
                     index += 1
@@ -462,20 +503,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", help="report directory (default: <out>-report)")
     p.add_argument("--image-topic", help="sensor_msgs/Image or CompressedImage topic (default: the bag's only one)")
     p.add_argument("--info-topic", help="sensor_msgs/CameraInfo topic (default: the bag's only one)")
-    p.add_argument("--keypoints-topic", help=f"2D keypoint topic of a 2D-only bag (default {DEFAULT_KEYPOINTS_TOPIC} when there is no image topic)")
+    p.add_argument(
+        "--keypoints-topic",
+        help=f"2D keypoint topic of a 2D-only bag (default {DEFAULT_KEYPOINTS_TOPIC} when there is no image topic)",
+    )
     p.add_argument("--gt-topic", help=f"ground-truth PoseArray topic (default {DEFAULT_GT_TOPIC} when present)")
-    p.add_argument("--rate", type=float, default=0.0,
-                   help="0 (default): as fast as possible; R > 0: feed at R times the recorded rate, dropping frames that arrive while busy")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="0 (default): as fast as possible; R > 0: feed at R times the recorded rate, dropping frames that arrive "
+        "while busy",
+    )
     p.add_argument("--params", help="the node's parameter file (default config/lift.yaml)")
     p.add_argument("--model", help="override model_file_path")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one node parameter (repeatable)")
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap", help="output bag storage")
-    p.add_argument("--split-s", type=float, default=DEFAULT_SPLIT_S,
-                   help=f"close the output bag's current file after this many seconds (default {DEFAULT_SPLIT_S}): "
-                        "a replay killed at any point loses at most that much")
+    p.add_argument(
+        "--split-s",
+        type=float,
+        default=DEFAULT_SPLIT_S,
+        help=f"close the output bag's current file after this many seconds (default {DEFAULT_SPLIT_S}): "
+        "a replay killed at any point loses at most that much",
+    )
     p.add_argument("--max-frames", type=int, help="stop after this many input frames")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--render", metavar="VIDEO.mp4", help="also write a video of the frames with the skeletons beside a 3D view")
+    p.add_argument(
+        "--render", metavar="VIDEO.mp4", help="also write a video of the frames with the skeletons beside a 3D view"
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> ReplayOptions:
@@ -490,10 +545,19 @@ def options_from_args(args: argparse.Namespace) -> ReplayOptions:
     if not args.split_s > 0:
         raise ValueError(f"--split-s must be positive, got {args.split_s}")
     return ReplayOptions(
-        bag=Path(args.bag), out=Path(args.out), report_dir=Path(args.report) if args.report else None,
-        image_topic=args.image_topic, info_topic=args.info_topic, keypoints_topic=args.keypoints_topic,
-        gt_topic=args.gt_topic, rate=float(args.rate), params_file=Path(args.params) if args.params else None,
-        overrides=overrides, storage=args.storage, max_frames=args.max_frames, plots=not args.no_plots,
+        bag=Path(args.bag),
+        out=Path(args.out),
+        report_dir=Path(args.report) if args.report else None,
+        image_topic=args.image_topic,
+        info_topic=args.info_topic,
+        keypoints_topic=args.keypoints_topic,
+        gt_topic=args.gt_topic,
+        rate=float(args.rate),
+        params_file=Path(args.params) if args.params else None,
+        overrides=overrides,
+        storage=args.storage,
+        max_frames=args.max_frames,
+        plots=not args.no_plots,
         split_s=float(args.split_s),
     )
 
@@ -525,10 +589,14 @@ def run(args: argparse.Namespace) -> int:
         info = render_bag(result.out, args.render)
         print(f"rendered {info['frames']} frames to {info['video']}")
     fr = result.report.get("frames", {})
-    print(f"replayed {fr.get('in', 0)} frames ({fr.get('processed', 0)} processed, {fr.get('dropped', 0)} dropped, "
-          f"{fr.get('errors', 0)} errors) into {result.out}; report: {result.report_dir / 'report.md'}")
+    print(
+        f"replayed {fr.get('in', 0)} frames ({fr.get('processed', 0)} processed, {fr.get('dropped', 0)} dropped, "
+        f"{fr.get('errors', 0)} errors) into {result.out}; report: {result.report_dir / 'report.md'}"
+    )
     if not result.complete:
-        print(f"hpe3d replay: error: {'stopped early: ' if 'damaged' not in result.error else ''}{result.error}",
-              file=sys.stderr)
+        print(
+            f"hpe3d replay: error: {'stopped early: ' if 'damaged' not in result.error else ''}{result.error}",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -30,7 +30,16 @@ import numpy as np
 
 from .. import skeleton
 from ..manifest import build_manifest, file_sha256
-from .base import INPUT_NAME, OUTPUT_NAMES, Backend, BackendUnavailable, ModelInterfaceError, check_batch, check_output_names, check_outputs
+from .base import (
+    INPUT_NAME,
+    OUTPUT_NAMES,
+    Backend,
+    BackendUnavailable,
+    ModelInterfaceError,
+    check_batch,
+    check_output_names,
+    check_outputs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +102,9 @@ def refuse_code(path: Path, torch) -> None:
     programs, and anything ``torch.load(weights_only=True)`` refuses (a pickle calling a function)."""
     fix = "export the model to ONNX with `hpe3d export` and run that"
     if path.suffix == ".pt2" or is_torch_export(path):
-        raise ModelInterfaceError(f"{path}: torch.export programs (.pt2) are not run: loading one can execute a pickle; {fix}")
+        raise ModelInterfaceError(
+            f"{path}: torch.export programs (.pt2) are not run: loading one can execute a pickle; {fix}"
+        )
     if is_torchscript(path):
         raise ModelInterfaceError(f"{path}: TorchScript archives are not run: they carry code and pickles; {fix}")
     try:
@@ -115,7 +126,9 @@ class TorchBackend(Backend):
         try:
             import torch
         except ImportError as e:
-            raise BackendUnavailable(f"torch is not installed ({e}); the torch backend is for debugging checkpoints") from e
+            raise BackendUnavailable(
+                f"torch is not installed ({e}); the torch backend is for debugging checkpoints"
+            ) from e
         self.torch = torch
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
@@ -152,7 +165,9 @@ class TorchBackend(Backend):
         try:
             out = self._forward(np.zeros((1, J, 2), dtype=np.float32))
         except Exception as e:
-            raise ModelInterfaceError(f"{self.model_path}: the model does not run on a (1, {J}, 2) input ({type(e).__name__}: {e})") from e
+            raise ModelInterfaceError(
+                f"{self.model_path}: the model does not run on a (1, {J}, 2) input ({type(e).__name__}: {e})"
+            ) from e
         return list(out)
 
     def infer(self, poses2d: np.ndarray) -> dict[str, np.ndarray]:

@@ -25,7 +25,9 @@ def _manifest(**over):
 
 def _model(tmp_path, m=None):
     """A real tiny ONNX model with ``m`` bound to it."""
-    model = constant_depth_onnx(tmp_path / "m.onnx", np.zeros(16), elevation=0.1, normalization="elepose", manifest=False)
+    model = constant_depth_onnx(
+        tmp_path / "m.onnx", np.zeros(16), elevation=0.1, normalization="elepose", manifest=False
+    )
     M.write_bound_manifest(model, m or _manifest())
     return model
 
@@ -58,7 +60,7 @@ def test_layout_disagreement_is_named(tmp_path):
         M.load_manifest(_model(tmp_path, m))
 
 
-def test_depth_offset_and_outputs_checked(tmp_path):
+def test_depth_offset_and_outputs_checked():
     m = _manifest()
     m["normalization"]["depth_offset"] = 5.0
     with pytest.raises(M.ManifestError, match="depth_offset"):
@@ -87,11 +89,14 @@ def test_manifest_without_hash_is_refused(tmp_path):
         M.load_manifest(model)
 
 
-@pytest.mark.parametrize("edit", [
-    lambda m: m["normalization"].update(kind="tipsy", depth_offset=None),  # the other valid kind: wrong distances
-    lambda m: m.update(name="renamed"),
-    lambda m: m["training"].update(non_commercial=True),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m["normalization"].update(kind="tipsy", depth_offset=None),  # the other valid kind: wrong distances
+        lambda m: m.update(name="renamed"),
+        lambda m: m["training"].update(non_commercial=True),
+    ],
+)
 def test_manifest_edited_alone_is_refused(tmp_path, edit):
     model = _model(tmp_path)
     _edit(model, edit)
@@ -146,8 +151,9 @@ def test_external_data_is_refused(tmp_path):
     proto = onnx.load(str(model))
     t = onnx.numpy_helper.from_array(np.arange(64, dtype=np.float32), "w")
     proto.graph.initializer.append(t)
-    onnx.save(proto, str(model), save_as_external_data=True, all_tensors_to_one_file=True, location="w.bin",
-              size_threshold=0)
+    onnx.save(
+        proto, str(model), save_as_external_data=True, all_tensors_to_one_file=True, location="w.bin", size_threshold=0
+    )
     m = json.loads(M.manifest_path(model).read_text())
     with pytest.raises(M.ManifestError, match="external files"):
         M.write_bound_manifest(model, m)

@@ -96,7 +96,7 @@ def test_missing_or_uncalibrated_k_falls_back_to_the_field_of_view(rgb, model):
     assert not fb and np.isclose(k_used[0, 0], camera.intrinsics_from_fov(w, h, 50.0)[0, 0])
 
 
-def test_detector_only_mode_and_bad_input(rgb, model):
+def test_detector_only_mode_and_bad_input(rgb):
     pipe = PosePipeline({"lift": False})
     res = pipe.process(rgb, None)
     assert pipe.lifter is None and res.people
@@ -124,8 +124,10 @@ def test_people_whose_lift_is_not_finite_are_left_out_and_counted(tmp_path):
     from hpe3d_ros.replay.node_outputs import process_keypoints
     from tests.hpe3d_ros.runtime.tiny_lifters import nan_for_left_leaning_onnx
 
-    pipe = PosePipeline({"model_file_path": str(nan_for_left_leaning_onnx(tmp_path / "nan.onnx")), "backend": "onnxruntime"},
-                        detector=object())
+    pipe = PosePipeline(
+        {"model_file_path": str(nan_for_left_leaning_onnx(tmp_path / "nan.onnx")), "backend": "onnxruntime"},
+        detector=object(),
+    )
     k = camera.intrinsics_from_fov(640, 480, 70.0)
     body = np.column_stack([np.linspace(0, 60, 16), np.linspace(-90, 90, 16)])
     kp = np.stack([body + [320, 240], body * [-1, 1] + [320, 240], body + [300, 250]])  # the middle one leans left
@@ -138,16 +140,19 @@ def test_people_whose_lift_is_not_finite_are_left_out_and_counted(tmp_path):
     assert res.dropped_nonfinite == 1 and len(res.people) == 2
 
 
-@pytest.mark.parametrize("k, words", [
-    (np.diag([5e-324, 5e-324, 1.0]), "field of view"),
-    (np.diag([1e308, 1e308, 1.0]), "field of view"),
-    (np.array([[500.0, 0, 1e9], [0, 500, 240], [0, 0, 1]]), "principal point"),
-    (np.array([[500.0, 0, 320], [0, 5.0, 240], [0, 0, 1]]), "differ"),
-    (np.full((3, 3), np.nan), "NaN"),
-    (np.zeros((3, 3)), "not positive"),
-    (np.array([[500.0, 0, 320], [0, 500, 240], [0, 0, 2]]), "pinhole"),
-    (None, "no camera intrinsics"),
-])
+@pytest.mark.parametrize(
+    "k, words",
+    [
+        (np.diag([5e-324, 5e-324, 1.0]), "field of view"),
+        (np.diag([1e308, 1e308, 1.0]), "field of view"),
+        (np.array([[500.0, 0, 1e9], [0, 500, 240], [0, 0, 1]]), "principal point"),
+        (np.array([[500.0, 0, 320], [0, 5.0, 240], [0, 0, 1]]), "differ"),
+        (np.full((3, 3), np.nan), "NaN"),
+        (np.zeros((3, 3)), "not positive"),
+        (np.array([[500.0, 0, 320], [0, 500, 240], [0, 0, 2]]), "pinhole"),
+        (None, "no camera intrinsics"),
+    ],
+)
 def test_implausible_k_falls_back_and_says_why(k, words):
     k_used, problem = frame_intrinsics(k, 640, 480, 60.0)
     assert words in problem

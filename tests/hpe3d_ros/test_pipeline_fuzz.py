@@ -43,7 +43,9 @@ def _check(res, n: int) -> None:
 @given(n=st.integers(1, 4), data=st.data(), fx=st.one_of(st.floats(1e-3, 1e5), st.sampled_from([5e-324, 1e308])),
        width=st.integers(1, 4096), height=st.integers(1, 4096))
 def test_no_non_finite_person_leaves_the_lift_stage(pipe, nan_pipe, n, data, fx, width, height):
-    kp = np.array(data.draw(st.lists(st.lists(st.tuples(COORD, COORD), min_size=16, max_size=16), min_size=n, max_size=n)))
+    kp = np.array(
+        data.draw(st.lists(st.lists(st.tuples(COORD, COORD), min_size=16, max_size=16), min_size=n, max_size=n))
+    )
     sc = np.array(data.draw(st.lists(st.lists(st.floats(0, 1), min_size=16, max_size=16), min_size=n, max_size=n)))
     k = camera.intrinsics_matrix(fx, fx, width / 2, height / 2)
     for p in (pipe, nan_pipe):

@@ -13,7 +13,9 @@ HEAD_TOP_FRACTION = 0.10
 HEAD_TOP_ALLOWANCE_M = 0.16  # 0.10 x ~1.6 m
 
 
-def standing_mask(joints: np.ndarray, straight: float = 0.995, upright: float = 0.995, floor_tol_m: float = 0.005) -> np.ndarray:
+def standing_mask(
+    joints: np.ndarray, straight: float = 0.995, upright: float = 0.995, floor_tol_m: float = 0.005
+) -> np.ndarray:
     """Frames (N,) with both legs straight and vertical, the pelvis-to-head line vertical and both
     ankles at their lowest height (feet on the floor)."""
     j = np.asarray(joints, dtype=np.float64)

@@ -129,7 +129,8 @@ def load_eval_set(split: str, noisy: bool = False, data_root=None, cache=None) -
     if split == "fixture":
         p = fixture_path()
         if not p.is_file():
-            raise FileNotFoundError(f"{p}: bundled evaluation fixture missing; rebuild it with `hpe3d ingest --make-fixture`")
+            raise FileNotFoundError(f"{p}: bundled evaluation fixture missing; rebuild it with `hpe3d ingest "
+                                    "--make-fixture`")
         d = _read(p)
     else:
         d = _build(split, data_root, cache)
@@ -137,7 +138,9 @@ def load_eval_set(split: str, noisy: bool = False, data_root=None, cache=None) -
     if noisy:
         settings = render.load_camera_settings()
         rng = np.random.default_rng(NOISE_SEED)
-        d["keypoints"], d["scores"] = render.detector_noise(d["keypoints"], d["scores"], rng, **settings["detector_noise"])
+        d["keypoints"], d["scores"] = render.detector_noise(
+            d["keypoints"], d["scores"], rng, **settings["detector_noise"]
+        )
     return d
 
 

@@ -24,8 +24,8 @@ import numpy as np
 
 from hpe3d_ros import camera, paths, skeleton
 from hpe3d_ros.replay.bag_io import OutputBag
-from hpe3d_ros.replay.make_bag import DEFAULT_START_NS
 from hpe3d_ros.replay.keypoint_msgs import ground_truth_msg, keypoints_msg
+from hpe3d_ros.replay.make_bag import DEFAULT_START_NS
 from hpe3d_ros.ros_convert import camera_info_msg
 
 J = skeleton.NUM_JOINTS
@@ -36,7 +36,8 @@ CAMERA_TRIES = 200
 
 def fixed_camera(joints_world: np.ndarray, config: camera.VirtualCameraConfig, rng: np.random.Generator,
                  min_depth_m: float = 0.5, margin_px: float = 2.0):
-    """One camera aimed at the clip's mean pelvis that sees every frame; (VirtualCameras of 1, optical joints, pixels)."""
+    """One camera aimed at the clip's mean pelvis that sees every frame; (VirtualCameras of 1, optical joints, "
+    "pixels)."""
     roots = joints_world[:, skeleton.ROOT].mean(axis=0, keepdims=True)
     w, h = config.image_size
     best = None
@@ -45,8 +46,13 @@ def fixed_camera(joints_world: np.ndarray, config: camera.VirtualCameraConfig, r
         pts = np.einsum("ij,nkj->nki", cams.rotation[0], joints_world) + cams.translation[0]
         with np.errstate(invalid="ignore", divide="ignore"):
             uv = camera.project(pts, cams.intrinsics[0])
-        ok = ((pts[..., 2] >= min_depth_m).all(-1) & (uv[..., 0] >= margin_px).all(-1) & (uv[..., 0] <= w - 1 - margin_px).all(-1)
-              & (uv[..., 1] >= margin_px).all(-1) & (uv[..., 1] <= h - 1 - margin_px).all(-1))
+        ok = (
+            (pts[..., 2] >= min_depth_m).all(-1)
+            & (uv[..., 0] >= margin_px).all(-1)
+            & (uv[..., 0] <= w - 1 - margin_px).all(-1)
+            & (uv[..., 1] >= margin_px).all(-1)
+            & (uv[..., 1] <= h - 1 - margin_px).all(-1)
+        )
         if ok.all():
             return cams, pts, uv, ok
         if best is None or ok.sum() > best[3].sum():
@@ -54,9 +60,17 @@ def fixed_camera(joints_world: np.ndarray, config: camera.VirtualCameraConfig, r
     return best
 
 
-def make_gt_bag(out: str | Path, clips: int, split: str = "test", data_root: str | Path | None = None,
-                max_frames_per_clip: int | None = 150, every: int = 1, seed: int = 0, noise: bool = True,
-                storage: str = "mcap") -> dict:
+def make_gt_bag(
+    out: str | Path,
+    clips: int,
+    split: str = "test",
+    data_root: str | Path | None = None,
+    max_frames_per_clip: int | None = 150,
+    every: int = 1,
+    seed: int = 0,
+    noise: bool = True,
+    storage: str = "mcap",
+) -> dict:
     """Write the ground-truth bag (see the module docstring); returns a summary."""
     from . import mocap, render
 
@@ -86,7 +100,9 @@ def make_gt_bag(out: str | Path, clips: int, split: str = "test", data_root: str
             if max_frames_per_clip:
                 sel = sel[:max_frames_per_clip]
             world = data.joints[sel].astype(np.float64)
-            cams, pts, uv, ok = fixed_camera(world, config, rng, settings["render"]["min_depth_m"], settings["render"]["margin_px"])
+            cams, pts, uv, ok = fixed_camera(
+                world, config, rng, settings["render"]["min_depth_m"], settings["render"]["margin_px"]
+            )
             pts, uv = pts[ok], uv[ok]
             scores = np.ones((len(uv), J), dtype=np.float32)
             if noise:
@@ -94,12 +110,26 @@ def make_gt_bag(out: str | Path, clips: int, split: str = "test", data_root: str
             k = cams.intrinsics[0]
             period = int(round(1e9 * max(1, int(every)) / float(clip.get("fps", 30.0))))
             for i in range(len(uv)):
-                bag.write_ros("/camera/camera_info", camera_info_msg(k, config.image_size[0], config.image_size[1], stamp, FRAME_ID), stamp)
-                bag.write_ros("/hpe3d/keypoints2d", keypoints_msg(uv[i][None], scores[i][None], np.array([track])), stamp)
+                bag.write_ros(
+                    "/camera/camera_info",
+                    camera_info_msg(k, config.image_size[0], config.image_size[1], stamp, FRAME_ID),
+                    stamp,
+                )
+                bag.write_ros(
+                    "/hpe3d/keypoints2d", keypoints_msg(uv[i][None], scores[i][None], np.array([track])), stamp
+                )
                 bag.write_ros("/hpe3d/ground_truth", ground_truth_msg(pts[i][None], stamp, FRAME_ID), stamp)
                 stamp += period
             stamp += CLIP_GAP_NS
-            summary["clips"].append({"track_id": track, "name": clip["name"], "content": clip["content"], "frames": int(len(uv)),
-                                     "elevation_deg": float(np.degrees(cams.elevation[0])), "hfov_k_fx": float(k[0, 0])})
+            summary["clips"].append(
+                {
+                    "track_id": track,
+                    "name": clip["name"],
+                    "content": clip["content"],
+                    "frames": int(len(uv)),
+                    "elevation_deg": float(np.degrees(cams.elevation[0])),
+                    "hfov_k_fx": float(k[0, 0]),
+                }
+            )
             summary["frames"] += int(len(uv))
     return summary

@@ -18,8 +18,8 @@ import math
 import sys
 from pathlib import Path
 
+from hpe3d_ros.atomic import atomic_write_text
 from training import evaluation
-from training.trainer import atomic_write_text
 
 KEYS = ("mpjpe_mm", "n_mpjpe_mm", "pa_mpjpe_mm", "pck3d", "auc", "cps", "elevation_err_deg", "spearman_nll_pa")
 
@@ -35,7 +35,6 @@ def evaluate(model: str | Path, split: str = "test", noisy: bool = False, data: 
 def evaluate_checkpoint_fast(ckpt: str | Path, data: dict) -> dict:
     """Like ``evaluate`` for a training checkpoint but without the plausibility scorer (only the
     lifter's depth and elevation): the same shapes and 3D metrics at a fraction of the cost."""
-    import numpy as np
     import torch
 
     from hpe3d_ros import camera, metric, normalization

@@ -46,7 +46,7 @@ def raw_images() -> dict[str, Callable[[random.Random], object]]:
     """Kind -> a maker of one hostile sensor_msgs/Image."""
     encs = ["rgb8", "bgr8", "rgba8", "bgra8", "mono8"]
 
-    def step_lie(rng):  # issue 13: 1x1 mono8, step 0xFFFFFFFF, one byte: 4.5 GB before
+    def step_lie(rng):  # noqa: ARG001 - issue 13: 1x1 mono8, step 0xFFFFFFFF, one byte: 4.5 GB before
         return _image(height=1, width=1, encoding="mono8", step=0xFFFFFFFF, data=b"\x01")
 
     def huge_sizes_tiny_data(rng):
@@ -62,7 +62,9 @@ def raw_images() -> dict[str, Callable[[random.Random], object]]:
 
     def step_short(rng):
         w, h = rng.randrange(1, 64), rng.randrange(1, 64)
-        return _image(height=h, width=w, encoding="rgb8", step=w * 3 - rng.randrange(1, w * 3 + 1), data=_bytes(rng, w * h * 3))
+        return _image(
+            height=h, width=w, encoding="rgb8", step=w * 3 - rng.randrange(1, w * 3 + 1), data=_bytes(rng, w * h * 3)
+        )
 
     def data_wrong_length(rng):
         w, h = rng.randrange(1, 64), rng.randrange(1, 64)
@@ -70,12 +72,25 @@ def raw_images() -> dict[str, Callable[[random.Random], object]]:
         return _image(height=h, width=w, encoding="rgb8", step=w * 3, data=_bytes(rng, max(0, n)))
 
     def bad_encoding(rng):
-        enc = rng.choice(["16UC1", "yuv422", "bayer_rggb8", "32FC1", "rgb16", "", "RGB8 ", "x" * 5000,
-                          "".join(chr(rng.randrange(32, 0x2FFF)) for _ in range(rng.randrange(1, 40)))])
+        enc = rng.choice(
+            [
+                "16UC1",
+                "yuv422",
+                "bayer_rggb8",
+                "32FC1",
+                "rgb16",
+                "",
+                "RGB8 ",
+                "x" * 5000,
+                "".join(chr(rng.randrange(32, 0x2FFF)) for _ in range(rng.randrange(1, 40))),
+            ]
+        )
         return _image(height=8, width=8, encoding=enc, step=24, data=_bytes(rng, 192))
 
     def bad_endianness(rng):
-        return _image(height=8, width=8, encoding="rgb8", step=24, is_bigendian=rng.randrange(2, 256), data=_bytes(rng, 192))
+        return _image(
+            height=8, width=8, encoding="rgb8", step=24, is_bigendian=rng.randrange(2, 256), data=_bytes(rng, 192)
+        )
 
     def noise_with_odd_header(rng):  # decodable: reaches the detector and, with odd stamps, the statistics
         w, h = rng.randrange(8, 160), rng.randrange(8, 120)
@@ -85,8 +100,20 @@ def raw_images() -> dict[str, Callable[[random.Random], object]]:
         _odd_header(rng, m)
         return m
 
-    return {f.__name__: f for f in (step_lie, huge_sizes_tiny_data, over_the_pixel_limit, zero_size, step_short,
-                                    data_wrong_length, bad_encoding, bad_endianness, noise_with_odd_header)}
+    return {
+        f.__name__: f
+        for f in (
+            step_lie,
+            huge_sizes_tiny_data,
+            over_the_pixel_limit,
+            zero_size,
+            step_short,
+            data_wrong_length,
+            bad_encoding,
+            bad_endianness,
+            noise_with_odd_header,
+        )
+    }
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -104,7 +131,7 @@ def _jpeg(rgb: np.ndarray) -> bytes:
 def _with_size(jpeg: bytes, width: int, height: int) -> bytes:
     b = bytearray(jpeg)
     sof = b.find(b"\xff\xc0")
-    b[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    b[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
     return bytes(b)
 
 
@@ -122,7 +149,13 @@ def compressed_images() -> dict[str, Callable[[random.Random], object]]:
 
     def png_chunk_bomb(rng):  # issue 13: an 80-byte PNG whose chunk length says 0x7FFFFFFF: 2.4 GB before
         ihdr = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
-        head = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+        head = (
+            b"\x89PNG\r\n\x1a\n"
+            + struct.pack(">I", 13)
+            + b"IHDR"
+            + ihdr
+            + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+        )
         return msg(head + struct.pack(">I", 0x7FFFFFFF) + b"IDAT" + _bytes(rng, 40), "png")
 
     def jpeg_header_20000(rng):  # issue 13: a 4.6 KB JPEG whose header says 20000x20000: 2.6 GB and decoded before
@@ -137,8 +170,17 @@ def compressed_images() -> dict[str, Callable[[random.Random], object]]:
         return msg(bytes(b), "png")
 
     def foreign_format(rng):  # EXR (issue 13: a cv2.error), TIFF, WebP, BMP, GIF, HDR headers
-        head = rng.choice([b"v/1\x01\x02\x00\x00\x00", b"II*\x00", b"MM\x00*", b"RIFF\x10\x00\x00\x00WEBPVP8 ", b"BM",
-                           b"GIF89a", b"#?RADIANCE\n"])
+        head = rng.choice(
+            [
+                b"v/1\x01\x02\x00\x00\x00",
+                b"II*\x00",
+                b"MM\x00*",
+                b"RIFF\x10\x00\x00\x00WEBPVP8 ",
+                b"BM",
+                b"GIF89a",
+                b"#?RADIANCE\n",
+            ]
+        )
         return msg(head + _bytes(rng, rng.randrange(8, 200)), rng.choice(["exr", "tiff", "png", "jpeg"]))
 
     def random_bytes(rng):
@@ -154,7 +196,7 @@ def compressed_images() -> dict[str, Callable[[random.Random], object]]:
             elif op == 1:
                 b = b[:i]
             elif len(b) > i + 4:
-                b[i:i + 4] = struct.pack(">I", rng.choice([0, 0xFFFF, 0x7FFFFFFF, U32]))
+                b[i : i + 4] = struct.pack(">I", rng.choice([0, 0xFFFF, 0x7FFFFFFF, U32]))
             if not b:
                 break
         return msg(bytes(b))
@@ -165,8 +207,19 @@ def compressed_images() -> dict[str, Callable[[random.Random], object]]:
         _odd_header(rng, m)
         return m
 
-    return {f.__name__: f for f in (png_chunk_bomb, jpeg_header_20000, jpeg_header_over_limit, png_header_huge,
-                                    foreign_format, random_bytes, mutated, noise_with_odd_header)}
+    return {
+        f.__name__: f
+        for f in (
+            png_chunk_bomb,
+            jpeg_header_20000,
+            jpeg_header_over_limit,
+            png_header_huge,
+            foreign_format,
+            random_bytes,
+            mutated,
+            noise_with_odd_header,
+        )
+    }
 
 
 def camera_infos() -> dict[str, Callable[[random.Random], object]]:
@@ -180,19 +233,19 @@ def camera_infos() -> dict[str, Callable[[random.Random], object]]:
             setattr(m, name, value)
         return m
 
-    def tiny_focal(rng):  # issue 13: 5e-324 passed the check and every skeleton came out NaN
+    def tiny_focal(rng):  # noqa: ARG001 - issue 13: 5e-324 passed the check and every skeleton came out NaN
         return info([5e-324, 0, 320, 0, 5e-324, 240, 0, 0, 1])
 
-    def huge_focal(rng):  # issue 13: people at 0.3 m instead of 2.7 m
+    def huge_focal(rng):  # noqa: ARG001 - issue 13: people at 0.3 m instead of 2.7 m
         return info([1e308, 0, 320, 0, 1e308, 240, 0, 0, 1])
 
     def far_principal_point(rng):
         return info([500, 0, rng.choice([1e9, -1e9, 1e5]), 0, 500, 240, 0, 0, 1])
 
-    def zero_size(rng):
+    def zero_size(rng):  # noqa: ARG001 - every maker takes the generator
         return info([500, 0, 320, 0, 500, 240, 0, 0, 1], width=0, height=0)
 
-    def huge_size(rng):
+    def huge_size(rng):  # noqa: ARG001 - every maker takes the generator
         return info([500, 0, 320, 0, 500, 240, 0, 0, 1], width=U32, height=U32)
 
     def not_finite(rng):
@@ -201,11 +254,16 @@ def camera_infos() -> dict[str, Callable[[random.Random], object]]:
         return info(k)
 
     def garbage_k(rng):
-        return info([rng.uniform(-1e6, 1e6) for _ in range(9)], width=rng.randrange(0, 5000), height=rng.randrange(0, 5000))
+        return info(
+            [rng.uniform(-1e6, 1e6) for _ in range(9)], width=rng.randrange(0, 5000), height=rng.randrange(0, 5000)
+        )
 
     def long_fields(rng):  # a long distortion vector and model name: memory, not meaning
-        return info([500, 0, 320, 0, 500, 240, 0, 0, 1], d=[rng.random() for _ in range(20_000)],
-                    distortion_model="x" * 20_000)
+        return info(
+            [500, 0, 320, 0, 500, 240, 0, 0, 1], d=[rng.random() for _ in range(20_000)], distortion_model="x" * 20_000
+        )
 
-    return {f.__name__: f for f in (tiny_focal, huge_focal, far_principal_point, zero_size, huge_size, not_finite,
-                                    garbage_k, long_fields)}
+    return {
+        f.__name__: f
+        for f in (tiny_focal, huge_focal, far_principal_point, zero_size, huge_size, not_finite, garbage_k, long_fields)
+    }

@@ -135,10 +135,16 @@ class Client:
         self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", 10)
         self.received: dict[str, list] = {"markers": [], "skeletons": [], "poses": [], "diagnostics": []}
         out_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=50, reliability=ReliabilityPolicy.RELIABLE)
-        self.node.create_subscription(MarkerArray, "hpe3d/markers", lambda m: self.received["markers"].append(m), out_qos)
-        self.node.create_subscription(PointCloud2, "hpe3d/skeletons", lambda m: self.received["skeletons"].append(m), out_qos)
+        self.node.create_subscription(
+            MarkerArray, "hpe3d/markers", lambda m: self.received["markers"].append(m), out_qos
+        )
+        self.node.create_subscription(
+            PointCloud2, "hpe3d/skeletons", lambda m: self.received["skeletons"].append(m), out_qos
+        )
         self.node.create_subscription(PoseArray, "hpe3d/poses", lambda m: self.received["poses"].append(m), out_qos)
-        self.node.create_subscription(DiagnosticArray, "/diagnostics", lambda m: self.received["diagnostics"].append(m), 10)
+        self.node.create_subscription(
+            DiagnosticArray, "/diagnostics", lambda m: self.received["diagnostics"].append(m), 10
+        )
 
     def spin_for(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -155,19 +161,21 @@ class Client:
 
     def wait_for_node(self, proc: subprocess.Popen, timeout: float = 120.0) -> None:
         """Until the node's skeleton publisher is matched (the node finished loading its models)."""
-        ok = self.spin_until(lambda: proc.poll() is not None or self.node.count_publishers("hpe3d/skeletons") > 0, timeout)
+        ok = self.spin_until(
+            lambda: proc.poll() is not None or self.node.count_publishers("hpe3d/skeletons") > 0, timeout
+        )
         if proc.poll() is not None:
             raise AssertionError(f"lift_node exited with code {proc.returncode} during start-up")
         assert ok, "lift_node did not come up in time"
         self.spin_until(lambda: self.image_pub.get_subscription_count() > 0, 10.0)
 
     def skeletons_with_stamp(self, stamp_ns: int) -> list:
-        from hpe3d_ros.node.lift_node import stamp_ns as to_ns
+        from hpe3d_ros.ros_convert import stamp_to_ns as to_ns
 
         return [m for m in self.received["skeletons"] if to_ns(m.header.stamp) == stamp_ns]
 
     def markers_with_stamp(self, stamp_ns: int) -> list:
-        from hpe3d_ros.node.lift_node import stamp_ns as to_ns
+        from hpe3d_ros.ros_convert import stamp_to_ns as to_ns
 
         return [m for m in self.received["markers"] if m.markers and to_ns(m.markers[0].header.stamp) == stamp_ns]
 

@@ -60,16 +60,27 @@ def test_raw_fields_never_allocate_beyond_the_frame(encoding, width, height, ste
 
 
 @fuzz(150)
-@given(enc=st.sampled_from(sorted(ENCODINGS)), width=st.integers(1, 40), height=st.integers(1, 40), pad=st.integers(0, 9),
-       last_row_padded=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    enc=st.sampled_from(sorted(ENCODINGS)),
+    width=st.integers(1, 40),
+    height=st.integers(1, 40),
+    pad=st.integers(0, 9),
+    last_row_padded=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_valid_raw_frames_decode_exactly(enc, width, height, pad, last_row_padded, seed):
     c = ENCODINGS[enc][0]
     px = np.random.default_rng(seed).integers(0, 256, (height, width, c), dtype=np.uint8)
     rows = np.concatenate([px.reshape(height, width * c), np.full((height, pad), 7, np.uint8)], axis=1).reshape(-1)
     data = rows.tobytes() if last_row_padded else rows[: rows.size - pad].tobytes()
     out = decode_raw(enc, width, height, width * c + pad, data)
-    want = {"rgb8": px, "bgr8": px[..., ::-1], "rgba8": px[..., :3], "bgra8": px[..., 2::-1],
-            "mono8": np.repeat(px, 3, axis=2)}[enc]
+    want = {
+        "rgb8": px,
+        "bgr8": px[..., ::-1],
+        "rgba8": px[..., :3],
+        "bgra8": px[..., 2::-1],
+        "mono8": np.repeat(px, 3, axis=2),
+    }[enc]
     np.testing.assert_array_equal(out, want)
 
 
@@ -94,9 +105,9 @@ def hostile_compressed() -> dict[str, bytes]:
     head = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
     big = bytearray(_jpeg(16, 16))
     sof = big.find(b"\xff\xc0")
-    big[sof + 5:sof + 9] = struct.pack(">HH", 20000, 20000)
+    big[sof + 5 : sof + 9] = struct.pack(">HH", 20000, 20000)
     wide = bytearray(big)
-    wide[sof + 5:sof + 9] = struct.pack(">HH", 5000, 4000)  # 20 MP: beyond the 8.3 MP limit, below Pillow's own
+    wide[sof + 5 : sof + 9] = struct.pack(">HH", 5000, 4000)  # 20 MP: beyond the 8.3 MP limit, below Pillow's own
     png_big = bytearray(_png(8, 8))
     png_big[16:24] = struct.pack(">II", 30000, 30000)
     return {
@@ -155,7 +166,7 @@ def _mutations(data: bytes, draw) -> bytes:
         elif kind == "insert":
             b[at:at] = draw(st.binary(min_size=1, max_size=16))
         elif len(b) >= at + 4:
-            b[at:at + 4] = struct.pack(">I", draw(st.sampled_from([0, 1, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF])))
+            b[at : at + 4] = struct.pack(">I", draw(st.sampled_from([0, 1, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF])))
     return bytes(b)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from hpe3d_ros.node.lift_node import PARAM_BY_NAME, PARAMS
+from hpe3d_ros.node.params import PARAM_BY_NAME, PARAMS
 
 REPO = Path(__file__).resolve().parents[3]
 LAUNCH = REPO / "launch" / "lift.launch.py"
@@ -16,8 +16,13 @@ RVIZ = REPO / "rviz" / "hpe3d.rviz"
 
 def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
     return [
-        n for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and ((isinstance(n.func, ast.Name) and n.func.id == name) or (isinstance(n.func, ast.Attribute) and n.func.attr == name))
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and (
+            (isinstance(n.func, ast.Name) and n.func.id == name)
+            or (isinstance(n.func, ast.Attribute) and n.func.attr == name)
+        )
     ]
 
 
@@ -75,8 +80,11 @@ def test_every_launch_argument_is_a_node_parameter_and_every_configuration_is_de
     for k, v in zip(params_dict.keys, params_dict.values):
         assert ast.literal_eval(k) == ast.literal_eval(v.args[0])
     remapped = {ast.literal_eval(t.elts[0]) for t in _kw(node, "remappings").elts}
-    assert remapped == {PARAM_BY_NAME["image_topic"].default, PARAM_BY_NAME["image_topic"].default + "/compressed",
-                        PARAM_BY_NAME["camera_info_topic"].default}
+    assert remapped == {
+        PARAM_BY_NAME["image_topic"].default,
+        PARAM_BY_NAME["image_topic"].default + "/compressed",
+        PARAM_BY_NAME["camera_info_topic"].default,
+    }
 
 
 def test_config_sets_every_parameter_with_a_valid_value():
@@ -101,13 +109,16 @@ def test_rviz_config_shows_image_and_markers_in_the_camera_frame():
     ns = PARAM_BY_NAME["output_namespace"].default
     assert displays["rviz_default_plugins/MarkerArray"]["Topic"]["Value"] == f"/{ns}/markers"
     tree = ast.parse(LAUNCH.read_text())
-    image_default = [ast.literal_eval(_kw(c, "default_value")) for c in _calls(tree, "DeclareLaunchArgument")
-                     if ast.literal_eval(c.args[0]) == "image_topic"][0]
+    image_default = [
+        ast.literal_eval(_kw(c, "default_value"))
+        for c in _calls(tree, "DeclareLaunchArgument")
+        if ast.literal_eval(c.args[0]) == "image_topic"
+    ][0]
     assert displays["rviz_default_plugins/Image"]["Topic"]["Value"] == image_default
 
 
 def test_docs_parameter_table_matches_the_node():
-    from hpe3d_ros.node.lift_node import parameters_table_markdown
+    from hpe3d_ros.node.params import parameters_table_markdown
 
     text = (REPO / "docs" / "node.md").read_text()
     begin, end = "<!-- BEGIN parameters_table_markdown() -->\n", "<!-- END parameters_table_markdown() -->"

@@ -136,10 +136,31 @@ def test_replay_killed_at_a_random_moment_leaves_a_readable_bag(long_bag, model,
     split_s = 1.0
     delay = random.Random().uniform(1.0, 3.0)
     out = tmp_path / "o"
-    cmd = [sys.executable, "-m", "hpe3d_ros.cli", "replay", "--bag", str(long_bag), "--out", str(out), "--model", str(model),
-           "--rate", "1", "--no-plots", "--split-s", str(split_s)]
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "hpe3d_ros.cli",
+        "replay",
+        "--bag",
+        str(long_bag),
+        "--out",
+        str(out),
+        "--model",
+        str(model),
+        "--rate",
+        "1",
+        "--no-plots",
+        "--split-s",
+        str(split_s),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         end = time.monotonic() + 120
         while not out.exists() and proc.poll() is None and time.monotonic() < end:
@@ -169,12 +190,44 @@ def test_recorder_killed_at_a_random_moment_leaves_a_readable_bag(tmp_path):
     env = ros_env(tmp_path / "ros_logs")
     src = clip_bag(tmp_path / "clip", 60)
     out = tmp_path / "rec"
-    rec = subprocess.Popen([sys.executable, "-m", "hpe3d_ros.replay.recorder", "--out", str(out), "--split-s", "1",
-                            "--topic", f"{IMAGE}:sensor_msgs/msg/Image"], cwd=REPO, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    play = subprocess.Popen([sys.executable, "-m", "hpe3d_ros.cli", "play", "--bag", str(src), "--topics", IMAGE,
-                             "--wait-subscribers", "1", "--restamp"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rec = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hpe3d_ros.replay.recorder",
+            "--out",
+            str(out),
+            "--split-s",
+            "1",
+            "--topic",
+            f"{IMAGE}:sensor_msgs/msg/Image",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    play = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hpe3d_ros.cli",
+            "play",
+            "--bag",
+            str(src),
+            "--topics",
+            IMAGE,
+            "--wait-subscribers",
+            "1",
+            "--restamp",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         end = time.monotonic() + 120
         while time.monotonic() < end and not list(out.glob("*.mcap")) and rec.poll() is None:

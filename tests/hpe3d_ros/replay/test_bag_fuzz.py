@@ -45,8 +45,11 @@ def _read(path):
 
 
 @fuzz(60)
-@given(which=st.integers(0, 1), cut=st.floats(0.0, 1.0), edits=st.lists(st.tuples(st.floats(0, 1), st.binary(min_size=1, max_size=32)),
-                                                                          max_size=3))
+@given(
+    which=st.integers(0, 1),
+    cut=st.floats(0.0, 1.0),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.binary(min_size=1, max_size=32)), max_size=3),
+)
 def test_damaged_bags_yield_only_intact_messages(bag, tmp_path_factory, which, cut, edits):
     src, original = bag
     dst = tmp_path_factory.mktemp("d") / "b"
@@ -55,7 +58,7 @@ def test_damaged_bags_yield_only_intact_messages(bag, tmp_path_factory, which, c
     raw = bytearray(f.read_bytes())
     for at, junk in edits:
         i = int(at * (len(raw) - 1))
-        raw[i:i + len(junk)] = junk
+        raw[i : i + len(junk)] = junk
     raw = raw[: max(0, int(cut * len(raw)))] if cut < 1.0 else raw
     f.write_bytes(bytes(raw))
     try:

@@ -48,7 +48,9 @@ def constant_depth_onnx(
     x = helper.make_tensor_value_info("poses2d", TensorProto.FLOAT, ["batch", J, 2])
     nodes = [
         helper.make_node("Constant", [], ["zero"], value=helper.make_tensor("zero_v", TensorProto.FLOAT, [], [0.0])),
-        helper.make_node("Constant", [], ["dconst"], value=helper.make_tensor("d_v", TensorProto.FLOAT, [J], depth.tolist())),
+        helper.make_node(
+            "Constant", [], ["dconst"], value=helper.make_tensor("d_v", TensorProto.FLOAT, [J], depth.tolist())
+        ),
         helper.make_node("Constant", [], ["ax2"], value=helper.make_tensor("ax2_v", TensorProto.INT64, [1], [2])),
         helper.make_node("Constant", [], ["ax12"], value=helper.make_tensor("ax12_v", TensorProto.INT64, [2], [1, 2])),
         helper.make_node("Mul", ["poses2d", "zero"], ["xz"]),
@@ -59,7 +61,9 @@ def constant_depth_onnx(
     names = ["depth"]
     if elevation is not None:
         nodes += [
-            helper.make_node("Constant", [], ["econst"], value=helper.make_tensor("e_v", TensorProto.FLOAT, [], [float(elevation)])),
+            helper.make_node(
+                "Constant", [], ["econst"], value=helper.make_tensor("e_v", TensorProto.FLOAT, [], [float(elevation)])
+            ),
             helper.make_node("ReduceSum", ["xz", "ax12"], ["zeros_b"], keepdims=0),
             helper.make_node("Add", ["zeros_b", "econst"], ["elevation"]),
         ]
@@ -90,7 +94,12 @@ def nan_for_left_leaning_onnx(path: Path, normalization: str = "tipsy") -> Path:
     x = helper.make_tensor_value_info("poses2d", TensorProto.FLOAT, ["batch", J, 2])
     nodes = [
         helper.make_node("Constant", [], ["zero"], value=helper.make_tensor("zero_v", TensorProto.FLOAT, [], [0.0])),
-        helper.make_node("Constant", [], ["c"], value=helper.make_tensor("c_v", TensorProto.FLOAT, [J], np.linspace(-0.2, 0.2, J).tolist())),
+        helper.make_node(
+            "Constant",
+            [],
+            ["c"],
+            value=helper.make_tensor("c_v", TensorProto.FLOAT, [J], np.linspace(-0.2, 0.2, J).tolist()),
+        ),
         helper.make_node("Constant", [], ["idx0"], value=helper.make_tensor("idx0_v", TensorProto.INT64, [], [0])),
         helper.make_node("Constant", [], ["ax1"], value=helper.make_tensor("ax1_v", TensorProto.INT64, [1], [1])),
         helper.make_node("Constant", [], ["e"], value=helper.make_tensor("e_v", TensorProto.FLOAT, [], [0.1])),
@@ -103,10 +112,15 @@ def nan_for_left_leaning_onnx(path: Path, normalization: str = "tipsy") -> Path:
         helper.make_node("Mul", ["r0b", "zero"], ["zb"]),
         helper.make_node("Add", ["zb", "e"], ["elevation"]),
     ]
-    outputs = [helper.make_tensor_value_info("depth", TensorProto.FLOAT, ["batch", J]),
-               helper.make_tensor_value_info("elevation", TensorProto.FLOAT, ["batch"])]
-    model = helper.make_model(helper.make_graph(nodes, "nan_lifter", [x], outputs),
-                              opset_imports=[helper.make_opsetid("", 17)], producer_name="hpe3d_ros-tests")
+    outputs = [
+        helper.make_tensor_value_info("depth", TensorProto.FLOAT, ["batch", J]),
+        helper.make_tensor_value_info("elevation", TensorProto.FLOAT, ["batch"]),
+    ]
+    model = helper.make_model(
+        helper.make_graph(nodes, "nan_lifter", [x], outputs),
+        opset_imports=[helper.make_opsetid("", 17)],
+        producer_name="hpe3d_ros-tests",
+    )
     model.ir_version = 8
     onnx.checker.check_model(model)
     path = Path(path)
@@ -139,8 +153,6 @@ def tiny_mlp(seed: int = 0, with_elevation: bool = True, with_nll: bool = True):
 
     torch.manual_seed(seed)
     return TinyMLP().eval()
-
-
 
 
 def export_onnx(module, path: Path, normalization: str = "tipsy") -> Path:

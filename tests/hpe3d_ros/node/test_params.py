@@ -1,0 +1,79 @@
+"""The node's parameter schema (hpe3d_ros.node.params): dataclass fields with metadata, mapped onto the
+pipeline and the detector."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hpe3d_ros.detection.params import DetectorParams
+from hpe3d_ros.node.params import (
+    PARAM_BY_NAME,
+    PARAMS,
+    NodeParams,
+    check_values,
+    detector_params,
+    pipeline_params,
+    specs_from_dataclass,
+)
+from hpe3d_ros.pipeline import check_params
+
+
+def test_node_parameters_map_onto_a_valid_pipeline_and_detector():
+    values = {p.name: p.default for p in PARAMS}
+    pp = check_params(pipeline_params(values))
+    assert pp["detector"] == DetectorParams().to_dict()
+    assert pp["body_height_m"] == values["body_height_m"] and pp["lift"] is True
+    DetectorParams.from_dict(detector_params(values))  # every detector.* parameter is a DetectorParams field
+    specs = {p.name: p for p in PARAMS}
+    assert all(specs[f"detector.{k}"].read_only for k in DetectorParams().to_dict())
+
+
+def test_every_parameter_is_described_by_its_field_metadata():
+    for cls, prefix in ((NodeParams, ""), (DetectorParams, "detector.")):
+        for f in dataclasses.fields(cls):
+            spec = PARAM_BY_NAME[prefix + f.name]
+            assert spec.description == f.metadata["description"] and len(spec.description) > 10, f.name
+            if f.type in ("int", "float") and "range" in f.metadata:
+                assert (spec.low, spec.high) == tuple(f.metadata["range"])
+    numeric = [f for f in dataclasses.fields(DetectorParams) if f.type in ("int", "float")]
+    assert all("range" in f.metadata for f in numeric)  # DetectorParams checks every number against it
+    assert len(PARAMS) == len(dataclasses.fields(NodeParams)) + len(dataclasses.fields(DetectorParams))
+
+
+def test_a_field_without_description_is_refused():
+    @dataclasses.dataclass
+    class Bad:
+        x: int = dataclasses.field(default=1, metadata={"range": (0, 2)})
+
+    with pytest.raises(ValueError, match="Bad.x: no description"):
+        specs_from_dataclass(Bad)
+
+
+def test_values_outside_choices_or_ranges_are_described():
+    assert check_values({"body_height_m": 1.8, "unknown": 3}) == ""
+    assert "expected a value in [0.5, 2.5]" in check_values({"body_height_m": 3.0})
+    assert "expected one of reliable, best_effort" in check_values({"reliability": "sometimes"})
+
+
+def test_the_schema_and_the_replay_import_without_rclpy():
+    """The reason the schema has its own module: the replay reads the node's parameters without ROS."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import hpe3d_ros.node.params, hpe3d_ros.replay.node_params, hpe3d_ros.node.outputs; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rclpy', 'rcl_interfaces')))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "[]"
+
+
+def test_lift_node_is_a_plain_module_level_class():
+    import ast
+    from pathlib import Path
+
+    import hpe3d_ros.node.lift_node as lift_node
+
+    tree = ast.parse(Path(lift_node.__file__).read_text())
+    assert "LiftNode" in [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    assert lift_node.LiftNode.__module__ == "hpe3d_ros.node.lift_node"
