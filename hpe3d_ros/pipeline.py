@@ -195,6 +195,8 @@ class PosePipeline:
             people, dropped = self.lift_batch(keypoints, scores, k_used, [d.track_id for d in detections], bboxes)
         else:
             people = [self._unlifted(d.track_id, keypoints[i], scores[i], k_used, d) for i, d in enumerate(detections)]
+            finite = [p for p in people if np.isfinite(p.joints_optical).all() and np.isfinite(p.confidence).all()]
+            people, dropped = finite, len(people) - len(finite)
         timings["lift"] = time.perf_counter() - t2
         return FrameResult(
             people,
@@ -229,6 +231,7 @@ class PosePipeline:
         res = self.lifter.lift(keypoints, k, scores, height_m=float(self.params["body_height_m"]), pool_elevation=True)
         plaus = getattr(res, "plausibility", None)
         valid = np.ones(n, dtype=bool) if res.valid is None else np.asarray(res.valid, dtype=bool)
+        valid &= np.isfinite(np.asarray(scores, dtype=np.float64)).all(axis=1)
         people = [
             Person3D(
                 track_id=int(track_ids[i]),

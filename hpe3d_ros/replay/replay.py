@@ -249,11 +249,11 @@ class Replayer:
             stamp = stamp_to_ns(msg.header.stamp)
             frame_id = msg.header.frame_id
             try:
-                rgb = (
-                    image_decode.decode_compressed(msg)
-                    if raw.msgtype.endswith("CompressedImage")
-                    else image_decode.decode_image(msg)
-                )
+                limit = int(v["max_image_pixels"])
+                if raw.msgtype.endswith("CompressedImage"):
+                    rgb = image_decode.decode_compressed(msg, limit)
+                else:
+                    rgb = image_decode.decode_image(msg, limit)
             except image_decode.ImageDecodeError as e:
                 self.counts["decode_errors"] += 1
                 self._error(index, stamp, raw.timestamp, f"decode:{e.reason}", str(e), count=False)
