@@ -53,9 +53,10 @@ class UnsupportedEncodingError(ImageDecodeError):
 
     def __init__(self, encoding: str):
         shown = encoding if len(encoding) <= 40 else encoding[:40] + "..."
-        super().__init__(
-            f"unsupported image encoding {shown!r}; supported: {', '.join(ENCODINGS)}", reason=f"encoding:{shown}"
-        )
+        # The reason is a counter's name in /diagnostics: printable ASCII only, whatever a sender writes.
+        tag = shown if shown.isascii() and shown.isprintable() else "(not printable ASCII)"
+        super().__init__(f"unsupported image encoding {shown!r}; supported: {', '.join(ENCODINGS)}",
+                         reason=f"encoding:{tag}")
         self.encoding = encoding
 
 

@@ -279,11 +279,6 @@ class LiftNode(Node):
         in_stamp = stamp_to_ns(msg.header.stamp)
         now_ns = self.get_clock().now().nanoseconds
         age = (now_ns - in_stamp) * 1e-9
-        stamp_ok = plausible_stamp(in_stamp, now_ns)
-        if not stamp_ok:
-            self.stats.count("stamps_implausible")
-            self._warn("stamp", f"an image stamped {in_stamp * 1e-9:.3f} s, {age:.3g} s from the node's clock: "
-                                "processed, but left out of the age and latency statistics")
         max_age = float(self.values["max_frame_age_s"])
         if max_age > 0 and age > max_age:
             self.stats.count("stale_skipped")
@@ -301,6 +296,11 @@ class LiftNode(Node):
             self._warn(f"decode:{e.reason}", f"skipping an image from {self.image_sub.topic_name}: {e}")
             return
         t_dec = time.perf_counter()
+        stamp_ok = plausible_stamp(in_stamp, now_ns)
+        if not stamp_ok:
+            self.stats.count("stamps_implausible")
+            self._warn("stamp", f"an image stamped {in_stamp * 1e-9:.3f} s, {age:.3g} s from the node's clock: "
+                                "processed, but left out of the age and latency statistics")
         h, w = rgb.shape[:2]
         k, k_why = self._intrinsics(w, h)
         result = self.pipeline.process(rgb, k, in_stamp)
