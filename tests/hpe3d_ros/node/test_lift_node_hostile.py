@@ -182,8 +182,13 @@ def test_rapid_parameter_sets_never_interrupt_diagnostics(running):
         value = 0.5 if i % 2 else 0.45
         req = SetParameters.Request(parameters=[Parameter("diagnostics_period_s", value=value).to_parameter_msg()])
         fut = cli.call_async(req)
-        assert client.spin_until(fut.done, 10.0) and fut.result().results[0].successful
-        client.spin_for(0.01)  # 300 sets over 3 s or more: several diagnostics periods
+        end = time.monotonic() + 10.0
+        while not fut.done() and time.monotonic() < end:
+            client.executor.spin_once(timeout_sec=0.002)
+        assert fut.done() and fut.result().results[0].successful
+        pause = time.monotonic() + 0.01  # 300 sets over 3 s or more: several diagnostics periods
+        while time.monotonic() < pause:
+            client.executor.spin_once(timeout_sec=0.002)
     t1 = time.monotonic()
     client.spin_for(1.0)
     client.node.destroy_client(cli)
