@@ -143,9 +143,8 @@ def standin_model(path: Path) -> Path:
             "non_commercial": False,
         },
         command="benchmarks/node_latency.py",
-        model_sha256=mf.file_sha256(path),
     )
-    path.with_suffix(".json").write_text(json.dumps(m, indent=1))
+    mf.write_bound_manifest(path, m)
     return path
 
 

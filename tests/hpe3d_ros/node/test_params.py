@@ -97,3 +97,11 @@ def test_scene_parameters_map_onto_the_pipeline_and_are_checked_together():
     assert "above the ground" in check_combination({**values, "camera_mount.mode": "height", "camera_mount.z": 0.0})
     with pytest.raises(ValueError, match="scene"):
         check_params({"scene": {"camera_mount.mode": "height", "camera_mount.z": -1.0}})
+
+
+def test_unknown_names_are_described_with_the_nearest_known_ones():
+    from hpe3d_ros.node.params import unknown_names
+
+    assert unknown_names(["body_height_m", "detector.max_people"]) == ""
+    text = unknown_names(["body_heigth_m", "zzz"])
+    assert "unknown parameters 'body_heigth_m' (did you mean 'body_height_m'?), 'zzz'" in text
