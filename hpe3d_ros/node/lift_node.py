@@ -429,6 +429,9 @@ class LiftCore:
             snap["reasons"],
             self.last_fallback_reason,
         )
+        values += self.pipeline.scene.diagnostics_values()
+        values += [("body_topics_people", str(len(self.bodies.bodies))),
+                   ("body_topics_skipped_at_cap", str(self.bodies.skipped))]
         return diagnostics_message(
             self.get_clock().now().nanoseconds,
             f"{self.get_name()}: 3D human pose lifting",

@@ -121,6 +121,18 @@ class Scene:
             return math.hypot(self.ground_filter.std, GROUND_ELEVATION_FLOOR_RAD)
         return math.hypot(self.filter.std if self.filter.value is not None else math.inf, math.radians(e.bias_std_deg))
 
+    def diagnostics_values(self) -> list[tuple[str, str]]:
+        """Key/values for /diagnostics: the mounting mode, the elevation in use, its source and uncertainty."""
+        with self.lock:
+            e = self.elevation
+            std = self.elevation_std() if e is not None else math.nan
+            return [("camera_mount_mode", self.params.mount.mode),
+                    ("camera_elevation_deg", f"{math.degrees(e):.2f}" if e is not None else "nan"),
+                    ("camera_elevation_source", self.elevation_source or "none yet"),
+                    ("camera_elevation_std_deg", f"{math.degrees(std):.2f}"),
+                    ("elevation_resets", str(self.filter.resets + self.ground_filter.resets)),
+                    ("tracks_filtered", str(len(self.kinematics.tracks)))]
+
     def update(self, people: list, k: np.ndarray, stamp_ns: int, image_size: tuple[int, int] | None,
                body_height_m: float) -> None:
         """Run the stage on a frame's lifted people (``pipeline.Person3D``, changed in place)."""

@@ -148,3 +148,7 @@ def test_per_person_topics_in_the_base_frame(running, frame):
     topics = [f"/humans/bodies/b{t}/position" for t in ids]
     assert client.spin_until(lambda: all(client.node.count_publishers(t) == 0 for t in topics), 10.0)
     assert got["/humans/bodies/tracked"][-1].data.tolist() == [] and proc.poll() is None
+    assert client.spin_until(lambda: client.last_diagnostics().get("body_topics_people") == "0", 10.0)
+    diag = client.last_diagnostics()
+    assert diag["camera_mount_mode"] == "full" and diag["camera_elevation_source"] == "mount"
+    assert float(diag["camera_elevation_deg"]) == pytest.approx(math.degrees(MOUNT.pitch), abs=0.01)
