@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kinematics import cross3
+
 NOSE, LEFT_EYE, RIGHT_EYE, LEFT_EAR, RIGHT_EAR = 0, 2, 5, 7, 8
 MIN_VISIBILITY = 0.5
 SINGLE_ESTIMATE_CONFIDENCE = 0.7
@@ -74,7 +76,7 @@ def head_yaw(landmarks: np.ndarray | None, k: np.ndarray, down_optical: np.ndarr
     estimates, weights = [], []
     if pair is not None:
         axis = local(pair[0]) - local(pair[1])
-        f_axis = _horizontal(np.cross(axis, up), up)
+        f_axis = _horizontal(cross3(axis, up), up)
         if f_axis is not None:
             estimates.append(f_axis)
             weights.append(min(vis[pair[0]], vis[pair[1]]))
@@ -94,7 +96,7 @@ def head_yaw(landmarks: np.ndarray | None, k: np.ndarray, down_optical: np.ndarr
     to_cam = _horizontal(-np.array([xn, yn, 1.0]), up)
     if to_cam is None:
         return UNKNOWN
-    yaw = math.atan2(float(up @ np.cross(to_cam, f)), float(to_cam @ f))
+    yaw = math.atan2(float(up @ cross3(to_cam, f)), float(to_cam @ f))
     conf = float(np.clip(float(w.min()) * max(agree, 0.0), 0.0, 1.0))
     looking = abs(yaw) <= looking_max_rad
     margin = min(1.0, abs(abs(yaw) - looking_max_rad) / LOOKING_MARGIN_RAD)

@@ -57,12 +57,29 @@ def body_heading(joints_ground: np.ndarray, scores: np.ndarray) -> tuple[float, 
     nh = float(np.linalg.norm(across_h))
     if nh < 1e-6:
         return math.nan, 0.0
-    forward = np.cross(across_h / nh, UP)
+    forward = cross3(across_h / nh, UP)
     yaw = math.atan2(forward[1], forward[0])
     hip_h, sho_h = hip[:2], sho[:2]
     agree = float(hip_h @ sho_h) / max(float(np.linalg.norm(hip_h) * np.linalg.norm(sho_h)), 1e-9)
     conf = float(min(scores[i] for i in HIPS + SHOULDERS)) * (nh / max(n3, 1e-9)) * max(agree, 0.0)
     return yaw, float(np.clip(conf, 0.0, 1.0))
+
+
+def cross3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The cross product of two 3-vectors (numpy's general ``cross`` costs ~50 us a call in axis handling)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+
+
+def _inv2(m: np.ndarray) -> np.ndarray:
+    """The inverse of a 2x2 matrix in closed form (LAPACK's call overhead is most of a tiny inverse's cost)."""
+    det = m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
+    return np.array([[m[1, 1], -m[0, 1]], [-m[1, 0], m[0, 0]]]) / det
+
+
+def _max_eigenvalue2(m: np.ndarray) -> float:
+    """The larger eigenvalue of a symmetric 2x2 matrix."""
+    mean = 0.5 * (m[0, 0] + m[1, 1])
+    return float(mean + np.sqrt(max(0.25 * (m[0, 0] - m[1, 1]) ** 2 + m[0, 1] ** 2, 0.0)))
 
 
 def angle_difference(a: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
@@ -130,12 +147,12 @@ class Kinematics:
             x = f @ t.x
             p = f @ t.p @ f.T + q
             innov = pos - x[:2]
-            s = p[:2, :2] + r
-            nis = float(innov @ np.linalg.solve(s, innov))
+            s_inv = _inv2(p[:2, :2] + r)
+            nis = float(innov @ s_inv @ innov)
             if nis > RESTART_GATE:
                 t = self.tracks[track_id] = self._start(pos, r, stamp_ns)
             else:
-                gain = p[:, :2] @ np.linalg.inv(s)
+                gain = p[:, :2] @ s_inv
                 t.x = x + gain @ innov
                 t.p = (np.eye(4) - gain[:, :2] @ np.eye(2, 4)) @ p
                 t.p = 0.5 * (t.p + t.p.T)
@@ -155,7 +172,7 @@ class Kinematics:
         h = math.atan2(t.heading_vec[1], t.heading_vec[0]) if norm > 1e-9 else math.nan
         hc = norm / t.heading_count if norm > 1e-9 else 0.0
         vcov = t.p[2:, 2:].copy()
-        vstd = math.sqrt(max(float(np.linalg.eigvalsh(vcov).max()), 0.0))
+        vstd = math.sqrt(max(_max_eigenvalue2(vcov), 0.0))
         return Motion(t.x[2:].copy(), vcov, confidence_from_std(vstd, VELOCITY_REF_STD), h, float(np.clip(hc, 0, 1)),
                       t.x[:2].copy())
 
