@@ -1,6 +1,7 @@
 """Per-frame latency of the 2D detector (hpe3d_ros.detection.PoseDetector) on 640x480 frames.
 
-    .venv/bin/python benchmarks/detector_latency.py [--frames 300] [--json out.json] [--inference-threads 0 2] [--only-max-people-1]
+    .venv/bin/python benchmarks/detector_latency.py [--frames 300] [--json out.json] [--inference-threads 0 2] \
+        [--only-max-people-1]
 
 Streams (built from the bundled fixture tests/fixtures/media/street-demo.mp4, 5 frames played
 forward and backward so that motion stays continuous):
@@ -11,7 +12,8 @@ forward and backward so that motion stays continuous):
 Configurations: the single-person path (max_people=1) and the multi-person path (max_people=5),
 with the person detector inline and in a worker thread (async_detection), defaults otherwise.
 Frames are fed at 30 Hz (a frame is never early; a slow frame delays the next one only by its
-overrun) so that an asynchronous detector pass has the time a camera stream would give it. Reports wall-clock p50/p95/p99 per frame (time.perf_counter around
+overrun) so that an asynchronous detector pass has the time a camera stream would give it. Reports
+wall-clock p50/p95/p99 per frame (time.perf_counter around
 detect()), the process CPU time per frame, and the people found per frame. The first 10 frames
 (graph warm-up) are not counted. The machine's load average is printed: this machine is shared.
 """
@@ -91,8 +93,17 @@ def measure(params: dict, stream: list[np.ndarray]) -> dict:
     return {
         "params": params,
         "frames": len(w),
-        "wall_ms": {"p50": float(np.percentile(w, 50)), "p95": float(np.percentile(w, 95)), "p99": float(np.percentile(w, 99)), "max": float(w.max())},
-        "cpu_ms": {"p50": float(np.percentile(c, 50)), "p95": float(np.percentile(c, 95)), "p99": float(np.percentile(c, 99))},
+        "wall_ms": {
+            "p50": float(np.percentile(w, 50)),
+            "p95": float(np.percentile(w, 95)),
+            "p99": float(np.percentile(w, 99)),
+            "max": float(w.max()),
+        },
+        "cpu_ms": {
+            "p50": float(np.percentile(c, 50)),
+            "p95": float(np.percentile(c, 95)),
+            "p99": float(np.percentile(c, 99)),
+        },
         "people_per_frame": {"mean": float(np.mean(people)), "min": int(np.min(people)), "max": int(np.max(people))},
     }
 
@@ -101,8 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=300, help="frames per run (default 300, plus 10 warm-up)")
     ap.add_argument("--json", help="also write the results as JSON here")
-    ap.add_argument("--inference-threads", type=int, nargs="+", default=[0],
-                    help="MediaPipe TFLite threads (detector.inference_threads) to run every case with (default 0: MediaPipe's own)")
+    ap.add_argument(
+        "--inference-threads",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="MediaPipe TFLite threads (detector.inference_threads) to run every case with "
+             "(default 0: MediaPipe's own)",
+    )
     ap.add_argument("--only-max-people-1", action="store_true", help="only the single-person path")
     args = ap.parse_args(argv)
     base = _frames()
@@ -126,17 +143,24 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(r), file=sys.stderr)
     load1 = os.getloadavg()
     print(f"load average before {load0[0]:.2f}, after {load1[0]:.2f} ({os.cpu_count()} CPUs)")
-    print("| stream (640x480) | max_people | async | inference threads | people/frame | wall p50 ms | wall p95 ms | wall p99 ms | CPU p50 ms | CPU p95 ms | CPU p99 ms |")
+    print(
+        "| stream (640x480) | max_people | async | inference threads | people/frame | wall p50 ms | wall p95 ms | "
+        "wall p99 ms | CPU p50 ms | CPU p95 ms | CPU p99 ms |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         w, c, p = r["wall_ms"], r["cpu_ms"], r["people_per_frame"]
         print(
-            f"| {r['stream']} | {r['params']['max_people']} | {'yes' if r['params'].get('async_detection') else 'no'} | "
-            f"{r['params'].get('inference_threads', 0) or 'default (1)'} | {p['mean']:.2f} ({p['min']}-{p['max']}) | {w['p50']:.1f} | {w['p95']:.1f} | {w['p99']:.1f} | "
+            f"| {r['stream']} | {r['params']['max_people']} | "
+            f"{'yes' if r['params'].get('async_detection') else 'no'} | "
+            f"{r['params'].get('inference_threads', 0) or 'default (1)'} | {p['mean']:.2f} ({p['min']}-{p['max']}) | "
+            f"{w['p50']:.1f} | {w['p95']:.1f} | {w['p99']:.1f} | "
             f"{c['p50']:.1f} | {c['p95']:.1f} | {c['p99']:.1f} |"
         )
     if args.json:
-        Path(args.json).write_text(json.dumps({"load_before": load0, "load_after": load1, "results": results}, indent=2))
+        Path(args.json).write_text(
+            json.dumps({"load_before": load0, "load_after": load1, "results": results}, indent=2)
+        )
     return 0
 
 

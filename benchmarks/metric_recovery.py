@@ -60,8 +60,13 @@ def evaluate(d: dict, kind: str, height_m: float) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--split", default="fixture", choices=["fixture", "val", "test"])
-    p.add_argument("--heights", type=float, nargs="+", default=[skeleton.REFERENCE_HEIGHT_M, DEFAULT_BODY_HEIGHT_M, 1.50, 1.80],
-                   help="body-height priors to try (default: the mocap body's own, the runtime default, and +-)")
+    p.add_argument(
+        "--heights",
+        type=float,
+        nargs="+",
+        default=[skeleton.REFERENCE_HEIGHT_M, DEFAULT_BODY_HEIGHT_M, 1.50, 1.80],
+        help="body-height priors to try (default: the mocap body's own, the runtime default, and +-)",
+    )
     p.add_argument("--json")
     args = p.parse_args()
     from training.data.evalset import load_eval_set
@@ -75,16 +80,20 @@ def main() -> None:
                 rows.append({"split": args.split, "noisy_2d": noisy, "normalization": kind, "height_prior_m": h, **r})
                 print(json.dumps(rows[-1]), flush=True)
     lines = [
-        f"True body: the Bandai Namco skeleton, height {skeleton.REFERENCE_HEIGHT_M} m (bone sum {skeleton.REFERENCE_BONE_SUM_M} m). "
-        f"Split `{args.split}`, {rows[0]['n']} poses, cameras 3-12 m away.", "",
-        "| 2D | normalisation | height prior m | MPJPE abs mm (mean / median) | MPJPE root-rel mm | distance error median / p90 % | distance bias % | spine vs gravity deg (median) |",
+        f"True body: the Bandai Namco skeleton, height {skeleton.REFERENCE_HEIGHT_M} m (bone sum "
+        f"{skeleton.REFERENCE_BONE_SUM_M} m). "
+        f"Split `{args.split}`, {rows[0]['n']} poses, cameras 3-12 m away.",
+        "",
+        "| 2D | normalisation | height prior m | MPJPE abs mm (mean / median) | MPJPE root-rel mm | distance error "
+        "median / p90 % | distance bias % | spine vs gravity deg (median) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
             f"| {'noisy' if r['noisy_2d'] else 'clean'} | {r['normalization']} | {r['height_prior_m']:.2f} | "
             f"{r['abs_mpjpe_mm']:.0f} / {r['abs_mpjpe_median_mm']:.0f} | {r['rel_mpjpe_mm']:.0f} | "
-            f"{r['distance_error_median_pct']:.1f} / {r['distance_error_p90_pct']:.1f} | {r['distance_bias_pct']:+.1f} | "
+            f"{r['distance_error_median_pct']:.1f} / {r['distance_error_p90_pct']:.1f} | "
+            f"{r['distance_bias_pct']:+.1f} | "
             f"{r['spine_angle_median_deg']:.1f} |"
         )
     text = "\n".join(lines) + "\n"

@@ -133,13 +133,18 @@ def standin_model(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(path))
     m = mf.build_manifest(
-        name=path.stem, normalization_kind="tipsy",
+        name=path.stem,
+        normalization_kind="tipsy",
         inputs=[{"name": "poses2d", "shape": ["batch", j, 2], "dtype": "float32"}],
         outputs=[{"name": "depth"}, {"name": "elevation"}],
-        training={"data": "none: random weights, a stand-in of the supervised baseline's size for timing", "license": "Apache-2.0", "non_commercial": False},
-        command="benchmarks/node_latency.py", model_sha256=mf.file_sha256(path),
+        training={
+            "data": "none: random weights, a stand-in of the supervised baseline's size for timing",
+            "license": "Apache-2.0",
+            "non_commercial": False,
+        },
+        command="benchmarks/node_latency.py",
     )
-    path.with_suffix(".json").write_text(json.dumps(m, indent=1))
+    mf.write_bound_manifest(path, m)
     return path
 
 
@@ -230,26 +235,55 @@ def pct(values: list[float]) -> dict:
     if not values:
         return {"p50": None, "p95": None, "p99": None, "max": None, "n": 0}
     a = np.asarray(values)
-    return {"p50": round(float(np.percentile(a, 50)), 1), "p95": round(float(np.percentile(a, 95)), 1),
-            "p99": round(float(np.percentile(a, 99)), 1), "max": round(float(a.max()), 1), "n": int(a.size)}
+    return {
+        "p50": round(float(np.percentile(a, 50)), 1),
+        "p95": round(float(np.percentile(a, 95)), 1),
+        "p99": round(float(np.percentile(a, 99)), 1),
+        "max": round(float(a.max()), 1),
+        "n": int(a.size),
+    }
 
 
 def run_case(frame_path: Path, model: Path, lift: bool, people: int, args, overrides: list[str]) -> dict:
-    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", ROS_DOMAIN_ID=str(random.randint(1, 101)),
-               ROS_LOG_DIR=str(Path(args.work) / "ros_logs"), PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+        ROS_DOMAIN_ID=str(random.randint(1, 101)),
+        ROS_LOG_DIR=str(Path(args.work) / "ros_logs"),
+        PYTHONUNBUFFERED="1",
+    )
     stop_file = Path(args.work) / f"stop_{time.time_ns()}"
-    node_cmd = [sys.executable, "-m", "hpe3d_ros.node.lift_node", "--ros-args", "--params-file", str(REPO / "config" / "lift.yaml"),
-                "-p", f"model_file_path:={model}", "-p", "backend:=onnxruntime", "-p", f"enable_lifting:={'true' if lift else 'false'}",
-                "-p", "stats_window:=600", "-p", "diagnostics_period_s:=1.0"]
+    node_cmd = [
+        sys.executable,
+        "-m",
+        "hpe3d_ros.node.lift_node",
+        "--ros-args",
+        "--params-file",
+        str(REPO / "config" / "lift.yaml"),
+        "-p",
+        f"model_file_path:={model}",
+        "-p",
+        "backend:=onnxruntime",
+        "-p",
+        f"enable_lifting:={'true' if lift else 'false'}",
+        "-p",
+        "stats_window:=600",
+        "-p",
+        "diagnostics_period_s:=1.0",
+    ]
     for o in overrides:
         node_cmd += ["-p", o]
     common = [f"--seconds={args.seconds}", f"--rate={args.rate}", f"--frame={frame_path}", f"--stop-file={stop_file}"]
     log = open(Path(args.work) / f"node_{people}p_{'lift' if lift else 'detect'}.log", "w")
     node = subprocess.Popen(node_cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    sub = subprocess.Popen([sys.executable, __file__, "--role=sub", *common], env=env, stdout=subprocess.PIPE, text=True)
+    sub = subprocess.Popen(
+        [sys.executable, __file__, "--role=sub", *common], env=env, stdout=subprocess.PIPE, text=True
+    )
     time.sleep(1.0)
     load0 = os.getloadavg()[0]
-    pub = subprocess.Popen([sys.executable, __file__, "--role=pub", *common], env=env, stdout=subprocess.PIPE, text=True)
+    pub = subprocess.Popen(
+        [sys.executable, __file__, "--role=pub", *common], env=env, stdout=subprocess.PIPE, text=True
+    )
     pub_out, _ = pub.communicate(timeout=args.seconds + 300)
     load1 = os.getloadavg()[0]
     time.sleep(2.0)
@@ -272,14 +306,21 @@ def run_case(frame_path: Path, model: Path, lift: bool, people: int, args, overr
     for stage in ("receive", "wait", "decode", "detect", "map", "lift", "publish", "total"):
         stages[stage] = {q: float(d.get(f"latency_{stage}_{q}_ms", "nan")) for q in ("p50", "p95", "p99")}
     return {
-        "people_in_frame": people, "lifting": lift, "overrides": overrides,
-        "frames_sent": sent, "frames_received_by_node": int(d.get("frames_received", 0)),
+        "people_in_frame": people,
+        "lifting": lift,
+        "overrides": overrides,
+        "frames_sent": sent,
+        "frames_received_by_node": int(d.get("frames_received", 0)),
         "frames_processed": int(d.get("frames_processed", 0)),
-        "frames_dropped": int(d.get("frames_dropped", 0)), "frames_with_skeletons_received": len(got["skeletons"]),
+        "frames_dropped": int(d.get("frames_dropped", 0)),
+        "frames_with_skeletons_received": len(got["skeletons"]),
         "people_detected_median": float(np.median(people_seen)) if people_seen else 0.0,
-        "end_to_end_markers_ms": pct(m_lat), "end_to_end_skeletons_ms": pct(c_lat),
-        "node_stage_ms": stages, "frame_age_max_ms": float(d.get("frame_age_max_ms", "nan")),
-        "processed_rate_hz": round(len(got["skeletons"]) / args.seconds, 2), "backend": d.get("backend", ""),
+        "end_to_end_markers_ms": pct(m_lat),
+        "end_to_end_skeletons_ms": pct(c_lat),
+        "node_stage_ms": stages,
+        "frame_age_max_ms": float(d.get("frame_age_max_ms", "nan")),
+        "processed_rate_hz": round(len(got["skeletons"]) / args.seconds, 2),
+        "backend": d.get("backend", ""),
         "loadavg_1min_start_end": [round(load0, 2), round(load1, 2)],
     }
 
@@ -311,8 +352,15 @@ def run_inprocess(frame: np.ndarray, model: Path, people: int, frames: int) -> d
         c3, w3 = time.process_time(), time.perf_counter()
         from hpe3d_ros.pipeline import Person3D
 
-        ps = [Person3D(d.track_id, res.joints_optical[j], res.joints_upright[j], sc[j], None, float(res.elevation[j])) for j, d in enumerate(dets)]
-        for msg in (builder.build(header, ps, 0.25), skeleton_msgs.skeleton_cloud(header, ps), skeleton_msgs.pose_array(header, ps)):
+        ps = [
+            Person3D(d.track_id, res.joints_optical[j], res.joints_upright[j], sc[j], None, float(res.elevation[j]))
+            for j, d in enumerate(dets)
+        ]
+        for msg in (
+            builder.build(header, ps, 0.25),
+            skeleton_msgs.skeleton_cloud(header, ps),
+            skeleton_msgs.pose_array(header, ps),
+        ):
             serialize_message(msg)
         c4, w4 = time.process_time(), time.perf_counter()
         if i < 5:
@@ -321,11 +369,17 @@ def run_inprocess(frame: np.ndarray, model: Path, people: int, frames: int) -> d
             wall[st].append((b - a) * 1e3)
             cpu[st].append((cb - ca) * 1e3)
     return {
-        "people_in_frame": people, "people_detected": len(dets), "frames": frames,
+        "people_in_frame": people,
+        "people_detected": len(dets),
+        "frames": frames,
         "wall_ms": {st: pct(v) for st, v in wall.items()},
         "cpu_ms_mean": {st: round(float(np.mean(v)), 2) for st, v in cpu.items()},
-        "lift_cpu_over_detect_cpu_percent": round(100 * float(np.mean(cpu["lift"])) / max(float(np.mean(cpu["detect"])), 1e-9), 1),
-        "lift_wall_p50_over_detect_wall_p50_percent": round(100 * float(np.median(wall["lift"])) / max(float(np.median(wall["detect"])), 1e-9), 1),
+        "lift_cpu_over_detect_cpu_percent": round(
+            100 * float(np.mean(cpu["lift"])) / max(float(np.mean(cpu["detect"])), 1e-9), 1
+        ),
+        "lift_wall_p50_over_detect_wall_p50_percent": round(
+            100 * float(np.median(wall["lift"])) / max(float(np.median(wall["detect"])), 1e-9), 1
+        ),
     }
 
 
@@ -338,32 +392,44 @@ def markdown(paths: list[Path]) -> str:
     """Tables for docs/benchmarks.md from result files of this script."""
     rows = [r for p in paths for r in json.loads(Path(p).read_text())["rows"]]
     ros = [r for r in rows if r.get("mode") != "in-process"]
-    lines = [] if not ros else [
-        "| people in frame | lifting | detector.max_people | frames sent / received / processed / dropped | processed Hz | e2e markers ms p50 / p95 / p99 | "
-        "receive p50 / p99 | wait p50 / p99 | decode p50 | detect p50 / p99 | map p50 | lift p50 / p99 | publish p50 / p99 | node total p50 / p99 | max frame age ms | load avg |",
-        "| ---: | --- | ---: | --- | ---: | --- | --- | --- | ---: | --- | ---: | --- | --- | --- | ---: | --- |",
-    ]
+    lines = (
+        []
+        if not ros
+        else [
+            "| people in frame | lifting | detector.max_people | frames sent / received / processed / dropped | "
+            "processed Hz | e2e markers ms p50 / p95 / p99 | "
+            "receive p50 / p99 | wait p50 / p99 | decode p50 | detect p50 / p99 | map p50 | lift p50 / p99 | publish "
+            "p50 / p99 | node total p50 / p99 | max frame age ms | load avg |",
+            "| ---: | --- | ---: | --- | ---: | --- | --- | --- | ---: | --- | ---: | --- | --- | --- | ---: | --- |",
+        ]
+    )
     for r in ros:
         st = r["node_stage_ms"]
         e = r["end_to_end_markers_ms"]
         mp = next((o.split(":=")[1] for o in r["overrides"] if o.startswith("detector.max_people")), "5")
         lines.append(
             f"| {r['people_in_frame']} | {'yes' if r['lifting'] else 'no (detector only)'} | {mp} | "
-            f"{r['frames_sent']} / {r.get('frames_received_by_node', '')} / {r['frames_processed']} / {r['frames_dropped']} | {r.get('processed_rate_hz', '')} | "
-            f"{e['p50']} / {e['p95']} / {e['p99']} | {_pp(st, 'receive')} | {_pp(st, 'wait')} | {st['decode']['p50']:.2f} | {st['detect']['p50']:.1f} / {st['detect']['p99']:.1f} | "
-            f"{st['map']['p50']:.2f} | {st['lift']['p50']:.2f} / {st['lift']['p99']:.2f} | {st['publish']['p50']:.2f} / {st['publish']['p99']:.2f} | "
+            f"{r['frames_sent']} / {r.get('frames_received_by_node', '')} / {r['frames_processed']} / "
+            f"{r['frames_dropped']} | {r.get('processed_rate_hz', '')} | "
+            f"{e['p50']} / {e['p95']} / {e['p99']} | {_pp(st, 'receive')} | {_pp(st, 'wait')} | "
+            f"{st['decode']['p50']:.2f} | {st['detect']['p50']:.1f} / {st['detect']['p99']:.1f} | "
+            f"{st['map']['p50']:.2f} | {st['lift']['p50']:.2f} / {st['lift']['p99']:.2f} | {st['publish']['p50']:.2f} "
+            f"/ {st['publish']['p99']:.2f} | "
             f"{st['total']['p50']:.1f} / {st['total']['p99']:.1f} | {r['frame_age_max_ms']:.0f} | "
             f"{r['loadavg_1min_start_end'][0]} -> {r['loadavg_1min_start_end'][1]} |"
         )
     inp = [r for r in rows if r.get("mode") == "in-process"]
     if inp:
-        lines += ([""] if lines else []) + ["| people in frame | detect wall p50 / p99 ms | detect CPU ms | lift wall p50 / p99 ms | lift CPU ms | "
-                  "markers+skeletons build and serialise CPU ms | lift / detect (CPU) |",
-                  "| ---: | --- | ---: | --- | ---: | ---: | ---: |"]
+        lines += ([""] if lines else []) + [
+            "| people in frame | detect wall p50 / p99 ms | detect CPU ms | lift wall p50 / p99 ms | lift CPU ms | "
+            "markers+skeletons build and serialise CPU ms | lift / detect (CPU) |",
+            "| ---: | --- | ---: | --- | ---: | ---: | ---: |",
+        ]
         for r in inp:
             w, c = r["wall_ms"], r["cpu_ms_mean"]
             lines.append(
-                f"| {r['people_in_frame']} | {w['detect']['p50']} / {w['detect']['p99']} | {c['detect']} | {w['lift']['p50']} / {w['lift']['p99']} | "
+                f"| {r['people_in_frame']} | {w['detect']['p50']} / {w['detect']['p99']} | {c['detect']} | "
+                f"{w['lift']['p50']} / {w['lift']['p99']} | "
                 f"{c['lift']} | {c['publish_build']} | {r['lift_cpu_over_detect_cpu_percent']} % |"
             )
     return "\n".join(lines) + "\n"

@@ -46,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     video = args.video
     if video is None:
         shared = paths.shared_dir()
-        video = shared / "media" / "vtest.avi" if shared and (shared / "media" / "vtest.avi").is_file() else REPO / "tests" / "fixtures" / "media" / "street-demo.mp4"
+        video = (
+            shared / "media" / "vtest.avi"
+            if shared and (shared / "media" / "vtest.avi").is_file()
+            else REPO / "tests" / "fixtures" / "media" / "street-demo.mp4"
+        )
     work = Path(tempfile.mkdtemp(prefix="hpe3d_soak_"))
     env = isolated_ros_env(work / "ros_logs")
     proc = start_node(env, f"model_file_path:={tiny_model(work)}", "backend:=onnxruntime", log=work / "node.log")
@@ -67,8 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         h, w = rgb.shape[:2]
         stamp = time.time_ns()
         if n % 7 == 3:
-            m = Image(encoding=pick.choice(["rgb8", "bgr8", "mono8", "bgra8", "yuv422", "16UC1", f"weird{n}"]),
-                      height=int(rng.integers(0, 500)), width=int(rng.integers(0, 700)), step=int(rng.integers(0, 3000)))
+            m = Image(
+                encoding=pick.choice(["rgb8", "bgr8", "mono8", "bgra8", "yuv422", "16UC1", f"weird{n}"]),
+                height=int(rng.integers(0, 500)),
+                width=int(rng.integers(0, 700)),
+                step=int(rng.integers(0, 3000)),
+            )
             m.data = rng.integers(0, 255, int(rng.integers(0, 200000)), dtype=np.uint8).tobytes()
             client.image_pub.publish(m)
             bad += 1
@@ -86,9 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     client.spin_for(2.0)
     alive = proc.poll() is None
     result = {
-        "video": str(video), "seconds": args.seconds, "messages": n, "malformed_images": bad, "node_alive": alive,
+        "video": str(video),
+        "seconds": args.seconds,
+        "messages": n,
+        "malformed_images": bad,
+        "node_alive": alive,
         "rss_mb_start_end": [rss0, rss_mb(proc.pid) if alive else None],
-        "diagnostics": {k: v for k, v in client.last_diagnostics().items() if not k.startswith("latency") or "total" in k},
+        "diagnostics": {
+            k: v for k, v in client.last_diagnostics().items() if not k.startswith("latency") or "total" in k
+        },
     }
     client.close()
     result["exit_code"] = stop_node(proc)

@@ -83,12 +83,28 @@ def main() -> int:
     blaze = BlazePersonDetector(0.5)
     for name, img in _images().items():
         ms, dets = _cpu_ms(lambda: blaze.detect(img))
-        print(json.dumps({"image": name, "option": "blazepose_whole_frame", "people": len(dets), "cpu_ms": round(ms, 1)}))
-        print(json.dumps({"image": name, "option": "blazepose_masked_passes", "people_per_pass": blazepose_masked(blaze, img)}))
+        print(
+            json.dumps({"image": name, "option": "blazepose_whole_frame", "people": len(dets), "cpu_ms": round(ms, 1)})
+        )
+        print(
+            json.dumps(
+                {"image": name, "option": "blazepose_masked_passes", "people_per_pass": blazepose_masked(blaze, img)}
+            )
+        )
         scale = 480 / max(img.shape[:2])
         small = cv2.resize(img, None, fx=scale, fy=scale) if scale < 1 else img
         ms, (rects, _) = _cpu_ms(lambda: hog.detectMultiScale(small, winStride=(8, 8), padding=(8, 8), scale=1.05))
-        print(json.dumps({"image": name, "option": "opencv_hog", "input": list(small.shape[1::-1]), "people": len(rects), "cpu_ms": round(ms, 1)}))
+        print(
+            json.dumps(
+                {
+                    "image": name,
+                    "option": "opencv_hog",
+                    "input": list(small.shape[1::-1]),
+                    "people": len(rects),
+                    "cpu_ms": round(ms, 1),
+                }
+            )
+        )
     blaze.close()
     return 0
 

@@ -41,7 +41,11 @@ def load_camera_info_yaml(path: str | Path) -> dict:
     if not is_calibrated(k):
         raise CalibrationError(f"{path}: camera_matrix is not a usable pinhole K: {k.tolist()}")
     d = np.asarray(data.get("distortion_coefficients", {}).get("data", []), dtype=np.float64)
-    p = _matrix(data, "projection_matrix", (3, 4), str(path)) if "projection_matrix" in data else np.hstack([k, np.zeros((3, 1))])
+    p = (
+        _matrix(data, "projection_matrix", (3, 4), str(path))
+        if "projection_matrix" in data
+        else np.hstack([k, np.zeros((3, 1))])
+    )
     return {
         "width": int(data["image_width"]),
         "height": int(data["image_height"]),
@@ -52,7 +56,9 @@ def load_camera_info_yaml(path: str | Path) -> dict:
     }
 
 
-def intrinsics_for(width: int, height: int, hfov_deg: float | None = None, calibration: str | Path | None = None) -> np.ndarray:
+def intrinsics_for(
+    width: int, height: int, hfov_deg: float | None = None, calibration: str | Path | None = None
+) -> np.ndarray:
     """K from a calibration file (checked against the image size) or from a horizontal field of view."""
     if calibration is not None:
         cal = load_camera_info_yaml(calibration)

@@ -17,9 +17,15 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("hpe3d_ros.cli_collect", "run the 2D detector over videos or bags and write 2D training data"),
     "lift": ("hpe3d_ros.cli_lift", "lift a file of 2D keypoints to 3D with a model"),
     "make-bag": ("training.cli_make_bag", "turn a video (or mocap clips with ground truth) into a ROS 2 bag"),
-    "replay": ("hpe3d_ros.replay.replay", "run a recorded bag through the node's pipeline into an output bag and a report"),
+    "replay": (
+        "hpe3d_ros.replay.replay",
+        "run a recorded bag through the node's pipeline into an output bag and a report",
+    ),
     "play": ("hpe3d_ros.replay.play", "publish a bag's messages into a running ROS 2 graph at the recorded rate"),
-    "demo": ("hpe3d_ros.replay.demo", "the demo: bundled clip -> camera node -> lift_node -> recorder; bag, video, report"),
+    "demo": (
+        "hpe3d_ros.replay.demo",
+        "the demo: bundled clip -> camera node -> lift_node -> recorder; bag, video, report",
+    ),
     "ingest": ("training.cli_ingest", "parse the mocap BVH clips into the cached 3D joint arrays"),
 }
 

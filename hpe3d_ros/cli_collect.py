@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -33,7 +34,9 @@ _FIELDS = ("keypoints", "scores", "intrinsics", "frame", "stamp_ns", "track_id",
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of `hpe3d collect`."""
     p.add_argument("--video", action="append", default=[], metavar="V", help="a video file (repeat for several)")
-    p.add_argument("--bag", action="append", default=[], metavar="B", help="a ROS 2 bag, mcap or sqlite3 (repeat for several)")
+    p.add_argument(
+        "--bag", action="append", default=[], metavar="B", help="a ROS 2 bag, mcap or sqlite3 (repeat for several)"
+    )
     p.add_argument("--image-topic", default=None, help="image topic of the bags (default: the only image topic)")
     p.add_argument("--info-topic", default=None, help="CameraInfo topic of the bags (default: the only one)")
     p.add_argument("--out", required=True, help="output 2D pose file (.npz)")
@@ -42,10 +45,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     cam.add_argument("--calibration", metavar="FILE.yaml", help="ROS camera_info YAML of the camera")
     p.add_argument("--max-people", type=int, default=5, help="most people per frame (default 5)")
     p.add_argument(
-        "--detect-every", type=int, default=1,
+        "--detect-every",
+        type=int,
+        default=1,
         help="person-detector period in frames (default 1: offline, finding more people beats speed)",
     )
-    p.add_argument("--min-detection-confidence", type=float, default=None, help="person detector threshold (detector default)")
+    p.add_argument(
+        "--min-detection-confidence", type=float, default=None, help="person detector threshold (detector default)"
+    )
     p.add_argument("--stride", type=int, default=1, help="use every Nth frame (default 1)")
     p.add_argument("--max-frames", type=int, default=None, help="at most this many frames per video")
 
@@ -74,7 +81,9 @@ def collect_frames(frames: Iterable[tuple[int, np.ndarray, np.ndarray]], detecto
     return rows
 
 
-def video_frames(path: str | Path, k: np.ndarray, stride: int = 1, max_frames: int | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+def video_frames(
+    path: str | Path, k: np.ndarray, stride: int = 1, max_frames: int | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """``(stamp_ns, image_rgb, K)`` from a video file (stamps from its frame rate)."""
     from .video import open_video, read_frames
 
@@ -90,25 +99,35 @@ def video_frames(path: str | Path, k: np.ndarray, stride: int = 1, max_frames: i
         yield int(round(index / info.fps * 1e9)), rgb, k
 
 
-def bag_frames(path: str | Path, image_topic: str | None, info_topic: str | None, fallback_k, stride: int = 1,
-               max_frames: int | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """``(stamp_ns, image_rgb, K)`` from a bag's image topic; K from the latest calibrated CameraInfo
-    before the image, else ``fallback_k(width, height)`` (which raises when there is no fallback)."""
-    from .camera import is_calibrated
+def bag_frames(
+    path: str | Path,
+    image_topic: str | None,
+    info_topic: str | None,
+    fallback_k,
+    stride: int = 1,
+    max_frames: int | None = None,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """``(stamp_ns, image_rgb, K)`` from a bag's image topic; K from the latest CameraInfo before the
+    image that is usable for it (``ros_convert.camera_info_intrinsics``: calibrated, plausible, same
+    size), else ``fallback_k(width, height)`` (which raises when there is no fallback)."""
     from .node.image_decode import decode_compressed, decode_image
     from .replay.bag_io import InputBag, deserialize
-    from .ros_convert import camera_info_k, stamp_to_ns
+    from .ros_convert import camera_info_intrinsics, stamp_to_ns
 
     with InputBag(path) as bag:
         image = bag_image_topic(bag, image_topic)
-        infos = [t for t, ty in bag.topics.items() if ty == "sensor_msgs/msg/CameraInfo"] if info_topic is None else [info_topic]
-        k_info = None
+        infos = (
+            [t for t, ty in bag.topics.items() if ty == "sensor_msgs/msg/CameraInfo"]
+            if info_topic is None
+            else [info_topic]
+        )
+        info = None
+        good: dict[tuple[int, int], np.ndarray] = {}  # image size -> the last K usable for it
         index = used = 0
         for raw in bag.messages([image] + infos[:1]):
             msg = deserialize(raw)
             if raw.msgtype == "sensor_msgs/msg/CameraInfo":
-                k = camera_info_k(msg)
-                k_info = k if is_calibrated(k) else k_info
+                info = msg
                 continue
             index += 1
             if (index - 1) % stride:
@@ -116,7 +135,12 @@ def bag_frames(path: str | Path, image_topic: str | None, info_topic: str | None
             if max_frames is not None and used >= max_frames:
                 break
             rgb = decode_compressed(msg) if raw.msgtype.endswith("CompressedImage") else decode_image(msg)
-            k = k_info if k_info is not None else fallback_k(rgb.shape[1], rgb.shape[0])
+            size = (rgb.shape[1], rgb.shape[0])
+            k = None if info is None else camera_info_intrinsics(info, *size)[0]
+            if k is not None:
+                good[size] = k
+            k = good.get(size)
+            k = k if k is not None else fallback_k(*size)
             used += 1
             yield stamp_to_ns(msg.header.stamp), rgb, k
 
@@ -180,7 +204,7 @@ def to_arrays(rows: dict[str, list]) -> dict[str, np.ndarray]:
 def run(args: argparse.Namespace) -> int:
     """Check every input, run the detector over each video, write the file atomically."""
     from .calibration import intrinsics_for, load_camera_info_yaml
-    from .detection import PoseDetector
+    from .detection import make_detector
     from .video import VideoError, open_video
 
     if not args.video and not args.bag:
@@ -223,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
     if args.min_detection_confidence is not None:
         params["min_detection_confidence"] = args.min_detection_confidence
     rows: dict[str, list] = {k: [] for k in _FIELDS}
-    with PoseDetector(**params) as detector:
+    with closing(make_detector(params)) as detector:
         for v, k, info in plans:
             expected = -(-info.frame_count // args.stride) if info.frame_count > 0 else None
             if expected is not None and args.max_frames is not None:
@@ -255,13 +279,20 @@ def run(args: argparse.Namespace) -> int:
                 return intrinsics_for(w, h, hfov_deg=args.hfov, calibration=args.calibration)
 
             got = collect_frames(
-                bag_frames(b, args.image_topic, args.info_topic, fallback_k, args.stride, args.max_frames), detector, str(b)
+                bag_frames(b, args.image_topic, args.info_topic, fallback_k, args.stride, args.max_frames),
+                detector,
+                str(b),
             )
-            print(f"hpe3d collect: {b}: {len(got['keypoints'])} poses of {len(set(got['track_id']))} tracks", file=sys.stderr)
+            print(
+                f"hpe3d collect: {b}: {len(got['keypoints'])} poses of {len(set(got['track_id']))} tracks",
+                file=sys.stderr,
+            )
             for key in _FIELDS:
                 rows[key].extend(got[key])
     if not rows["keypoints"]:
-        raise ValueError(f"no people detected in {', '.join(map(str, args.video + args.bag))}: nothing written to {out}")
+        raise ValueError(
+            f"no people detected in {', '.join(map(str, args.video + args.bag))}: nothing written to {out}"
+        )
     arrays = to_arrays(rows)
     poses_io.save_poses2d(out, **arrays)
     print(f"hpe3d collect: wrote {len(arrays['keypoints'])} poses to {out}", file=sys.stderr)

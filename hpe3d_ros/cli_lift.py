@@ -27,14 +27,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL,
                    help="ONNX model with its .json manifest (or a .pt checkpoint for --backend torch); a relative path "
                         "that does not exist here is looked up in the package share directory (default: %(default)s)")
-    p.add_argument("--input", required=True,
-                   help="2D pose file (.npz: keypoints (N,16,2) px, optional scores (N,16), intrinsics (3,3) or (N,3,3), "
-                        "image_size (2,) = width, height; docs/runtime.md)")
+    p.add_argument(
+        "--input",
+        required=True,
+        help="2D pose file (.npz: keypoints (N,16,2) px, optional scores (N,16), intrinsics (3,3) or (N,3,3), "
+        "image_size (2,) = width, height; docs/runtime.md)",
+    )
     p.add_argument("--output", required=True, help="3D pose file to write (.npz)")
-    p.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "tensorrt", "torch"], help="lifter runtime (default: auto)")
-    p.add_argument("--height", type=float, default=DEFAULT_BODY_HEIGHT_M,
-                   help="body-height prior in metres for metric scale (default: %(default)s, docs/metrics.md)")
-    p.add_argument("--hfov", type=float, default=None, help="horizontal field of view in degrees, used with the file's image_size when it has no intrinsics")
+    p.add_argument(
+        "--backend",
+        default="auto",
+        choices=["auto", "onnxruntime", "tensorrt", "torch"],
+        help="lifter runtime (default: auto)",
+    )
+    p.add_argument(
+        "--height",
+        type=float,
+        default=DEFAULT_BODY_HEIGHT_M,
+        help="body-height prior in metres for metric scale (default: %(default)s, docs/metrics.md)",
+    )
+    p.add_argument(
+        "--hfov",
+        type=float,
+        default=None,
+        help="horizontal field of view in degrees, used with the file's image_size when it has no intrinsics",
+    )
     p.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=4096, help="poses per lifter call (default: %(default)s)")
     p.add_argument("--engine-file-path", default=None, help="TensorRT engine cache file (backend tensorrt)")
@@ -46,9 +63,14 @@ def intrinsics_for(data: dict, hfov: float | None, where: str) -> np.ndarray:
     if "intrinsics" in data:
         return np.asarray(data["intrinsics"], dtype=np.float64)
     if "image_size" not in data:
-        raise PoseFileError(f"{where}: no 'intrinsics' and no 'image_size'; add intrinsics to the file, or image_size and --hfov DEG")
+        raise PoseFileError(
+            f"{where}: no 'intrinsics' and no 'image_size'; add intrinsics to the file, or image_size and --hfov DEG"
+        )
     if hfov is None:
-        raise PoseFileError(f"{where}: no 'intrinsics'; give --hfov DEG (horizontal field of view) to use its image_size {list(data['image_size'])}")
+        raise PoseFileError(
+            f"{where}: no 'intrinsics'; give --hfov DEG (horizontal field of view) to use its image_size "
+            f"{list(data['image_size'])}"
+        )
     w, h = (int(v) for v in data["image_size"])
     log.warning("%s: no intrinsics, assuming a centred pinhole with %.1f deg horizontal field of view", where, hfov)
     return camera.intrinsics_from_fov(w, h, hfov)
@@ -68,7 +90,11 @@ def run(args: argparse.Namespace) -> int:
     from .lifting import Lifter
     from .runtime import BackendUnavailable
 
-    options = {"intra_op_threads": args.threads, "engine_file_path": args.engine_file_path, "force_engine_update": args.force_engine_update}
+    options = {
+        "intra_op_threads": args.threads,
+        "engine_file_path": args.engine_file_path,
+        "force_engine_update": args.force_engine_update,
+    }
     try:
         lifter = Lifter(resolve_model_path(args.model), backend=args.backend, **options)
     except BackendUnavailable as e:  # a missing library or GPU: the user's to fix, no traceback

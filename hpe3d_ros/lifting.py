@@ -51,7 +51,7 @@ class LiftResult:
     confidence: np.ndarray  # (N, 16) per-joint 2D confidence passed through (1 when no scores were given)
     translation: np.ndarray  # (N, 3) metres, the root joint's position in the optical frame
     backend: str  # backend name ("onnxruntime", "tensorrt", "torch")
-    valid: np.ndarray | None = None  # (N,) bool: False where the model's output made a skeleton non-finite
+    valid: np.ndarray | None = None  # (N,) bool: False where a skeleton (or its elevation) came out non-finite
 
     def __len__(self) -> int:
         return int(self.joints_optical.shape[0])
@@ -66,14 +66,14 @@ def check_manifest_io(manifest: dict, backend: Backend, where: str) -> None:
         if isinstance(i, dict) and i.get("name") == INPUT_NAME and "shape" in i:
             shape = list(i["shape"])
             if len(shape) != 3 or shape[1:] != [J, 2]:
-                raise ManifestError(f"{where}: field 'inputs' gives {INPUT_NAME!r} shape {shape}, runtime needs (batch, {J}, 2)")
+                raise ManifestError(
+                    f"{where}: field 'inputs' gives {INPUT_NAME!r} shape {shape}, runtime needs (batch, {J}, 2)"
+                )
     outs = {o.get("name") if isinstance(o, dict) else o for o in manifest["outputs"]}
     declared = {n for n in outs if n in ("depth", "elevation", "nll")}
     actual = set(backend.output_names)
     if declared != actual:
-        raise ManifestError(
-            f"{where}: field 'outputs' lists {sorted(declared)} but the model has {sorted(actual)}"
-        )
+        raise ManifestError(f"{where}: field 'outputs' lists {sorted(declared)} but the model has {sorted(actual)}")
 
 
 class Lifter:
@@ -88,10 +88,12 @@ class Lifter:
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise FileNotFoundError(f"{self.model_path}: no such model file")
-        has_manifest = manifest_path(self.model_path).is_file()
-        manifest = load_manifest(self.model_path) if has_manifest or self.model_path.suffix not in TORCH_SUFFIXES else None
+        torch_file = self.model_path.suffix in TORCH_SUFFIXES
+        # An ONNX model's manifest is checked (and its binding to the model) before the model is loaded;
+        # a training checkpoint's is derived by the torch backend from its method.
+        manifest = None if torch_file else load_manifest(self.model_path)
         self.backend: Backend = make_backend(self.model_path, backend, **backend_options)
-        if manifest is None:  # a training checkpoint: the torch backend derives the manifest from its method
+        if manifest is None:
             manifest = getattr(self.backend, "manifest", None)
             if manifest is None:
                 raise ManifestError(f"{self.model_path}: no manifest at {manifest_path(self.model_path)}")
@@ -105,8 +107,13 @@ class Lifter:
         # not on the first camera frame; it also refuses, at start-up, outputs of the wrong shape.
         self.backend.infer(np.zeros((1, J, 2), dtype=np.float32))
         if not self.has_elevation:
-            log.info("%s has no elevation output: elevation is taken as 0 and joints_upright equals joints_optical", self.model_path.name)
-        log.info("lifter %s: normalisation %s, backend %s", self.model_path.name, self.normalization, self.backend.describe())
+            log.info(
+                "%s has no elevation output: elevation is taken as 0 and joints_upright equals joints_optical",
+                self.model_path.name,
+            )
+        log.info(
+            "lifter %s: normalisation %s, backend %s", self.model_path.name, self.normalization, self.backend.describe()
+        )
 
     @property
     def backend_name(self) -> str:
@@ -147,8 +154,17 @@ class Lifter:
             raise ValueError(f"height_m must be positive, got {height_m}")
         if n == 0:
             z3 = np.zeros((0, J, 3))
-            return LiftResult(z3, z3.copy(), z3.copy(), np.zeros(0), np.zeros(0) if self.has_plausibility else None,
-                              conf, np.zeros((0, 3)), self.backend.name, np.zeros(0, dtype=bool))
+            return LiftResult(
+                z3,
+                z3.copy(),
+                z3.copy(),
+                np.zeros(0),
+                np.zeros(0) if self.has_plausibility else None,
+                conf,
+                np.zeros((0, 3)),
+                self.backend.name,
+                np.zeros(0, dtype=bool),
+            )
         if not np.all(np.isfinite(kp)):
             raise ValueError("keypoints_px holds NaN or inf")
         kk = k.reshape(-1, 3, 3)
@@ -158,8 +174,19 @@ class Lifter:
         xy, rot = camera.pixels_to_root_camera(kp, k)
         norm, _ = normalization.normalize_2d(xy, self.normalization, self.depth_offset)
         out = self.backend.infer(norm.astype(np.float32))
-        return recover_3d(kp, k, conf, norm, out, self.normalization, height_m, self.depth_offset, self.backend.name,
-                          pool_elevation, root_rotation=rot)
+        return recover_3d(
+            kp,
+            k,
+            conf,
+            norm,
+            out,
+            self.normalization,
+            height_m,
+            self.depth_offset,
+            self.backend.name,
+            pool_elevation,
+            root_rotation=rot,
+        )
 
     def close(self) -> None:
         """Free the backend."""
@@ -206,14 +233,20 @@ def recover_3d(
         elevation = np.asarray(outputs["elevation"], dtype=np.float64)
         if root_rotation is not None:
             elevation = camera.elevation_in_optical(elevation, root_rotation)
-        if pool_elevation and n > 1:
-            elevation = np.full(n, np.median(elevation))
+        if pool_elevation and n > 1 and np.isfinite(elevation).any():  # one person's NaN must not spoil the others
+            elevation = np.full(n, np.nanmedian(elevation))
         joints_upright = camera.upright_from_optical(joints_optical, elevation)
     else:
         elevation = np.zeros(n)
         joints_upright = joints_optical.copy()
     plaus = np.asarray(outputs["nll"], dtype=np.float64) if outputs.get("nll") is not None else None
-    valid = np.isfinite(joints_upright).all(axis=(1, 2))
+    valid = (
+        np.isfinite(joints_upright).all(axis=(1, 2))
+        & np.isfinite(joints_optical).all(axis=(1, 2))
+        & np.isfinite(elevation)
+    )
     if not valid.all():
-        log.warning("lifter returned non-finite joints for %d of %d people (see LiftResult.valid)", int((~valid).sum()), n)
+        log.warning(
+            "lifter returned non-finite joints for %d of %d people (see LiftResult.valid)", int((~valid).sum()), n
+        )
     return LiftResult(joints_optical, joints_upright, shape, elevation, plaus, scores, t, backend, valid)

@@ -4,16 +4,21 @@ ROS-free: the ROS node (hpe3d_ros.node.lift_node) and the bag replay both call e
 ``PosePipeline(params).process(image_rgb, K, stamp_ns)``. Decoding the image is the caller's job.
 
 Stages timed per frame (seconds, in ``FrameResult.timings``):
-- ``detect``: the 2D detector (hpe3d_ros.detection.PoseDetector) on the RGB image;
+- ``detect``: the 2D detector (``hpe3d_ros.detection.make_detector``, MediaPipe by default) on the RGB image;
 - ``map``: the detections to one batch (keypoints, scores, intrinsics) in the joint layout;
 - ``lift``: all people of the frame in one call of hpe3d_ros.lifting.Lifter (normalise, network,
-  elevation, metric scale and root translation).
+  elevation, metric scale and root translation);
+- ``scene``: the scene stage (``hpe3d_ros.scene``, docs/placement.md): the camera's elevation (the
+  mount's pitch or a running estimate over frames), ground-plane placement fused with the body-height
+  prior, per-track heading, velocity and head yaw (``Person3D.state``). Not in detector-only mode.
 
 Parameters (a flat dict; unknown keys are an error so that typos do not pass silently):
-``model_file_path``, ``backend``, ``engine_file_path``, ``force_engine_update``, ``lifter_threads`` (ONNX Runtime intra-op threads,
-0 = its default), ``body_height_m``,
-``fallback_hfov_deg``, ``lift`` (False: detector only, for measuring the cost of lifting) and
-``detector`` (a dict passed to ``PoseDetector(**detector)``).
+``model_file_path``, ``backend``, ``engine_file_path``, ``force_engine_update``, ``lifter_threads``
+(ONNX Runtime intra-op threads, 0 = its default), ``body_height_m``,
+``fallback_hfov_deg``, ``lift`` (False: detector only, for measuring the cost of lifting), ``scene`` (a dict of
+the scene stage's parameters by their node names, ``camera_mount.z`` ...: ``hpe3d_ros.scene.SceneParams``) and
+``detector`` (a dict passed to ``hpe3d_ros.detection.make_detector``: ``kind``, default "mediapipe",
+and that kind's parameters).
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import numpy as np
 
 from . import camera, paths, skeleton
 from .metric import DEFAULT_BODY_HEIGHT_M
+from .scene import Scene, SceneParams
 
 DEFAULT_MODEL = "engines/ours_bandai.onnx"
 
@@ -39,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "fallback_hfov_deg": 60.0,
     "lift": True,
     "detector": {},
+    "scene": {},
 }
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
 
@@ -55,6 +62,8 @@ class Person3D:
     elevation: float  # camera elevation (downward pitch) in radians predicted for this person
     keypoints_px: np.ndarray | None = None  # (16, 2) the 2D joints it was lifted from
     bbox: tuple | None = None  # (x0, y0, x1, y1) pixels
+    landmarks: np.ndarray | None = None  # the detector's own points (Person2D.landmarks), when it gives them
+    state: Any = None  # hpe3d_ros.scene.PersonState: placement, heading, velocity, head yaw (the scene stage)
 
 
 @dataclass
@@ -65,9 +74,11 @@ class FrameResult:
     timings: dict[str, float]  # stage -> seconds
     stamp_ns: int = 0
     intrinsics: np.ndarray | None = None  # the K used (the fallback one when none was given)
-    intrinsics_fallback: bool = False  # True when K was missing or uncalibrated
+    intrinsics_fallback: bool = False  # True when K was missing, uncalibrated or implausible
     backend: str = ""
     extra: dict = field(default_factory=dict)
+    intrinsics_problem: str = ""  # why the fallback was used ('' when K was used)
+    dropped_nonfinite: int = 0  # people left out because their lift came out non-finite (LiftResult.valid)
 
 
 def resolve_model_path(model: str | Path) -> Path:
@@ -92,17 +103,27 @@ def check_params(params: dict | None) -> dict:
     if not 1.0 < float(out["fallback_hfov_deg"]) < 179.0:
         raise ValueError(f"PosePipeline: fallback_hfov_deg must be in (1, 179) degrees, got {out['fallback_hfov_deg']}")
     if not isinstance(out["detector"], dict):
-        raise ValueError(f"PosePipeline: detector must be a dict of PoseDetector parameters, got {type(out['detector']).__name__}")
+        raise ValueError(
+            f"PosePipeline: detector must be a dict of detector parameters, got {type(out['detector']).__name__}"
+        )
+    if not isinstance(out["scene"], dict):
+        raise ValueError(f"PosePipeline: scene must be a dict of scene parameters, got {type(out['scene']).__name__}")
+    try:
+        SceneParams.from_flat(out["scene"])
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"PosePipeline: scene: {e}") from None
     return out
 
 
-def frame_intrinsics(k: np.ndarray | None, width: int, height: int, fallback_hfov_deg: float) -> tuple[np.ndarray, bool]:
-    """K to use for a frame and whether it is the field-of-view fallback (K missing or uncalibrated)."""
+def frame_intrinsics(k: np.ndarray | None, width: int, height: int, fallback_hfov_deg: float) -> tuple[np.ndarray, str]:
+    """K to use for a frame, and '' or why the field-of-view fallback is used instead: K missing, or
+    not a plausible camera for this image size (``camera.intrinsics_problem``)."""
+    problem = "no camera intrinsics"
     if k is not None:
-        k = np.asarray(k, dtype=np.float64)
-        if k.size == 9 and camera.is_calibrated(k.reshape(3, 3)):
-            return k.reshape(3, 3), False
-    return camera.intrinsics_from_fov(width, height, fallback_hfov_deg), True
+        problem = camera.intrinsics_problem(k, width, height)
+        if not problem:
+            return np.asarray(k, dtype=np.float64).reshape(3, 3), ""
+    return camera.intrinsics_from_fov(width, height, fallback_hfov_deg), problem
 
 
 class PosePipeline:
@@ -113,15 +134,16 @@ class PosePipeline:
         passed in ready-made instead (tests, benchmarks)."""
         self.params = check_params(params)
         if detector is None:
-            from .detection import PoseDetector
+            from .detection import make_detector
 
-            detector = PoseDetector(**self.params["detector"])
+            detector = make_detector(self.params["detector"])
         self.detector = detector
         self.lifter = None
         if self.params["lift"]:
             if lifter is None:
                 lifter = self._make_lifter()
             self.lifter = lifter
+        self.scene = Scene(SceneParams.from_flat(self.params["scene"]))
         self.backend = self._describe_backend()
 
     def _describe_backend(self) -> str:
@@ -151,6 +173,15 @@ class PosePipeline:
         """Change the body-height prior (metres) used for metric scale."""
         self.params = check_params({**self.params, "body_height_m": float(height_m)})
 
+    def set_scene_params(self, scene: dict) -> None:
+        """New scene-stage parameters (node names; thread-safe): its elevation estimate and track filters restart."""
+        self.params = check_params({**self.params, "scene": dict(scene)})
+        self.scene.configure(SceneParams.from_flat(self.params["scene"]))
+
+    def place(self, people: Sequence[Person3D], k: np.ndarray, stamp_ns: int, image_size: tuple[int, int]) -> None:
+        """The scene stage on a frame's lifted people (changed in place; docs/placement.md)."""
+        self.scene.update(list(people), k, stamp_ns, image_size, float(self.params["body_height_m"]))
+
     def set_fallback_hfov(self, hfov_deg: float) -> None:
         """Change the field of view used when K is missing or uncalibrated."""
         self.params = check_params({**self.params, "fallback_hfov_deg": float(hfov_deg)})
@@ -159,7 +190,9 @@ class PosePipeline:
         """Run one RGB uint8 frame (H, W, 3) with intrinsics K (3, 3) or None (field-of-view fallback)."""
         image_rgb = np.asarray(image_rgb)
         if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
-            raise ValueError(f"PosePipeline.process: expected an RGB uint8 (H, W, 3) image, got {image_rgb.dtype} {image_rgb.shape}")
+            raise ValueError(
+                f"PosePipeline.process: expected an RGB uint8 (H, W, 3) image, got {image_rgb.dtype} {image_rgb.shape}"
+            )
         h, w = image_rgb.shape[:2]
         timings: dict[str, float] = {}
 
@@ -168,7 +201,7 @@ class PosePipeline:
         t1 = time.perf_counter()
         timings["detect"] = t1 - t0
 
-        k_used, fallback = frame_intrinsics(k, w, h, self.params["fallback_hfov_deg"])
+        k_used, problem = frame_intrinsics(k, w, h, self.params["fallback_hfov_deg"])
         n = len(detections)
         keypoints = np.zeros((n, skeleton.NUM_JOINTS, 2), dtype=np.float64)
         scores = np.zeros((n, skeleton.NUM_JOINTS), dtype=np.float64)
@@ -178,45 +211,73 @@ class PosePipeline:
         t2 = time.perf_counter()
         timings["map"] = t2 - t1
 
+        dropped = 0
         if self.lifter is not None:
-            bboxes = [tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None for d in detections]
-            people = self.lift_people(keypoints, scores, k_used, [d.track_id for d in detections], bboxes)
+            bboxes = [
+                tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None for d in detections
+            ]
+            people, dropped = self.lift_batch(keypoints, scores, k_used, [d.track_id for d in detections], bboxes)
         else:
             people = [self._unlifted(d.track_id, keypoints[i], scores[i], k_used, d) for i, d in enumerate(detections)]
-        timings["lift"] = time.perf_counter() - t2
-        return FrameResult(people, timings, int(stamp_ns), k_used, fallback, self.backend)
+            finite = [p for p in people if np.isfinite(p.joints_optical).all() and np.isfinite(p.confidence).all()]
+            people, dropped = finite, len(people) - len(finite)
+        t3 = time.perf_counter()
+        timings["lift"] = t3 - t2
+        if self.lifter is not None:
+            landmarks = {d.track_id: getattr(d, "landmarks", None) for d in detections}
+            for p in people:
+                p.landmarks = landmarks.get(p.track_id)
+            self.place(people, k_used, stamp_ns, (w, h))
+            timings["scene"] = time.perf_counter() - t3
+        return FrameResult(
+            people,
+            timings,
+            int(stamp_ns),
+            k_used,
+            bool(problem),
+            self.backend,
+            intrinsics_problem=problem,
+            dropped_nonfinite=dropped,
+        )
 
-    def lift_people(
+    def lift_batch(
         self,
         keypoints: np.ndarray,
         scores: np.ndarray,
         k: np.ndarray,
         track_ids: Sequence[int],
         bboxes: Sequence[tuple | None] | None = None,
-    ) -> list[Person3D]:
-        """Lift N people of one frame (keypoints (N, 16, 2) px, scores (N, 16), K (3, 3)) in one batch.
+    ) -> tuple[list[Person3D], int]:
+        """Lift N people of one frame (keypoints (N, 16, 2) px, scores (N, 16), K (3, 3)) in one batch;
+        returns the people and the number left out because their lift came out non-finite
+        (``LiftResult.valid``: NaN or inf joints or elevation; a non-finite plausibility becomes None),
+        so nothing non-finite reaches the output messages.
 
         They are seen by one camera at one instant, so they share one camera elevation: the median of
         the people's estimates (``Lifter.lift(pool_elevation=True)``), and every skeleton is made
         upright with it (docs/runtime.md)."""
         n = len(keypoints)
         if n == 0:
-            return []
+            return [], 0
         res = self.lifter.lift(keypoints, k, scores, height_m=float(self.params["body_height_m"]), pool_elevation=True)
         plaus = getattr(res, "plausibility", None)
-        return [
+        valid = np.ones(n, dtype=bool) if res.valid is None else np.asarray(res.valid, dtype=bool)
+        valid &= np.isfinite(np.asarray(scores, dtype=np.float64)).all(axis=1)
+        people = [
             Person3D(
                 track_id=int(track_ids[i]),
                 joints_optical=np.asarray(res.joints_optical[i], dtype=np.float64),
                 joints_upright=np.asarray(res.joints_upright[i], dtype=np.float64),
                 confidence=scores[i],
-                plausibility=None if plaus is None else float(plaus[i]),
+                plausibility=None if plaus is None or not np.isfinite(plaus[i]) else float(plaus[i]),
                 elevation=float(res.elevation[i]),
                 keypoints_px=keypoints[i],
                 bbox=None if bboxes is None else bboxes[i],
             )
             for i in range(n)
+            if valid[i]
         ]
+        return people, int(n - valid.sum())
 
     def _unlifted(self, track_id: int, kp: np.ndarray, sc: np.ndarray, k: np.ndarray, d: Any) -> Person3D:
         """Detector-only mode: the 2D joints on their camera rays at a fixed 3 m (a placeholder, not a 3D estimate)."""

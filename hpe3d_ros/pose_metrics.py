@@ -162,7 +162,9 @@ def pose_errors(pred: np.ndarray, gt: np.ndarray) -> dict[str, np.ndarray]:
         "joint_err_mm": joint_errors(pred, gt),
         "pa_joint_err_mm": joint_errors(procrustes_align(pred, gt), gt),
         "n_mpjpe_mm": n_mpjpe_per_pose(pred, gt),
-        "bone_err_mm": bone_length_error_per_pose(pred, gt) if pred.shape[1] == skeleton.NUM_JOINTS else np.full(len(pred), np.nan),
+        "bone_err_mm": bone_length_error_per_pose(pred, gt)
+        if pred.shape[1] == skeleton.NUM_JOINTS
+        else np.full(len(pred), np.nan),
     }
 
 
@@ -191,7 +193,9 @@ def root_center(points: np.ndarray) -> np.ndarray:
     return points - points[:, skeleton.ROOT : skeleton.ROOT + 1]
 
 
-def evaluate(pred: np.ndarray, gt: np.ndarray, groups: Sequence | np.ndarray | None = None, root_align: bool = True) -> dict:
+def evaluate(
+    pred: np.ndarray, gt: np.ndarray, groups: Sequence | np.ndarray | None = None, root_align: bool = True
+) -> dict:
     """All metrics of predictions against ground truth (both (N, J, 3) metres).
 
     Both sides are root-centred first (``root_align``), so MPJPE is protocol 1. Returns the keys of

@@ -34,7 +34,9 @@ def validate_poses2d(data: dict, where: str) -> dict:
     bad = ~np.isfinite(kp)
     if bad.any():
         frames = np.unique(np.nonzero(bad)[0])
-        raise PoseFileError(f"{where}: 'keypoints' holds NaN or inf in {len(frames)} pose(s), first at index {frames[0]}")
+        raise PoseFileError(
+            f"{where}: 'keypoints' holds NaN or inf in {len(frames)} pose(s), first at index {frames[0]}"
+        )
     out = dict(data)
     out["keypoints"] = kp
     n = kp.shape[0]

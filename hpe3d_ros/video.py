@@ -39,7 +39,9 @@ def open_video(path: str | Path) -> tuple["object", VideoInfo]:
         raise VideoError(f"{path}: no decodable frame")
     cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
     fps = cap.get(cv2.CAP_PROP_FPS)
-    info = VideoInfo(path, frame.shape[1], frame.shape[0], fps if fps and fps > 0 else 30.0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
+    info = VideoInfo(
+        path, frame.shape[1], frame.shape[0], fps if fps and fps > 0 else 30.0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    )
     return cap, info
 
 

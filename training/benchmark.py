@@ -11,6 +11,7 @@ bundled cross fixture without ../shared), their '_noisy' versions (training.data
 and 'cross_val' (the HDM05 *training* actors through other cameras: a validation set for choosing
 recipes; never the test actors).
 """
+
 from __future__ import annotations
 
 import time
@@ -74,8 +75,10 @@ def load_cross_fixture() -> dict:
     """The bundled cross fixture as an evaluation set dict."""
     p = cross_fixture_path()
     if not p.is_file():
-        raise FileNotFoundError(f"{p}: bundled cross-dataset fixture missing; rebuild it with "
-                                "`python -m training.studies.cross_dataset fixture`")
+        raise FileNotFoundError(
+            f"{p}: bundled cross-dataset fixture missing; rebuild it with "
+            "`python -m training.studies.cross_dataset fixture`"
+        )
     with np.load(p, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
 
@@ -97,8 +100,9 @@ def view_regime(data: dict) -> np.ndarray:
     return out.astype(str)
 
 
-def evaluate_set(model: str | Path, data: dict, height_m: float = metric.DEFAULT_BODY_HEIGHT_M,
-                 backend: str = "auto") -> dict:
+def evaluate_set(
+    model: str | Path, data: dict, height_m: float = metric.DEFAULT_BODY_HEIGHT_M, backend: str = "auto"
+) -> dict:
     """Metrics of ``model`` on one set: ``evaluation.score``'s metric keys, PA-MPJPE per motion class
     (their mean), on upright motions only, per view regime (with elevation bias / mean absolute error,
     also on upright motions), per person-size bin and per actor."""
@@ -106,7 +110,9 @@ def evaluate_set(model: str | Path, data: dict, height_m: float = metric.DEFAULT
     result, per_pose = evaluation.score(pred, data)
     pa = per_pose["pa_mpjpe_mm"]
     upright = ~np.isin(np.asarray(data["content"]).astype(str), FLOOR_LEVEL_MOTIONS)
-    out = {k: result[k] for k in ("mpjpe_mm", "n_mpjpe_mm", "pa_mpjpe_mm", "pck3d", "auc", "cps", "bone_err_mm", "n_poses")}
+    out = {
+        k: result[k] for k in ("mpjpe_mm", "n_mpjpe_mm", "pa_mpjpe_mm", "pck3d", "auc", "cps", "bone_err_mm", "n_poses")
+    }
     out["per_content_pa_mm"] = {c: v["pa_mpjpe_mm"] for c, v in result["per_content"].items()}
     out["pa_mpjpe_class_mean_mm"] = float(np.mean(list(out["per_content_pa_mm"].values())))
     out["pa_mpjpe_upright_mm"] = float(pa[upright].mean()) if upright.any() else None
@@ -117,7 +123,9 @@ def evaluate_set(model: str | Path, data: dict, height_m: float = metric.DEFAULT
         v = {"n": int(m.sum()), "pa_mpjpe_mm": float(pa[m].mean()) if m.any() else None}
         if pred.elevation is not None:
             v["elevation"] = elevation_stats(pred.elevation[m], data["elevation"][m])
-            v["elevation_upright_motions"] = elevation_stats(pred.elevation[m & upright], data["elevation"][m & upright])
+            v["elevation_upright_motions"] = elevation_stats(
+                pred.elevation[m & upright], data["elevation"][m & upright]
+            )
         views[name] = v
     out["per_view"] = views
     out["elevation"] = elevation_stats(pred.elevation, data["elevation"]) if pred.elevation is not None else None
@@ -131,9 +139,15 @@ def evaluate_set(model: str | Path, data: dict, height_m: float = metric.DEFAULT
     return out
 
 
-def evaluate_model(model: str | Path, sets: tuple[str, ...] = DEFAULT_SETS, split: str = "test",
-                   config: dict | None = None, cache: dict | None = None, height_m: float = metric.DEFAULT_BODY_HEIGHT_M,
-                   backend: str = "auto") -> dict:
+def evaluate_model(
+    model: str | Path,
+    sets: tuple[str, ...] = DEFAULT_SETS,
+    split: str = "test",
+    config: dict | None = None,
+    cache: dict | None = None,
+    height_m: float = metric.DEFAULT_BODY_HEIGHT_M,
+    backend: str = "auto",
+) -> dict:
     """Every set of ``sets`` for one model, with the cross / in-domain PA-MPJPE ratios (clean, noisy).
     ``cache`` (a dict) keeps loaded sets between models."""
     cache = {} if cache is None else cache
@@ -164,18 +178,29 @@ def _f(v, spec: str = ".1f") -> str:
 def markdown(results: list[dict]) -> str:
     """The tables of docs/results.md: in-domain and cross side by side (PA-MPJPE, MPJPE at the stated
     prior), the elevation per view regime, PA-MPJPE per person size."""
-    lines = ["| model | 2D | in-domain PA / MPJPE (mm) | cross-dataset PA / MPJPE (mm) | ratio PA | "
-             "cross PA, mean over motion classes | cross PA, upright motions |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| model | 2D | in-domain PA / MPJPE (mm) | cross-dataset PA / MPJPE (mm) | ratio PA | "
+        "cross PA, mean over motion classes | cross PA, upright motions |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in results:
         s = r["sets"]
         for kind, a, b in (("clean", "in_domain", "cross"), ("detector error", "in_domain_noisy", "cross_noisy")):
             if a in s and b in s:
                 fa, fb = s[a], s[b]
-                lines.append(f"| {label(r['model'])} | {kind} | {_f(fa['pa_mpjpe_mm'])} / {_f(fa['mpjpe_mm'])} | "
-                             f"{_f(fb['pa_mpjpe_mm'])} / {_f(fb['mpjpe_mm'])} | {_f(fb['pa_mpjpe_mm'] / fa['pa_mpjpe_mm'], '.2f')}x | "
-                             f"{_f(fb['pa_mpjpe_class_mean_mm'])} | {_f(fb['pa_mpjpe_upright_mm'])} |")
-    lines += ["", "Camera elevation error per view regime (bias = mean(pred - truth) / mean absolute, degrees):", "",
-              "| model | set | level (<10 deg) | robot (10-30) | cctv (>=30) | all |", "| --- | --- | --- | --- | --- | --- |"]
+                lines.append(
+                    f"| {label(r['model'])} | {kind} | {_f(fa['pa_mpjpe_mm'])} / {_f(fa['mpjpe_mm'])} | "
+                    f"{_f(fb['pa_mpjpe_mm'])} / {_f(fb['mpjpe_mm'])} | "
+                    f"{_f(fb['pa_mpjpe_mm'] / fa['pa_mpjpe_mm'], '.2f')}x | "
+                    f"{_f(fb['pa_mpjpe_class_mean_mm'])} | {_f(fb['pa_mpjpe_upright_mm'])} |"
+                )
+    lines += [
+        "",
+        "Camera elevation error per view regime (bias = mean(pred - truth) / mean absolute, degrees):",
+        "",
+        "| model | set | level (<10 deg) | robot (10-30) | cctv (>=30) | all |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in results:
         for name, s in r["sets"].items():
             if s.get("elevation") is None:
@@ -186,10 +211,19 @@ def markdown(results: list[dict]) -> str:
                 rows.append((f"{name}, upright motions", "elevation_upright_motions"))
             for set_name, key in rows:
                 cells = [f"{_f(pv[b][key]['bias_deg'], '+.1f')} / {_f(pv[b][key]['mae_deg'])}" for b in VIEW_BANDS]
-                tail = f"{_f(s['elevation']['bias_deg'], '+.1f')} / {_f(s['elevation']['mae_deg'])}" if key == "elevation" else ""
+                tail = (
+                    f"{_f(s['elevation']['bias_deg'], '+.1f')} / {_f(s['elevation']['mae_deg'])}"
+                    if key == "elevation"
+                    else ""
+                )
                 lines.append(f"| {label(r['model'])} | {set_name} | " + " | ".join(cells) + f" | {tail} |")
-    lines += ["", "PA-MPJPE (mm) per person height in the image (<50 / 50-100 / 100-200 / >200 px; n below):", "",
-              "| model | set | <50 | 50-100 | 100-200 | >200 |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "PA-MPJPE (mm) per person height in the image (<50 / 50-100 / 100-200 / >200 px; n below):",
+        "",
+        "| model | set | <50 | 50-100 | 100-200 | >200 |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
     for r in results:
         for name, s in r["sets"].items():
             cells = [f"{_f(v['pa_mpjpe_mm'])} (n {v['n']})" for v in s["per_size_pa_mm"].values()]

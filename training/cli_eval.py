@@ -24,6 +24,7 @@ from pathlib import Path
 
 from hpe3d_ros import skeleton
 from hpe3d_ros.metric import DEFAULT_BODY_HEIGHT_M
+from hpe3d_ros.strict_json import json_safe
 
 SPLITS = ("test", "val", "fixture", "cross", "cross-val", "cross-fixture")
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
@@ -35,21 +36,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", choices=SPLITS, default="test", help="evaluation split (default: test)")
     p.add_argument("--data", default=None, help="evaluate on this .npz evaluation set instead of --split")
     noise = p.add_mutually_exclusive_group()
-    noise.add_argument("--noisy", action="store_true",
-                       help="the 2D with the fitted detector error model (real BlazePose error) instead of clean projections")
-    noise.add_argument("--mild-noise", action="store_true",
-                       help="the 2D with the earlier mild jitter (3 px at 200 px, 2 %% dropped joints: the older tables' 'noisy')")
-    p.add_argument("--cross", action="store_true",
-                   help="both benchmarks side by side: the in-domain --split (test, val or fixture; fixture pairs with "
-                        "cross-fixture) and the cross-dataset set, each clean and with the detector error model")
+    noise.add_argument(
+        "--noisy",
+        action="store_true",
+        help="the 2D with the fitted detector error model (real BlazePose error) instead of clean projections",
+    )
+    noise.add_argument(
+        "--mild-noise",
+        action="store_true",
+        help="the 2D with the earlier mild jitter (3 px at 200 px, 2 %% dropped joints: the older tables' 'noisy')",
+    )
+    p.add_argument(
+        "--cross",
+        action="store_true",
+        help="both benchmarks side by side: the in-domain --split (test, val or fixture; fixture pairs with "
+        "cross-fixture) and the cross-dataset set, each clean and with the detector error model",
+    )
     p.add_argument("--markdown", action="store_true", help="with --cross: print the tables as Markdown")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--report", default=None, metavar="DIR", help="write a markdown report with plots to DIR")
     p.add_argument("--backend", choices=BACKENDS, default="auto", help="lifter backend (default: auto)")
     p.add_argument("--limit", type=int, default=None, help="evaluate at most N poses, evenly spaced over the split")
-    p.add_argument("--height", type=float, default=DEFAULT_BODY_HEIGHT_M,
-                   help="body-height prior in metres that scales predicted shapes (default: %(default)s, the runtime's; "
-                        f"the mocap actors are {skeleton.REFERENCE_HEIGHT_M} m tall)")
+    p.add_argument(
+        "--height",
+        type=float,
+        default=DEFAULT_BODY_HEIGHT_M,
+        help="body-height prior in metres that scales predicted shapes (default: %(default)s, the runtime's; "
+        f"the mocap actors are {skeleton.REFERENCE_HEIGHT_M} m tall)",
+    )
 
 
 def _table(result: dict) -> str:
@@ -78,34 +92,43 @@ def _load(args: argparse.Namespace, noise: str | None) -> dict:
 
     if args.split.startswith("cross"):
         if noise == "mild":
-            raise ValueError("--mild-noise is defined for the Bandai splits only; use --noisy on the cross-dataset sets")
+            raise ValueError(
+                "--mild-noise is defined for the Bandai splits only; use --noisy on the cross-dataset sets"
+            )
         name = ("cross_val" if args.split == "cross-val" else "cross") + ("_noisy" if noise else "")
         return benchmark.load_set(name, "fixture" if args.split == "cross-fixture" else "test")
     return evaluation.load_split(args.split, noise=noise)
 
 
 def _run_cross(args: argparse.Namespace) -> int:
-    from . import benchmark, evaluation
+    from . import benchmark
 
-    if args.split not in ("test", "val", "fixture") or args.data or args.noisy or args.mild_noise or args.report or args.limit:
-        print("hpe3d eval --cross: takes --split test|val|fixture only (no --data, --noisy, --mild-noise, --report, --limit): "
-              "it evaluates both benchmarks, clean and with the detector error model", file=sys.stderr)
+    single = args.data or args.noisy or args.mild_noise or args.report or args.limit
+    if args.split not in ("test", "val", "fixture") or single:
+        print(
+            "hpe3d eval --cross: takes --split test|val|fixture only (no --data, --noisy, --mild-noise, --report, "
+            "--limit): it evaluates both benchmarks, clean and with the detector error model",
+            file=sys.stderr,
+        )
         return 2
     res = benchmark.evaluate_model(args.model, split=args.split, height_m=args.height, backend=args.backend)
     if args.json:
-        print(json.dumps(evaluation.json_safe(res)))
+        print(json.dumps(json_safe(res)))
     elif args.markdown:
         print(benchmark.markdown([res]))
     else:
         s, r = res["sets"], res["ratio_pa"]
         print(f"{args.model}: PA-MPJPE (mm), height prior {args.height:.2f} m for MPJPE")
         for kind, a, b in (("clean", "in_domain", "cross"), ("detector error", "in_domain_noisy", "cross_noisy")):
-            print(f"  {kind:<15} in-domain ({args.split}) {s[a]['pa_mpjpe_mm']:.1f}   cross-dataset {s[b]['pa_mpjpe_mm']:.1f}   "
-                  f"ratio {r[b]:.2f}x   (MPJPE {s[a]['mpjpe_mm']:.1f} / {s[b]['mpjpe_mm']:.1f})")
+            print(
+                f"  {kind:<15} in-domain ({args.split}) {s[a]['pa_mpjpe_mm']:.1f}   "
+                f"cross-dataset {s[b]['pa_mpjpe_mm']:.1f}   ratio {r[b]:.2f}x   "
+                f"(MPJPE {s[a]['mpjpe_mm']:.1f} / {s[b]['mpjpe_mm']:.1f})"
+            )
         for a in ("in_domain", "cross"):
             if s[a].get("elevation") is not None:
-                cells = "   ".join(f"{v}: {s[a]['per_view'][v]['elevation']['bias_deg']:+.1f} / {s[a]['per_view'][v]['elevation']['mae_deg']:.1f}"
-                                   for v in benchmark.VIEW_BANDS if s[a]['per_view'][v]['n'])
+                views = {v: s[a]["per_view"][v]["elevation"] for v in benchmark.VIEW_BANDS if s[a]["per_view"][v]["n"]}
+                cells = "   ".join(f"{v}: {e['bias_deg']:+.1f} / {e['mae_deg']:.1f}" for v, e in views.items())
                 print(f"  elevation bias / mean abs (deg), {a}, clean: {cells}")
     return 0
 
@@ -132,7 +155,9 @@ def _run_one(args: argparse.Namespace) -> int:
     noise = "detector" if args.noisy else "mild" if args.mild_noise else None
     if args.data:
         if noise:
-            print("hpe3d eval: --noisy / --mild-noise apply to the built-in splits, not to --data files", file=sys.stderr)
+            print(
+                "hpe3d eval: --noisy / --mild-noise apply to the built-in splits, not to --data files", file=sys.stderr
+            )
             return 2
         data = evaluation.load_eval_file(args.data)
         split = str(args.data)
@@ -165,7 +190,7 @@ def _run_one(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"report: {path}")
     if args.json:
-        print(json.dumps(evaluation.json_safe(result), sort_keys=False))
+        print(json.dumps(json_safe(result), sort_keys=False))
     else:
         print(_table(result))
     return 0

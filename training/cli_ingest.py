@@ -9,16 +9,24 @@ from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-root", type=Path, default=None, help="bandai-namco directory (default: ../shared/data/bandai-namco)")
+    p.add_argument(
+        "--data-root", type=Path, default=None, help="bandai-namco directory (default: ../shared/data/bandai-namco)"
+    )
     p.add_argument("--cache", type=Path, default=None, help="cache directory (default: hpe3d_ros.paths.cache_dir())")
     p.add_argument("--split-config", type=Path, default=None, help="split rules (default: config/data_split.yaml)")
     p.add_argument("--force", action="store_true", help="re-parse even if the cache is valid")
     p.add_argument("--eval-sets", action="store_true", help="also render and cache the val and test evaluation sets")
     p.add_argument(
-        "--make-fixture", nargs="?", const="default", default=None, metavar="PATH",
+        "--make-fixture",
+        nargs="?",
+        const="default",
+        default=None,
+        metavar="PATH",
         help="also write the bundled evaluation fixture (default: hpe3d_ros/data/eval_fixture.npz)",
     )
-    p.add_argument("--measure-body", action="store_true", help="measure the reference body (bone-length sum, standing height)")
+    p.add_argument(
+        "--measure-body", action="store_true", help="measure the reference body (bone-length sum, standing height)"
+    )
     p.add_argument("--json", action="store_true", help="print the split summary as JSON")
 
 
@@ -29,8 +37,14 @@ def run(args: argparse.Namespace) -> int:
     npz, meta, rebuilt = mocap.ingest(args.data_root, args.cache, args.split_config, force=args.force, progress=True)
     took = time.time() - t0
     data = mocap.load_all(args.data_root, args.cache, args.split_config)
-    summary = {"cache": str(npz), "rebuilt": rebuilt, "seconds": round(took, 1), "clips": len(data.clips),
-               "frames": len(data), "splits": mocap.split_summary(data)}
+    summary = {
+        "cache": str(npz),
+        "rebuilt": rebuilt,
+        "seconds": round(took, 1),
+        "clips": len(data.clips),
+        "frames": len(data),
+        "splits": mocap.split_summary(data),
+    }
     if args.eval_sets or args.make_fixture:
         from .data import evalset
 
@@ -60,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"fixture: {summary['fixture']['path']} ({summary['fixture']['bytes']} bytes)")
         if "body" in summary:
             b = summary["body"]
-            print(f"reference body: bone-length sum {b['bone_sum_m_mean']:.4f} m (std {b['bone_sum_m_std'] * 1000:.1f} mm), "
-                  f"head joint {b['standing_joint_height_m']['head']:.4f} m in {b['standing_frames']} standing frames, "
-                  f"height {b['height_m']:.4f} m with {b['head_top_allowance_m']} m head-top allowance")
+            print(
+                f"reference body: bone-length sum {b['bone_sum_m_mean']:.4f} m "
+                f"(std {b['bone_sum_m_std'] * 1000:.1f} mm), "
+                f"head joint {b['standing_joint_height_m']['head']:.4f} m in {b['standing_frames']} standing frames, "
+                f"height {b['height_m']:.4f} m with {b['head_top_allowance_m']} m head-top allowance"
+            )
     return 0

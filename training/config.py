@@ -10,10 +10,9 @@ defaults < the base chain (outermost first) < the file < ``--set`` overrides.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
-
-import re
 
 import yaml
 
@@ -167,7 +166,8 @@ def resolve_config(raw: dict, where: str = "config") -> dict:
     if config["data"]["source"] not in ("mocap", "synthetic", "poses2d"):
         raise ConfigError(f"{where}: data.source must be mocap, synthetic or poses2d, got {config['data']['source']!r}")
     if config["val"]["source"] not in ("auto", "evalset", "rendered", "none"):
-        raise ConfigError(f"{where}: val.source must be auto, evalset, rendered or none, got {config['val']['source']!r}")
+        raise ConfigError(f"{where}: val.source must be auto, evalset, rendered or none, got "
+                          f"{config['val']['source']!r}")
     return config
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from hpe3d_ros import metric, skeleton
-
 from hpe3d_ros import pose_metrics as metrics
 
 J = skeleton.NUM_JOINTS
@@ -89,8 +88,11 @@ def load_split(split: str, noise: str | None = None) -> dict:
     try:
         from .data.evalset import load_eval_set
     except ImportError as e:
-        raise FileNotFoundError(f"evaluation splits are not available ({e}); pass an evaluation file with --data") from e
-    return validate_eval_set(load_eval_set(split, noise=noise), f"split {split!r}{f' ({noise} noise)' if noise else ''}")
+        raise FileNotFoundError(
+            f"evaluation splits are not available ({e}); pass an evaluation file with --data"
+        ) from e
+    where = f"split {split!r}" + (f" ({noise} noise)" if noise else "")
+    return validate_eval_set(load_eval_set(split, noise=noise), where)
 
 
 def subset(data: dict, limit: int | None) -> dict:
@@ -191,19 +193,3 @@ def score(pred: Prediction, data: dict) -> tuple[dict, dict]:
         "gt_m": gt_m,
     }
     return result, per_pose
-
-
-def json_safe(obj):
-    """NaN/inf -> None and numpy scalars -> Python, recursively (strict JSON has no NaN)."""
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.ndarray):
-        return json_safe(obj.tolist())
-    return obj

@@ -3,7 +3,9 @@
 ONNX: input "poses2d" float32 (batch, 16, 2); outputs "depth" (batch, 16) and, when the lifter
 predicts them, "elevation" (batch,) and "nll" (batch,); dynamic axis "batch"; opset 17.
 The manifest (hpe3d_ros.manifest.build_manifest) records layout, normalisation, inputs and
-outputs, training data and its license, metrics, the command and the model's sha256.
+outputs, training data and its license, metrics, the command and the model's sha256; the model's
+ONNX metadata records the manifest's digest (hpe3d_ros.manifest.write_bound_manifest), so the
+runtime refuses either file edited alone.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from torch import nn
 
 from hpe3d_ros import manifest as manifest_mod
 from hpe3d_ros import skeleton
-from hpe3d_ros.atomic import atomic_path, atomic_write_text
+from hpe3d_ros.atomic import atomic_path
 
 OPSET = 17
 OUTPUT_ORDER = ("depth", "elevation", "nll")
@@ -39,8 +41,11 @@ def training_info(cfg: dict) -> dict:
         return {"data": "procedural synthetic poses (training.data.batches.synthetic_poses)", "license": "Apache-2.0",
                 "non_commercial": False}
     if data.get("source") == "poses2d":
-        return {**BANDAI_TRAINING, "data": f"{BANDAI_TRAINING['data']} (the initial lifter), then 2D poses of {data.get('path')}",
-                "license_note": "the weights derive from the Bandai data (CC BY-NC 4.0) and from the user's 2D poses"}
+        return {
+            **BANDAI_TRAINING,
+            "data": f"{BANDAI_TRAINING['data']} (the initial lifter), then 2D poses of {data.get('path')}",
+            "license_note": "the weights derive from the Bandai data (CC BY-NC 4.0) and from the user's 2D poses",
+        }
     info = dict(BANDAI_TRAINING)
     if float((data.get("bodies") or {}).get("fraction") or 0) > 0:
         info["augmentation"] = BODIES_NOTE
@@ -49,7 +54,8 @@ def training_info(cfg: dict) -> dict:
         hdm = dict(HDM05_DATA, data=HDM05_DATA["data"].format(actors=", ".join(actors)))
         info.update({"data": f"{info['data']}; {hdm['data']}", "license": "CC BY-NC 4.0 AND CC BY-SA 3.0",
                      "share_alike": True, "url": [info["url"], hdm["url"]],
-                     "license_note": "Trained on both CC BY-NC 4.0 (Bandai Namco) and CC BY-SA 3.0 (HDM05) data: share-alike "
+                     "license_note": "Trained on both CC BY-NC 4.0 (Bandai Namco) and CC BY-SA 3.0 (HDM05) data: "
+                                     "share-alike "
                                      "requires derivatives under BY-SA terms, which forbid adding the non-commercial "
                                      "restriction that BY-NC imposes; the two cannot both be met when the weights are "
                                      "distributed. Do not distribute these weights; use them privately or retrain on "
@@ -83,7 +89,9 @@ def lifter_outputs(lifter: nn.Module) -> list[str]:
     shapes = {"depth": (2, j), "elevation": (2,), "nll": (2,)}
     for k in OUTPUT_ORDER:
         if k in out and tuple(out[k].shape) != shapes[k]:
-            raise ValueError(f"lifter output {k!r} has shape {tuple(out[k].shape)}, contract wants {shapes[k]} for batch 2")
+            raise ValueError(
+                f"lifter output {k!r} has shape {tuple(out[k].shape)}, contract wants {shapes[k]} for batch 2"
+            )
     return [k for k in OUTPUT_ORDER if k in out]
 
 
@@ -96,8 +104,15 @@ def export_onnx(lifter: nn.Module, path: str | Path) -> list[str]:
     with atomic_path(path, suffix=".tmp.onnx") as tmp:
         dynamic = {"poses2d": {0: "batch"}, **{n: {0: "batch"} for n in names}}
         torch.onnx.export(
-            wrapper, (torch.zeros(1, skeleton.NUM_JOINTS, 2),), str(tmp), input_names=["poses2d"], output_names=names,
-            dynamic_axes=dynamic, opset_version=OPSET, dynamo=False, do_constant_folding=True,
+            wrapper,
+            (torch.zeros(1, skeleton.NUM_JOINTS, 2),),
+            str(tmp),
+            input_names=["poses2d"],
+            output_names=names,
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            dynamo=False,
+            do_constant_folding=True,
         )
         import onnx
 
@@ -108,8 +123,14 @@ def export_onnx(lifter: nn.Module, path: str | Path) -> list[str]:
 def io_description(names: list[str]) -> tuple[list, list]:
     """Manifest ``inputs`` and ``outputs`` entries."""
     j = skeleton.NUM_JOINTS
-    inputs = [{"name": "poses2d", "dtype": "float32", "shape": ["batch", j, 2],
-               "description": "2D joints, pixels -> camera.pixels_to_root_camera -> normalization.normalize_2d"}]
+    inputs = [
+        {
+            "name": "poses2d",
+            "dtype": "float32",
+            "shape": ["batch", j, 2],
+            "description": "2D joints, pixels -> camera.pixels_to_root_camera -> normalization.normalize_2d",
+        }
+    ]
     desc = {
         "depth": ("float32", ["batch", j], "per-joint depth in the normalisation's units (normalization.lift_to_3d)"),
         "elevation": ("float32", ["batch"], "camera elevation (downward pitch), radians"),
@@ -142,15 +163,43 @@ def export_checkpoint(
         metrics = {"split": "val", "epoch": best.get("epoch"),
                    **{k: v for k, v in (best.get("val") or {}).items() if isinstance(v, (int, float))}}
     train_info = dict(training or training_info(cfg))
-    train_info.update({"method": cfg["method"], "config": cfg.get("_config_name"), "epochs_trained": int(ckpt["epoch"]) + 1,
-                       "seed": cfg.get("seed"), "split": cfg.get("data", {}).get("split")})
+    train_info.update(
+        {
+            "method": cfg["method"],
+            "config": cfg.get("_config_name"),
+            "epochs_trained": int(ckpt["epoch"]) + 1,
+            "seed": cfg.get("seed"),
+            "split": cfg.get("data", {}).get("split"),
+        }
+    )
     inputs, outputs = io_description(names)
     manifest = manifest_mod.build_manifest(
-        name=name or out.stem, normalization_kind=method.normalization, inputs=inputs, outputs=outputs,
-        training=train_info, metrics=metrics, command=command, model_sha256=manifest_mod.file_sha256(out),
+        name=name or out.stem,
+        normalization_kind=method.normalization,
+        inputs=inputs,
+        outputs=outputs,
+        training=train_info,
+        metrics=metrics,
+        command=command,
         extra={"opset": OPSET, "framework": f"torch {torch.__version__}"},
     )
     manifest_mod.validate_manifest(manifest, str(out))
-    mpath = manifest_mod.manifest_path(out)
-    atomic_write_text(mpath, json.dumps(manifest, indent=2, default=float) + "\n")
-    return out, mpath
+    manifest_mod.write_bound_manifest(out, manifest)
+    return out, manifest_mod.manifest_path(out)
+
+
+def bind_model(model: str | Path) -> Path:
+    """Bind an ONNX model and the manifest beside it again (after the manifest was edited on purpose):
+    the manifest's digest into the model's metadata, the model's new sha256 into the manifest.
+    Weights and graph are unchanged. Returns the manifest's path."""
+    model = Path(model)
+    mpath = manifest_mod.manifest_path(model)
+    if not model.is_file():
+        raise ValueError(f"--bind {model}: no such model file")
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"--bind {model}: its manifest {mpath} is not a readable JSON file ({e})") from e
+    manifest_mod.validate_manifest(manifest, str(mpath))
+    manifest_mod.write_bound_manifest(model, manifest)
+    return mpath

@@ -14,8 +14,9 @@ import numpy as np
 from hpe3d_ros import camera, skeleton
 from hpe3d_ros.atomic import atomic_path, atomic_write_text
 from hpe3d_ros.metric import DEFAULT_BODY_HEIGHT_M
+from hpe3d_ros.strict_json import json_safe
 
-from .evaluation import Prediction, json_safe
+from .evaluation import Prediction
 
 GT_COLOR = "#2a7ab0"
 PRED_COLOR = "#d9480f"
@@ -38,7 +39,7 @@ def _plt():
     return plt
 
 
-def plot_error_per_joint(result: dict, per_pose: dict, path: Path) -> None:
+def plot_error_per_joint(result: dict, path: Path) -> None:
     """Bar chart: mean error per joint (root-aligned) and after Procrustes alignment."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 3.8))
@@ -70,7 +71,9 @@ def plot_error_per_content(result: dict, path: Path) -> None:
     _save_fig(fig, path)
 
 
-def elevation_bins(elevation_rad: np.ndarray, values: np.ndarray, width_deg: float = 5.0) -> list[tuple[float, float, int]]:
+def elevation_bins(
+    elevation_rad: np.ndarray, values: np.ndarray, width_deg: float = 5.0
+) -> list[tuple[float, float, int]]:
     """Mean of ``values`` in elevation bins: (bin centre in degrees, mean, count) for non-empty bins."""
     deg = np.degrees(np.asarray(elevation_rad, dtype=np.float64))
     idx = np.floor(deg / width_deg).astype(int)
@@ -90,7 +93,9 @@ def plot_error_vs_elevation(per_pose: dict, data: dict, pred: Prediction, path: 
         for key, label, color in (("mpjpe_mm", "MPJPE", PRED_COLOR), ("pa_mpjpe_mm", "PA-MPJPE", GT_COLOR)):
             ax.scatter(np.degrees(elev), per_pose[key], s=3, alpha=0.15, color=color)
             bins = elevation_bins(elev, per_pose[key])
-            ax.plot([b[0] for b in bins], [b[1] for b in bins], "-o", ms=3, color=color, label=f"{label} (mean per 5 deg)")
+            ax.plot(
+                [b[0] for b in bins], [b[1] for b in bins], "-o", ms=3, color=color, label=f"{label} (mean per 5 deg)"
+            )
         if pred.elevation is not None:
             ax2 = ax.twinx()
             err = np.degrees(np.abs(pred.elevation - elev))
@@ -147,7 +152,10 @@ def plot_skeletons(per_pose: dict, data: dict, path: Path, count: int = 4) -> li
         ax.set_ylim(-lim, lim)
         ax.set_zlim(-lim, lim)
         content = str(data["content"][i]) if "content" in data else ""
-        ax.set_title(f"#{i} {content}: MPJPE {per_pose['mpjpe_mm'][i]:.0f} mm, PA {per_pose['pa_mpjpe_mm'][i]:.0f} mm", fontsize=8)
+        ax.set_title(
+            f"#{i} {content}: MPJPE {per_pose['mpjpe_mm'][i]:.0f} mm, PA {per_pose['pa_mpjpe_mm'][i]:.0f} mm",
+            fontsize=8,
+        )
         if row == 0:
             ax.legend(fontsize=7, loc="upper left")
         for col, (dims, name) in enumerate((((0, 1), "front (x-y)"), ((2, 1), "side (depth-y)"))):
@@ -172,7 +180,8 @@ def render_markdown(result: dict, examples: list[int], command: str = "") -> str
         f"# Evaluation of `{result['model']}`",
         "",
         f"Split: `{result['split']}`" + (f" ({result['noise']} 2D noise)" if result.get("noise") else "") + ", "
-        f"{result['n_poses']} poses; backend `{result.get('backend', '?')}`, normalisation `{result.get('normalization', '?')}`, "
+        f"{result['n_poses']} poses; backend `{result.get('backend', '?')}`, normalisation "
+        f"`{result.get('normalization', '?')}`, "
         f"height prior {result.get('height_m', DEFAULT_BODY_HEIGHT_M):.2f} m. Definitions: docs/metrics.md.",
         "",
     ]
@@ -237,7 +246,8 @@ def render_markdown(result: dict, examples: list[int], command: str = "") -> str
         "",
         "## Examples",
         "",
-        f"Poses {', '.join(f'#{i}' for i in examples)} (best to worst PA-MPJPE); blue: ground truth, orange: prediction,",
+        f"Poses {', '.join(f'#{i}' for i in examples)} (best to worst PA-MPJPE); blue: ground truth, orange: "
+        "prediction,",
         "in the gravity-aligned camera frame.",
         "",
         "![skeletons](skeletons.png)",
@@ -252,7 +262,7 @@ def write_report(out_dir: Path, result: dict, per_pose: dict, data: dict, pred: 
     """Write report.md, result.json and the PNG plots into ``out_dir``; return the report's path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    plot_error_per_joint(result, per_pose, out_dir / "error_per_joint.png")
+    plot_error_per_joint(result, out_dir / "error_per_joint.png")
     plot_error_per_content(result, out_dir / "error_per_content.png")
     plot_error_vs_elevation(per_pose, data, pred, out_dir / "error_vs_elevation.png")
     examples = plot_skeletons(per_pose, data, out_dir / "skeletons.png")

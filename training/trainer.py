@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from hpe3d_ros import metric, normalization, skeleton
-from hpe3d_ros.atomic import atomic_path, atomic_write_text  # noqa: F401  (atomic_write_text: re-exported)
+from hpe3d_ros import metric, normalization
+from hpe3d_ros.atomic import atomic_path, atomic_write_text
 from training.data import batches as data_mod
 from training.methods import Method, create_method
 
@@ -71,7 +71,9 @@ def set_rng_state(state: dict) -> None:
     """Restore what ``rng_state`` saved."""
     random.setstate(_to_tuples(state["python"]))
     n = state["numpy"]
-    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
+    np.random.set_state(
+        ("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"])
+    )
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -210,7 +212,9 @@ def validate(method: Method, val: dict | None) -> dict[str, float]:
 class Trainer:
     """One training run of a resolved config; ``run()`` returns the summary written to metrics.json."""
 
-    def __init__(self, config: dict, out_dir: str | Path | None = None, resume: bool = False, progress: bool | None = None) -> None:
+    def __init__(
+        self, config: dict, out_dir: str | Path | None = None, resume: bool = False, progress: bool | None = None
+    ) -> None:
         self.config = config
         self.out_dir = Path(out_dir or config["out_dir"])
         self.resume = resume
@@ -248,7 +252,10 @@ class Trainer:
         # CPU first: RNG states must stay CPU tensors; load_state_dict moves weights and optimizer state.
         ckpt = load_checkpoint(path, map_location="cpu")
         if ckpt["config"].get("method") != self.config["method"]:
-            raise ValueError(f"{path}: checkpoint is of method {ckpt['config'].get('method')!r}, config says {self.config['method']!r}")
+            raise ValueError(
+                f"{path}: checkpoint is of method {ckpt['config'].get('method')!r}, config says "
+                f"{self.config['method']!r}"
+            )
         load_method_state(self.method, ckpt)
         set_rng_state(ckpt["rng"])
         self.start_epoch = int(ckpt["epoch"]) + 1
@@ -275,8 +282,13 @@ class Trainer:
         writer = self._writer()
         epochs = int(self.config["epochs"])
         nb = self.data.num_batches()
-        bar = tqdm(total=(epochs - self.start_epoch) * nb, disable=not self.progress, desc=self.config.get("_config_name", "train"),
-                   unit="step", dynamic_ncols=True)
+        bar = tqdm(
+            total=(epochs - self.start_epoch) * nb,
+            disable=not self.progress,
+            desc=self.config.get("_config_name", "train"),
+            unit="step",
+            dynamic_ncols=True,
+        )
         log_every = max(1, int(self.config.get("log_every", 20)))
         for epoch in range(self.start_epoch, epochs):
             t_epoch = time.perf_counter()
@@ -320,7 +332,7 @@ class Trainer:
                 atomic_torch_save(state, self.out_dir / f"epoch_{epoch:03d}.pt")
             if vals and self.progress:
                 shown = {k: round(v, 2) for k, v in vals.items() if k in ("mpjpe_mm", "pa_mpjpe_mm", "selection_score")}
-                bar.write(f"epoch {epoch}: train {({k: round(v, 4) for k, v in train_means.items()})} val {shown}")
+                bar.write(f"epoch {epoch}: train { ({k: round(v, 4) for k, v in train_means.items()}) } val {shown}")
         bar.close()
         if writer is not None:
             writer.close()

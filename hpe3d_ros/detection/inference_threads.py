@@ -58,7 +58,9 @@ def threaded_solution(base: type) -> type:
             self.inference_nodes_threaded = 0
             super().__init__(*args, **kwargs)
             if self._inference_threads and not self.inference_nodes_threaded:
-                raise RuntimeError(f"{base.__name__}: no inference node found to set {self._inference_threads} threads on")
+                raise RuntimeError(
+                    f"{base.__name__}: no inference node found to set {self._inference_threads} threads on"
+                )
 
         def _modify_calculator_options(self, graph_config: Any, calculator_params: Any) -> None:
             super()._modify_calculator_options(graph_config, calculator_params)

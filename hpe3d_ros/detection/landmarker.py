@@ -75,7 +75,9 @@ class RoiLandmarker:
             side_inputs={"model_complexity": 1, "enable_segmentation": False},
             outputs=["landmarks", "auxiliary_landmarks"],
             calculator_params={
-                "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold": min_presence
+                "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold": (
+                    min_presence
+                )
             },
         )
 
@@ -107,8 +109,13 @@ class RoiLandmarker:
 class FrameLandmarker:
     """``mp.solutions.pose.Pose`` in tracking mode on whole frames (one person)."""
 
-    def __init__(self, min_detection_confidence: float, min_tracking_confidence: float, smooth_landmarks: bool,
-                 inference_threads: int = 0):
+    def __init__(
+        self,
+        min_detection_confidence: float,
+        min_tracking_confidence: float,
+        smooth_landmarks: bool,
+        inference_threads: int = 0,
+    ):
         import mediapipe as mp
 
         self._pose = threaded_solution(mp.solutions.pose.Pose)(

@@ -19,7 +19,6 @@ import numpy as np
 
 from .inference_threads import threaded_solution
 
-
 _GRAPH = """
 input_stream: "image"
 output_stream: "detections"
@@ -139,7 +138,9 @@ class RegionScanner:
             self._next = 0
         return self._regions
 
-    def scan(self, image_rgb: np.ndarray, masked_boxes: list[np.ndarray], region_index: int | None = None) -> list[PersonRegion]:
+    def scan(
+        self, image_rgb: np.ndarray, masked_boxes: list[np.ndarray], region_index: int | None = None
+    ) -> list[PersonRegion]:
         """Detect people in the next region (or ``region_index``) with ``masked_boxes`` blacked out."""
         h, w = image_rgb.shape[:2]
         regions = self.regions_for(w, h)

@@ -21,8 +21,8 @@ from .. import skeleton
 from .landmarker import FrameLandmarker, Roi, RoiLandmarker
 from .params import DetectorParams
 from .person_regions import BlazePersonDetector, RegionScanner
-from .tracking import assign, body_radius, box_iomin, box_iou, expand_box, hip_center, landmark_box
 from .smoothing import LandmarkSmoother
+from .tracking import assign, body_radius, box_iomin, box_iou, expand_box, hip_center, landmark_box
 from .types import Person2D
 
 MASK_GROW = 0.12  # tracked people are blacked out for the person detector with this margin (of box side)
@@ -80,7 +80,9 @@ class PoseDetector:
                                            p.inference_threads)
         else:
             self._roi = RoiLandmarker(p.min_tracking_confidence, p.inference_threads)
-            self._scanner = RegionScanner(BlazePersonDetector(p.min_detection_confidence, p.inference_threads), p.scan_tiles)
+            self._scanner = RegionScanner(
+                BlazePersonDetector(p.min_detection_confidence, p.inference_threads), p.scan_tiles
+            )
             if p.async_detection:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="person-detector")
 
@@ -224,7 +226,11 @@ class PoseDetector:
             if sum(t.missed == 0 for t in self._tracks) >= p.max_people:
                 break
             tr = _Track(-1, Roi.from_alignment(dets[di].center, dets[di].scale_point, self._roi_scale))
-            if self._track_step(tr, img) and self._confidence(tr) >= p.min_detection_confidence and not self._duplicates_any(tr):
+            if (
+                self._track_step(tr, img)
+                and self._confidence(tr) >= p.min_detection_confidence
+                and not self._duplicates_any(tr)
+            ):
                 tr.track_id = next(self._ids)
                 self._tracks.append(tr)
                 found += 1
@@ -278,7 +284,9 @@ class PoseDetector:
         h, w = shape[:2]
         x0, y0, x1, y1 = landmark_box(lm)
         bbox = (
-            float(np.clip(x0, 0, w - 1)), float(np.clip(y0, 0, h - 1)),
-            float(np.clip(x1, 0, w - 1)), float(np.clip(y1, 0, h - 1)),
+            float(np.clip(x0, 0, w - 1)),
+            float(np.clip(y0, 0, h - 1)),
+            float(np.clip(x1, 0, w - 1)),
+            float(np.clip(y1, 0, h - 1)),
         )
         return Person2D(tr.track_id, kp, scores, bbox, lm.copy(), float(raw.mean()))

@@ -33,7 +33,11 @@ def box_iomin(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def assign(
-    track_centers: np.ndarray, track_radii: np.ndarray, det_centers: np.ndarray, det_radii: np.ndarray, max_distance: float
+    track_centers: np.ndarray,
+    track_radii: np.ndarray,
+    det_centers: np.ndarray,
+    det_radii: np.ndarray,
+    max_distance: float,
 ) -> tuple[list[tuple[int, int]], list[int]]:
     """Match detections to tracks by hip-centre distance relative to body radius (Hungarian assignment).
 

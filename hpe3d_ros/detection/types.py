@@ -14,8 +14,9 @@ class Person2D:
     - ``keypoints`` (16, 2) float pixels in the joint order of ``hpe3d_ros.skeleton``.
     - ``scores`` (16,) float in [0, 1]; joints under ``min_keypoint_confidence`` have score 0.
     - ``bbox`` (x0, y0, x1, y1) pixels: the box of the person's landmarks, clipped to the image.
-    - ``landmarks`` (33, 4): the MediaPipe BlazePose landmarks as pixel x, y, z (z in pixels of the
-      same scale as x, relative to the hips, smaller = nearer) and visibility.
+    - ``landmarks``: the detector's own points, or None. MediaPipe: (33, 4) BlazePose landmarks as
+      pixel x, y, z (z in pixels of the same scale as x, relative to the hips, smaller = nearer) and
+      visibility.
     - ``confidence``: the person's confidence (mean landmark visibility of the 16 layout joints' sources).
     """
 
@@ -23,5 +24,5 @@ class Person2D:
     keypoints: np.ndarray
     scores: np.ndarray
     bbox: tuple
-    landmarks: np.ndarray
+    landmarks: np.ndarray | None = None
     confidence: float = 1.0

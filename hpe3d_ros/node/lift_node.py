@@ -7,553 +7,479 @@ Threading: the subscription callbacks only store the newest message (history dep
 thread decodes and processes the newest stored frame, so under load older frames are replaced and
 counted as dropped instead of queueing. Every callback catches, counts and logs its errors: no
 message can kill the node.
+
+The behaviour lives in ``LiftCore`` in four steps, so that the lifecycle variant
+(``hpe3d_ros.node.lifecycle_node``) can run them on its transitions: ``_declare`` (parameters),
+``_load`` (models, publishers, timers: configure), ``_subscribe`` (subscriptions and the worker:
+activate), and their inverses ``_unsubscribe`` and ``_unload``. ``LiftNode`` runs the first three in
+its constructor.
+
+Hostile input (docs/robustness.md): an image is decoded only after its sizes agree and stay within
+``max_image_pixels``; a CameraInfo whose K is not a plausible camera for its image size is refused
+(field-of-view fallback, throttled warning, /diagnostics at WARN saying why); a person whose lift is not
+finite is left out and counted; image stamps far from the node's clock are kept out of the latency
+statistics; unknown parameters at start-up are refused.
 """
 from __future__ import annotations
 
 import threading
 import time
 import traceback
-from collections import deque
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType, SetParametersResult
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from std_msgs.msg import Header
+from std_srvs.srv import Trigger
 
 from .. import camera
-from ..pipeline import BACKENDS, DEFAULT_BODY_HEIGHT_M, DEFAULT_MODEL, PosePipeline
-from . import image_decode, markers, skeleton_msgs, status_log
-
-NODE_NAME = "lift_node"
-RELIABILITY = ("reliable", "best_effort")
-STAGES = ("decode", "detect", "map", "lift", "publish", "total")
-# Before processing: image stamp -> callback (transport, by the wall clock) and callback -> worker start.
-QUEUE_STAGES = ("receive", "wait")
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """A node parameter: default, description, optional numeric range, whether it is fixed after start."""
-
-    name: str
-    default: Any
-    description: str
-    low: float | None = None
-    high: float | None = None
-    read_only: bool = False
-    choices: tuple = ()
-
-
-# Node parameters (config/lift.yaml sets every one of them; docs/node.md lists them).
-PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("image_topic", "image", "sensor_msgs/Image topic to subscribe to", read_only=True),
-    ParamSpec("camera_info_topic", "camera_info", "sensor_msgs/CameraInfo topic with the intrinsics K", read_only=True),
-    ParamSpec("use_compressed", False, "subscribe to sensor_msgs/CompressedImage on <image_topic>/compressed instead of raw images", read_only=True),
-    ParamSpec("reliability", "reliable", "image subscription reliability: 'reliable' or 'best_effort' (history depth is always 1)", read_only=True, choices=RELIABILITY),
-    ParamSpec("output_namespace", "hpe3d", "prefix of the output topics <ns>/markers, <ns>/skeletons, <ns>/poses", read_only=True),
-    ParamSpec("model_file_path", DEFAULT_MODEL, "ONNX lifter model (absolute, or relative to the package share directory); its .json manifest must sit beside it", read_only=True),
-    ParamSpec("engine_file_path", "", "TensorRT engine cache file ('' = keyed cache in the cache directory)", read_only=True),
-    ParamSpec("force_engine_update", False, "rebuild the TensorRT engine even when a valid cached one exists", read_only=True),
-    ParamSpec("backend", "auto", "lifter backend: auto, onnxruntime, tensorrt or torch", read_only=True, choices=BACKENDS),
-    ParamSpec("lifter_threads", 1, "ONNX Runtime intra-op threads for the lifter (0 = its default)", 0, 64, read_only=True),
-    ParamSpec("enable_lifting", True, "False: detector only (skeletons are the 2D joints on their rays at 3 m), to measure the cost of lifting", read_only=True),
-    ParamSpec("body_height_m", DEFAULT_BODY_HEIGHT_M, "body-height prior (metres) that sets the metric scale of every skeleton", 0.5, 2.5),
-    ParamSpec("fallback_hfov_deg", 60.0, "horizontal field of view (degrees) assumed when CameraInfo is missing or uncalibrated (K all zeros)", 10.0, 170.0),
-    ParamSpec("camera_info_timeout_s", 2.0, "warn about a missing CameraInfo once images have arrived for this long without one", 0.0, 60.0),
-    ParamSpec("default_frame_id", "camera_optical_frame", "frame_id for outputs when the image has none", read_only=True),
-    ParamSpec("marker_lifetime_s", 0.25, "lifetime of the RViz markers (seconds) so skeletons of people who left vanish", 0.0, 10.0),
-    ParamSpec("max_frame_age_s", 0.0, "skip frames whose stamp is older than this at processing start (node clock; 0 = never skip)", 0.0, 60.0),
-    ParamSpec("diagnostics_period_s", 1.0, "period of the /diagnostics status", 0.1, 60.0),
-    ParamSpec("status_log_period_s", 10.0, "period (seconds) of the one-line status in the node's log: frames in/out, people, latency, backend (0 = off)", 0.0, 3600.0, read_only=True),
-    ParamSpec("warn_throttle_s", 5.0, "minimum seconds between repeated warnings of one kind", 0.0, 3600.0),
-    ParamSpec("stats_window", 300, "number of recent frames the latency percentiles are computed over", 10, 100000, read_only=True),
+from ..pipeline import PosePipeline
+from ..ros_convert import message_class, stamp_to_ns
+from . import image_decode, status_log
+from .body_topics import BodyPublishers
+from .diagnostics import diagnostics_message, diagnostics_status, diagnostics_values
+from .outputs import OUTPUTS, frame_builders, frame_messages, topic_name
+from .params import (
+    NODE_NAME,
+    PARAM_BY_NAME,
+    PARAMS,
+    SCENE_PREFIXES,
+    ParamSpec,
+    check_combination,
+    check_values,
+    pipeline_params,
+    scene_params,
+    unknown_names,
 )
+from .stats import QUEUE_STAGES, STAGES, Stats, plausible_stamp, rate_hz
+from .throttle import Throttle
+
+NO_CAMERA_INFO = "no CameraInfo received yet"
 
 
-def _detector_specs() -> tuple[ParamSpec, ...]:
-    """``detector.<name>`` parameters from hpe3d_ros.detection.params.DetectorParams: its defaults,
-    ranges and the descriptions of its docstring (fixed after start: the detector is built once)."""
-    import re
-    from dataclasses import fields
-
-    from ..detection.params import DetectorParams
-
-    doc = DetectorParams.__doc__ or ""
-    text = {m.group(1): " ".join(m.group(2).split()) for m in re.finditer(r"- ``(\w+)``: (.*?)(?=\n\s*- ``|\Z)", doc, re.S)}
-    specs = []
-    defaults = DetectorParams()
-    for f in fields(DetectorParams):
-        default = getattr(defaults, f.name)
-        lo, hi = DetectorParams.RANGES.get(f.name, (None, None))
-        specs.append(ParamSpec(f"detector.{f.name}", default, text.get(f.name, f"PoseDetector {f.name}"), lo, hi, read_only=True))
-    return tuple(specs)
-
-
-PARAMS = PARAMS + _detector_specs()
-PARAM_BY_NAME = {p.name: p for p in PARAMS}
-DYNAMIC = tuple(p.name for p in PARAMS if not p.read_only)
+def descriptor(spec: ParamSpec) -> ParameterDescriptor:
+    """The rclpy parameter descriptor of a parameter: type, description, range, choices, read-only."""
+    d = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+    if isinstance(spec.default, bool):
+        d.type = ParameterType.PARAMETER_BOOL
+    elif isinstance(spec.default, int):
+        d.type = ParameterType.PARAMETER_INTEGER
+        if spec.low is not None:
+            d.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
+    elif isinstance(spec.default, float):
+        d.type = ParameterType.PARAMETER_DOUBLE
+        if spec.low is not None:
+            d.floating_point_range = [
+                FloatingPointRange(from_value=float(spec.low), to_value=float(spec.high), step=0.0)
+            ]
+    else:
+        d.type = ParameterType.PARAMETER_STRING
+    if spec.choices:
+        d.additional_constraints = "one of: " + ", ".join(spec.choices)
+    return d
 
 
-def parameters_table_markdown() -> str:
-    """The parameter table of docs/node.md (a test keeps the two in step). The detector's parameters
-    are listed with their names, defaults and ranges; their descriptions live in docs/detection.md."""
-    lines = ["| name | type | default | range | set at run time | description |", "| --- | --- | --- | --- | --- | --- |"]
-    for p in PARAMS:
-        kind = type(p.default).__name__.replace("str", "string").replace("float", "double").replace("int", "integer")
-        rng = f"[{p.low}, {p.high}]" if p.low is not None else (" / ".join(p.choices) if p.choices else "")
-        default = f'"{p.default}"' if isinstance(p.default, str) else str(p.default).lower() if isinstance(p.default, bool) else str(p.default)
-        desc = p.description.replace("|", "\\|")
-        if p.name.startswith("detector."):  # described by the detector's own docs, which change with it
-            desc = f"`DetectorParams.{p.name.split('.', 1)[1]}`, see docs/detection.md"
-        lines.append(f"| `{p.name}` | {kind} | {default} | {rng} | {'no' if p.read_only else 'yes'} | {desc} |")
-    return "\n".join(lines) + "\n"
+class LiftCore:
+    """The lifting node's behaviour (see the module docstring), mixed into an rclpy Node or LifecycleNode."""
 
+    pipeline = None
+    running = False
 
-def stamp_ns(stamp) -> int:
-    """builtin_interfaces/Time -> integer nanoseconds."""
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+    def _declare(self) -> None:
+        """Declare and check the parameters (they are readable in every lifecycle state)."""
+        for spec in PARAMS:
+            self.declare_parameter(spec.name, spec.default, descriptor(spec))
+        self.values = {spec.name: self.get_parameter(spec.name).value for spec in PARAMS}
+        problem = check_values(self.values) or check_combination(self.values) or unknown_names(
+            n for n in self._parameter_overrides if not self.has_parameter(n)
+        )
+        if problem:
+            raise ValueError(f"lift_node: bad parameter: {problem}")
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.throttle = Throttle(float(self.values["warn_throttle_s"]))
+        self.stats = Stats(int(self.values["stats_window"]))
 
+    def _load(self) -> None:
+        """Load the models and make the publishers, the timers and the elevation-reset service."""
+        t0 = time.perf_counter()
+        self.pipeline = PosePipeline(pipeline_params(self.values))
+        self.get_logger().info(
+            f"pipeline ready in {time.perf_counter() - t0:.1f} s: model {self.values['model_file_path']}, "
+            f"lifter backend {self.pipeline.backend}"
+        )
 
-def detector_params(values: dict[str, Any]) -> dict[str, Any]:
-    """The ``detector.*`` parameters as PoseDetector keyword arguments."""
-    return {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("detector.")}
+        self.k: np.ndarray | None = None
+        self.k_size: tuple[int, int] | None = None
+        self.k_problem = NO_CAMERA_INFO  # why self.k is None
+        self.k_lock = threading.Lock()
+        self.first_image_time: float | None = None
+        self.last_fallback = False
+        self.last_fallback_reason = ""
 
+        self.builders = frame_builders()
+        self.slot: tuple | None = None
+        self.slot_cond = threading.Condition()
 
-def pipeline_params(values: dict[str, Any]) -> dict[str, Any]:
-    """Node parameter values -> PosePipeline params."""
-    return {
-        "model_file_path": values["model_file_path"],
-        "backend": values["backend"],
-        "engine_file_path": values["engine_file_path"],
-        "force_engine_update": bool(values["force_engine_update"]),
-        "lifter_threads": int(values["lifter_threads"]),
-        "body_height_m": float(values["body_height_m"]),
-        "fallback_hfov_deg": float(values["fallback_hfov_deg"]),
-        "lift": bool(values["enable_lifting"]),
-        "detector": detector_params(values),
-    }
-
-
-class Throttle:
-    """At most one message per key every ``period`` seconds; counts what it swallowed."""
-
-    def __init__(self, period: float):
-        self.period = period
-        self.last: dict[str, float] = {}
-        self.suppressed: dict[str, int] = {}
-
-    MAX_KEYS = 256  # bounded memory whatever the input (encodings are free text)
-
-    def __call__(self, key: str) -> tuple[bool, int]:
-        now = time.monotonic()
-        if key not in self.last and len(self.last) >= self.MAX_KEYS:
-            key = "other"
-        if now - self.last.get(key, -1e18) >= self.period:
-            self.last[key] = now
-            return True, self.suppressed.pop(key, 0)
-        self.suppressed[key] = self.suppressed.get(key, 0) + 1
-        return False, 0
-
-
-class Stats:
-    """Counters and recent per-stage latencies, shared between the callbacks and the worker."""
-
-    def __init__(self, window: int):
-        self.lock = threading.Lock()
-        self.window = window
-        self.counts: dict[str, int] = {
-            "received": 0, "processed": 0, "published": 0, "dropped": 0, "stale_skipped": 0,
-            "decode_errors": 0, "processing_errors": 0, "camera_info_errors": 0, "callback_errors": 0,
+        out_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5, reliability=ReliabilityPolicy.RELIABLE)
+        self.pubs = {
+            o.key: self.create_publisher(
+                message_class(o.msgtype),
+                topic_name(o, self.values, absolute=False),
+                out_qos if o.builder is not None else 10,
+            )
+            for o in OUTPUTS
+            if not o.per_person
         }
-        self.errors_by_reason: dict[str, int] = {}
-        self.latency: dict[str, deque] = {s: deque(maxlen=window) for s in STAGES + QUEUE_STAGES}
-        self.age: deque = deque(maxlen=window)
-        self.in_times: deque = deque(maxlen=window)
-        self.out_times: deque = deque(maxlen=window)
-        self.people: deque = deque(maxlen=window)
+        self.bodies = BodyPublishers(self, self.values, out_qos)
+        self.reset_service = self.create_service(Trigger, "~/reset_elevation", self._on_reset_elevation)
+        self.diag_timer = self.create_timer(float(self.values["diagnostics_period_s"]), self._publish_diagnostics)
+        self.status_timer = None
+        self.input_topic = str(self.values["image_topic"])
 
-    def count(self, key: str, n: int = 1) -> None:
-        with self.lock:
-            self.counts[key] = self.counts.get(key, 0) + n
-
-    def reason(self, reason: str) -> None:
-        with self.lock:
-            if reason not in self.errors_by_reason and len(self.errors_by_reason) >= 64:
-                reason = "other"
-            self.errors_by_reason[reason] = self.errors_by_reason.get(reason, 0) + 1
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            return {
-                "counts": dict(self.counts),
-                "reasons": dict(self.errors_by_reason),
-                "latency": {s: list(v) for s, v in self.latency.items()},
-                "age": list(self.age),
-                "in_times": list(self.in_times),
-                "out_times": list(self.out_times),
-                "people": list(self.people),
-            }
-
-
-def rate_hz(times: list[float], now: float, span: float = 5.0) -> float:
-    """Events per second over the last ``span`` seconds."""
-    recent = [t for t in times if now - t <= span]
-    if len(recent) < 2:
-        return 0.0
-    return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-9)
-
-
-def percentiles_ms(values: list[float]) -> tuple[float, float, float]:
-    """(p50, p95, p99) in milliseconds of values in seconds; NaN when empty."""
-    if not values:
-        return (float("nan"),) * 3
-    a = np.asarray(values) * 1e3
-    return tuple(float(x) for x in np.percentile(a, [50, 95, 99]))
-
-
-def make_node_class():
-    """The rclpy Node subclass (built lazily so that importing this module does not need rclpy)."""
-    import rclpy
-    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-    from geometry_msgs.msg import PoseArray
-    from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType, SetParametersResult
-    from rclpy.node import Node
-    from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-    from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
-    from std_msgs.msg import Header
-    from visualization_msgs.msg import MarkerArray
-
-    def descriptor(spec: ParamSpec) -> ParameterDescriptor:
-        d = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
-        if isinstance(spec.default, bool):
-            d.type = ParameterType.PARAMETER_BOOL
-        elif isinstance(spec.default, int):
-            d.type = ParameterType.PARAMETER_INTEGER
-            if spec.low is not None:
-                d.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
-        elif isinstance(spec.default, float):
-            d.type = ParameterType.PARAMETER_DOUBLE
-            if spec.low is not None:
-                d.floating_point_range = [FloatingPointRange(from_value=float(spec.low), to_value=float(spec.high), step=0.0)]
+    def _subscribe(self) -> None:
+        """Subscribe to the camera and start the worker thread."""
+        self.running = True
+        reliability = (
+            ReliabilityPolicy.RELIABLE if self.values["reliability"] == "reliable" else ReliabilityPolicy.BEST_EFFORT
+        )
+        image_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=reliability)
+        info_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+        topic = self.values["image_topic"]
+        if self.values["use_compressed"]:
+            self.image_sub = self.create_subscription(
+                CompressedImage, topic.rstrip("/") + "/compressed", self._on_compressed, image_qos
+            )
         else:
-            d.type = ParameterType.PARAMETER_STRING
-        if spec.choices:
-            d.additional_constraints = "one of: " + ", ".join(spec.choices)
-        return d
-
-    class LiftNode(Node):
-        """The lifting node; see the module docstring."""
-
-        def __init__(self, **node_kwargs):
-            super().__init__(NODE_NAME, **node_kwargs)
-            for spec in PARAMS:
-                self.declare_parameter(spec.name, spec.default, descriptor(spec))
-            self.values = {spec.name: self.get_parameter(spec.name).value for spec in PARAMS}
-            problem = self._check_values(self.values)
-            if problem:
-                raise ValueError(f"lift_node: bad parameter: {problem}")
-            self.add_on_set_parameters_callback(self._on_set_parameters)
-            self.throttle = Throttle(float(self.values["warn_throttle_s"]))
-            self.stats = Stats(int(self.values["stats_window"]))
-
-            t0 = time.perf_counter()
-            self.pipeline = PosePipeline(pipeline_params(self.values))
-            self.get_logger().info(
-                f"pipeline ready in {time.perf_counter() - t0:.1f} s: model {self.values['model_file_path']}, "
-                f"lifter backend {self.pipeline.backend}"
+            self.image_sub = self.create_subscription(Image, topic, self._on_image, image_qos)
+        self.info_sub = self.create_subscription(
+            CameraInfo, self.values["camera_info_topic"], self._on_camera_info, info_qos
+        )
+        self.input_topic = self.image_sub.topic_name
+        self.status_log = status_log.StatusLog(self.image_sub.topic_name, self.pipeline.backend)
+        if float(self.values["status_log_period_s"]) > 0:
+            self.status_timer = self.create_timer(
+                float(self.values["status_log_period_s"]),
+                lambda: self.status_log.emit(self.get_logger(), self.stats.snapshot()),
             )
 
-            self.k: np.ndarray | None = None
-            self.k_size: tuple[int, int] | None = None
-            self.k_lock = threading.Lock()
-            self.first_image_time: float | None = None
-            self.last_fallback = False
+        self.worker = threading.Thread(target=self._work, name="lift_worker", daemon=True)
+        self.worker.start()
+        self.get_logger().info(
+            f"subscribed to {self.image_sub.topic_name} ({self.values['reliability']}, depth 1) and "
+            f"{self.info_sub.topic_name}; publishing {', '.join(p.topic_name for p in self.pubs.values())}"
+            + (f" and per person {self.values['body_topics.namespace']}/b<track_id>/..."
+               if self.bodies.enabled else "")
+        )
 
-            self.marker_builder = markers.MarkerBuilder()
-            self.slot: tuple | None = None
-            self.slot_cond = threading.Condition()
-            self.running = True
+    def _unsubscribe(self) -> None:
+        """Stop the worker and destroy the subscriptions (the frame it is processing is finished first)."""
+        self.stop()
+        for name in ("image_sub", "info_sub", "status_timer"):
+            entity = getattr(self, name, None)
+            if entity is not None:
+                (self.destroy_timer if name == "status_timer" else self.destroy_subscription)(entity)
+                setattr(self, name, None)
+        if getattr(self, "slot_cond", None) is not None:
+            with self.slot_cond:
+                self.slot = None
 
-            reliability = ReliabilityPolicy.RELIABLE if self.values["reliability"] == "reliable" else ReliabilityPolicy.BEST_EFFORT
-            image_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=reliability)
-            info_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
-            topic = self.values["image_topic"]
-            if self.values["use_compressed"]:
-                self.image_sub = self.create_subscription(CompressedImage, topic.rstrip("/") + "/compressed", self._on_compressed, image_qos)
-            else:
-                self.image_sub = self.create_subscription(Image, topic, self._on_image, image_qos)
-            self.info_sub = self.create_subscription(CameraInfo, self.values["camera_info_topic"], self._on_camera_info, info_qos)
+    def _unload(self) -> None:
+        """Free the models and destroy the publishers, timers and the service."""
+        self.bodies.close()
+        for pub in self.pubs.values():
+            self.destroy_publisher(pub)
+        self.pubs = {}
+        self.destroy_timer(self.diag_timer)
+        self.destroy_service(self.reset_service)
+        for part in (getattr(self.pipeline, "detector", None), getattr(self.pipeline, "lifter", None)):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
+        self.pipeline = None
 
-            ns = self.values["output_namespace"].strip("/")
-            prefix = f"{ns}/" if ns else ""
-            out_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5, reliability=ReliabilityPolicy.RELIABLE)
-            self.marker_pub = self.create_publisher(MarkerArray, prefix + "markers", out_qos)
-            self.cloud_pub = self.create_publisher(PointCloud2, prefix + "skeletons", out_qos)
-            self.pose_pub = self.create_publisher(PoseArray, prefix + "poses", out_qos)
-            self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-            self.diag_timer = self.create_timer(float(self.values["diagnostics_period_s"]), self._publish_diagnostics)
-            self.status_log = status_log.StatusLog(self.image_sub.topic_name, self.pipeline.backend)
-            if float(self.values["status_log_period_s"]) > 0:
-                self.status_timer = self.create_timer(float(self.values["status_log_period_s"]),
-                                                      lambda: self.status_log.emit(self.get_logger(), self.stats.snapshot()))
-            self._msg = {"Header": Header, "DiagnosticArray": DiagnosticArray, "DiagnosticStatus": DiagnosticStatus, "KeyValue": KeyValue}
-
-            self.worker = threading.Thread(target=self._work, name="lift_worker", daemon=True)
-            self.worker.start()
-            self.get_logger().info(
-                f"subscribed to {self.image_sub.topic_name} ({self.values['reliability']}, depth 1) and "
-                f"{self.info_sub.topic_name}; publishing {self.marker_pub.topic_name}, {self.cloud_pub.topic_name}, "
-                f"{self.pose_pub.topic_name}, /diagnostics"
-            )
-
-        # ----- parameters -----
-        @staticmethod
-        def _check_values(values: dict[str, Any]) -> str:
-            for name, value in values.items():
+    # ----- parameters -----
+    def _on_set_parameters(self, params) -> SetParametersResult:
+        try:
+            values = {p.name: p.value for p in params}
+            for name in values:
                 spec = PARAM_BY_NAME.get(name)
-                if spec is None:
-                    continue
-                if spec.choices and value not in spec.choices:
-                    return f"{name} = {value!r}; expected one of {', '.join(spec.choices)}"
-                if spec.low is not None and not (spec.low <= value <= spec.high):
-                    return f"{name} = {value!r}; expected a value in [{spec.low}, {spec.high}]"
-            return ""
-
-        def _on_set_parameters(self, params) -> SetParametersResult:
-            try:
-                values = {p.name: p.value for p in params}
-                for name in values:
-                    spec = PARAM_BY_NAME.get(name)
-                    if spec is not None and spec.read_only:
-                        return SetParametersResult(successful=False, reason=f"{name} is read-only: set it at start-up")
-                problem = self._check_values(values)
-                if problem:
-                    return SetParametersResult(successful=False, reason=problem)
-                self.values.update({k: v for k, v in values.items() if k in PARAM_BY_NAME})
+                if spec is not None and spec.read_only:
+                    return SetParametersResult(successful=False, reason=f"{name} is read-only: set it at start-up")
+            problem = check_values(values) or check_combination({**self.values, **values})
+            if problem:
+                return SetParametersResult(successful=False, reason=problem)
+            self.values.update({k: v for k, v in values.items() if k in PARAM_BY_NAME})
+            if self.pipeline is not None:  # (the lifecycle variant before configure: the values apply on configure)
                 if "body_height_m" in values:
                     self.pipeline.set_body_height(float(values["body_height_m"]))
                 if "fallback_hfov_deg" in values:
                     self.pipeline.set_fallback_hfov(float(values["fallback_hfov_deg"]))
-                if "warn_throttle_s" in values:
-                    self.throttle.period = float(values["warn_throttle_s"])
-                if "diagnostics_period_s" in values:
-                    self.diag_timer.cancel()
-                    self.destroy_timer(self.diag_timer)
-                    self.diag_timer = self.create_timer(float(values["diagnostics_period_s"]), self._publish_diagnostics)
-                return SetParametersResult(successful=True)
-            except Exception as e:  # noqa: BLE001 - a parameter request must not kill the node
-                self.stats.count("callback_errors")
-                return SetParametersResult(successful=False, reason=f"{type(e).__name__}: {e}")
+                if any(k.startswith(SCENE_PREFIXES) for k in values):
+                    self.pipeline.set_scene_params(scene_params(self.values))
+            if "warn_throttle_s" in values:
+                self.throttle.period = float(values["warn_throttle_s"])
+            if "diagnostics_period_s" in values and getattr(self, "diag_timer", None) is not None:
+                # The period is exchanged, not the timer: re-creating it restarted the countdown on every set,
+                # so rapid sets silenced /diagnostics. The next tick stays where it was.
+                self.diag_timer.timer_period_ns = int(float(values["diagnostics_period_s"]) * 1e9)
+            return SetParametersResult(successful=True)
+        except Exception as e:  # noqa: BLE001 - a parameter request must not kill the node
+            self.stats.count("callback_errors")
+            return SetParametersResult(successful=False, reason=f"{type(e).__name__}: {e}")
 
-        # ----- logging -----
-        def _warn(self, key: str, text: str) -> None:
-            show, suppressed = self.throttle(key)
-            if show:
-                more = f" ({suppressed} more like this since the last warning)" if suppressed else ""
-                self.get_logger().warning(text + more)
+    # ----- logging -----
+    def _warn(self, key: str, text: str) -> None:
+        show, suppressed = self.throttle(key)
+        if show:
+            more = f" ({suppressed} more like this since the last warning)" if suppressed else ""
+            self.get_logger().warning(text + more)
 
-        # ----- callbacks: store the newest frame only -----
-        def _store(self, kind: str, msg) -> None:
-            try:
-                self.stats.count("received")
-                now = time.monotonic()
-                with self.stats.lock:
-                    self.stats.in_times.append(now)
-                if self.first_image_time is None:
-                    self.first_image_time = now
-                with self.slot_cond:
-                    if self.slot is not None:
-                        self.stats.count("dropped")
-                    self.slot = (kind, msg, now, time.time_ns())
-                    self.slot_cond.notify()
-            except Exception as e:  # noqa: BLE001
-                self.stats.count("callback_errors")
-                self._warn("callback", f"image callback failed: {type(e).__name__}: {e}")
-
-        def _on_image(self, msg) -> None:
-            self._store("raw", msg)
-
-        def _on_compressed(self, msg) -> None:
-            self._store("compressed", msg)
-
-        def _on_camera_info(self, msg) -> None:
-            try:
-                k = np.asarray(msg.k, dtype=np.float64)
-                if k.size != 9:
-                    raise ValueError(f"K has {k.size} values, expected 9")
-                k = k.reshape(3, 3)
-                if not camera.is_calibrated(k):
-                    with self.k_lock:
-                        self.k, self.k_size = None, None
-                    self.stats.count("camera_info_errors")
-                    self._warn(
-                        "camera_info_uncalibrated",
-                        f"CameraInfo on {self.info_sub.topic_name} is uncalibrated (K = {k.reshape(-1).tolist()}): "
-                        f"using a {self.values['fallback_hfov_deg']:.0f} degree horizontal field of view instead; "
-                        "3D distances will be wrong until the camera is calibrated",
-                    )
-                    return
-                with self.k_lock:
-                    self.k = k
-                    self.k_size = (int(msg.width), int(msg.height))
-            except Exception as e:  # noqa: BLE001
-                self.stats.count("camera_info_errors")
-                self._warn("camera_info_bad", f"ignoring a malformed CameraInfo: {type(e).__name__}: {e}")
-
-        # ----- worker -----
-        def _take(self):
+    # ----- callbacks: store the newest frame only -----
+    def _store(self, kind: str, msg) -> None:
+        try:
+            self.stats.count("received")
+            now = time.monotonic()
+            with self.stats.lock:
+                self.stats.in_times.append(now)
+            if self.first_image_time is None:
+                self.first_image_time = now
             with self.slot_cond:
-                while self.running and self.slot is None:
-                    self.slot_cond.wait(timeout=0.2)
-                item, self.slot = self.slot, None
-                return item
+                if self.slot is not None:
+                    self.stats.count("dropped")
+                self.slot = (kind, msg, now, time.time_ns())
+                self.slot_cond.notify()
+        except Exception as e:  # noqa: BLE001
+            self.stats.count("callback_errors")
+            self._warn("callback", f"image callback failed: {type(e).__name__}: {e}")
 
-        def _work(self) -> None:
-            while self.running:
-                item = self._take()
-                if item is None:
-                    continue
-                try:
-                    self._process(*item)
-                except Exception as e:  # noqa: BLE001 - one bad frame must not stop the worker
-                    self.stats.count("processing_errors")
-                    self.stats.reason(type(e).__name__)
-                    self._warn(f"process:{type(e).__name__}", f"frame skipped: {type(e).__name__}: {e}")
-                    self.get_logger().debug(traceback.format_exc())
+    def _on_image(self, msg) -> None:
+        self._store("raw", msg)
 
-        def _intrinsics(self, width: int, height: int) -> np.ndarray | None:
+    def _on_compressed(self, msg) -> None:
+        self._store("compressed", msg)
+
+    def _on_camera_info(self, msg) -> None:
+        """Keep K when it is a plausible camera for the CameraInfo's own image size; refuse it otherwise
+        (the frames use the field-of-view fallback until a usable CameraInfo comes)."""
+        try:
+            k = np.asarray(msg.k, dtype=np.float64)
+            if k.size != 9:
+                raise ValueError(f"K has {k.size} values, expected 9")
+            k = k.reshape(3, 3)
+            size = (int(msg.width), int(msg.height))
+            if size == (0, 0):
+                problem = "CameraInfo has no image size (0x0): its K cannot be checked against the images"
+            else:
+                problem = camera.intrinsics_problem(k, *size)
+                if problem and not camera.is_calibrated(k):
+                    problem = f"CameraInfo is uncalibrated (K = {k.reshape(-1).tolist()[:9]}): {problem}"
+                elif problem:
+                    problem = f"CameraInfo K refused: {problem}"
             with self.k_lock:
-                k, size = self.k, self.k_size
-            if k is None:
-                waited = time.monotonic() - (self.first_image_time or time.monotonic())
-                if waited >= float(self.values["camera_info_timeout_s"]):
-                    self._warn(
-                        "camera_info_missing",
-                        f"no valid CameraInfo on {self.info_sub.topic_name}: assuming a "
-                        f"{self.values['fallback_hfov_deg']:.0f} degree horizontal field of view; 3D distances are "
-                        "only as good as that guess (set fallback_hfov_deg or publish a calibrated CameraInfo)",
-                    )
-                return None
-            if size is not None and size != (0, 0) and size != (width, height):
+                self.k, self.k_size, self.k_problem = (None, None, problem) if problem else (k, size, "")
+            if problem:
                 self.stats.count("camera_info_errors")
                 self._warn(
-                    "camera_info_size",
-                    f"CameraInfo is for {size[0]}x{size[1]} images but the image is {width}x{height}: "
-                    f"using the {self.values['fallback_hfov_deg']:.0f} degree field-of-view fallback",
+                    "camera_info_refused",
+                    f"{problem} (on {self.info_sub.topic_name}): using a {self.values['fallback_hfov_deg']:.0f} "
+                    "degree horizontal field of view instead; 3D distances are only as good as that guess until a "
+                    "usable CameraInfo arrives",
                 )
-                return None
-            return k
+        except Exception as e:  # noqa: BLE001
+            self.stats.count("camera_info_errors")
+            with self.k_lock:
+                self.k, self.k_size, self.k_problem = None, None, f"malformed CameraInfo ({type(e).__name__})"
+            self._warn("camera_info_bad", f"ignoring a malformed CameraInfo: {type(e).__name__}: {e}")
 
-        def _process(self, kind: str, msg, received: float, received_wall_ns: int) -> None:
-            t_start = time.perf_counter()
-            wait = time.monotonic() - received
-            in_stamp = stamp_ns(msg.header.stamp)
-            age = (self.get_clock().now().nanoseconds - in_stamp) * 1e-9
-            max_age = float(self.values["max_frame_age_s"])
-            if max_age > 0 and age > max_age:
-                self.stats.count("stale_skipped")
-                self._warn("stale", f"skipping a frame {age:.3f} s old (max_frame_age_s = {max_age})")
-                return
+    # ----- worker -----
+    def _take(self):
+        with self.slot_cond:
+            while self.running and self.slot is None:
+                self.slot_cond.wait(timeout=0.2)
+            item, self.slot = self.slot, None
+            return item
+
+    def _work(self) -> None:
+        while self.running:
+            item = self._take()
+            if item is None:
+                continue
             try:
-                rgb = image_decode.decode_compressed(msg) if kind == "compressed" else image_decode.decode_image(msg)
-            except image_decode.ImageDecodeError as e:
-                self.stats.count("decode_errors")
-                self.stats.reason(e.reason)
-                self._warn(f"decode:{e.reason}", f"skipping an image from {self.image_sub.topic_name}: {e}")
-                return
-            t_dec = time.perf_counter()
-            h, w = rgb.shape[:2]
-            k = self._intrinsics(w, h)
-            result = self.pipeline.process(rgb, k, in_stamp)
-            t_pipe = time.perf_counter()
+                self._process(*item)
+            except Exception as e:  # noqa: BLE001 - one bad frame must not stop the worker
+                self.stats.count("processing_errors")
+                self.stats.reason(type(e).__name__)
+                self._warn(f"process:{type(e).__name__}", f"frame skipped: {type(e).__name__}: {e}")
+                self.get_logger().debug(traceback.format_exc())
 
-            header = self._msg["Header"]()
-            header.stamp = msg.header.stamp
-            header.frame_id = msg.header.frame_id or self.values["default_frame_id"]
-            people = result.people
-            self.marker_pub.publish(self.marker_builder.build(header, people, float(self.values["marker_lifetime_s"])))
-            self.cloud_pub.publish(skeleton_msgs.skeleton_cloud(header, people))
-            self.pose_pub.publish(skeleton_msgs.pose_array(header, people))
-            t_pub = time.perf_counter()
+    def _intrinsics(self, width: int, height: int) -> tuple[np.ndarray | None, str]:
+        """K for a ``width`` x ``height`` frame, or None and why (the pipeline then uses the fallback)."""
+        with self.k_lock:
+            k, size, problem = self.k, self.k_size, self.k_problem
+        if k is None:
+            waited = time.monotonic() - (self.first_image_time or time.monotonic())
+            if problem == NO_CAMERA_INFO and waited >= float(self.values["camera_info_timeout_s"]):
+                self._warn(
+                    "camera_info_missing",
+                    f"no valid CameraInfo on {self.info_sub.topic_name}: assuming a "
+                    f"{self.values['fallback_hfov_deg']:.0f} degree horizontal field of view; 3D distances are "
+                    "only as good as that guess (set fallback_hfov_deg or publish a calibrated CameraInfo)",
+                )
+            return None, problem  # a refused one was warned about when it came
+        if size != (width, height):
+            self.stats.count("camera_info_errors")
+            why = f"CameraInfo is for {size[0]}x{size[1]} images but the image is {width}x{height}"
+            fov = self.values["fallback_hfov_deg"]
+            self._warn("camera_info_size", f"{why}: using the {fov:.0f} degree field-of-view fallback")
+            return None, why
+        return k, ""
 
-            self.last_fallback = result.intrinsics_fallback
-            self.stats.count("processed")
-            self.stats.count("published")
-            with self.stats.lock:
-                lat = self.stats.latency
-                lat["decode"].append(t_dec - t_start)
-                for stage in ("detect", "map", "lift"):
-                    lat[stage].append(result.timings.get(stage, float("nan")))
-                lat["publish"].append(t_pub - t_pipe)
-                lat["total"].append(t_pub - t_start)
-                lat["receive"].append((received_wall_ns - in_stamp) * 1e-9)
-                lat["wait"].append(wait)
-                self.stats.age.append(age)
-                self.stats.out_times.append(time.monotonic())
-                self.stats.people.append(len(people))
-
-        # ----- diagnostics -----
-        def _publish_diagnostics(self) -> None:
-            try:
-                self.diag_pub.publish(self.diagnostics())
-            except Exception as e:  # noqa: BLE001
-                self.stats.count("callback_errors")
-                self._warn("diagnostics", f"diagnostics failed: {type(e).__name__}: {e}")
-
-        def diagnostics(self):
-            """The DiagnosticArray describing rates, latencies, drops and the backend."""
-            m = self._msg
-            snap = self.stats.snapshot()
-            now = time.monotonic()
-            c = snap["counts"]
-            kv = [
-                ("backend", self.pipeline.backend),
-                ("model", str(self.values["model_file_path"])),
-                ("input_rate_hz", f"{rate_hz(snap['in_times'], now):.2f}"),
-                ("output_rate_hz", f"{rate_hz(snap['out_times'], now):.2f}"),
-            ]
-            for key in ("received", "processed", "dropped", "stale_skipped", "decode_errors", "processing_errors",
-                        "camera_info_errors", "callback_errors"):
-                kv.append((f"frames_{key}" if key in ("received", "processed", "dropped") else key, str(c.get(key, 0))))
-            for stage in QUEUE_STAGES + STAGES:
-                p50, p95, p99 = percentiles_ms(snap["latency"][stage])
-                kv += [(f"latency_{stage}_p50_ms", f"{p50:.2f}"), (f"latency_{stage}_p95_ms", f"{p95:.2f}"),
-                       (f"latency_{stage}_p99_ms", f"{p99:.2f}")]
-            ages = snap["age"]
-            kv.append(("frame_age_max_ms", f"{max(ages) * 1e3:.2f}" if ages else "nan"))
-            kv.append(("people_last", str(snap["people"][-1]) if snap["people"] else "0"))
-            kv.append(("intrinsics", "fallback field of view" if self.last_fallback else "CameraInfo"))
-            for reason, n in sorted(snap["reasons"].items()):
-                kv.append((f"skipped[{reason}]", str(n)))
-            status = m["DiagnosticStatus"]()
-            status.name = f"{self.get_name()}: 3D human pose lifting"
-            status.hardware_id = self.image_sub.topic_name
-            if c.get("received", 0) == 0:
-                status.level, status.message = DiagnosticStatus.WARN, "no images received yet"
-            elif self.last_fallback:
-                status.level, status.message = DiagnosticStatus.WARN, "no calibrated CameraInfo: using the field-of-view fallback"
-            elif c.get("processing_errors", 0) or c.get("decode_errors", 0):
-                status.level, status.message = DiagnosticStatus.WARN, "some frames were skipped (see the counts)"
+    def _process(self, kind: str, msg, received: float, received_wall_ns: int) -> None:
+        t_start = time.perf_counter()
+        wait = time.monotonic() - received
+        in_stamp = stamp_to_ns(msg.header.stamp)
+        now_ns = self.get_clock().now().nanoseconds
+        age = (now_ns - in_stamp) * 1e-9
+        max_age = float(self.values["max_frame_age_s"])
+        if max_age > 0 and age > max_age:
+            self.stats.count("stale_skipped")
+            self._warn("stale", f"skipping a frame {age:.3f} s old (max_frame_age_s = {max_age})")
+            return
+        try:
+            limit = int(self.values["max_image_pixels"])
+            if kind == "compressed":
+                rgb = image_decode.decode_compressed(msg, limit)
             else:
-                status.level, status.message = DiagnosticStatus.OK, "running"
-            status.level = bytes([status.level]) if isinstance(status.level, int) else status.level
-            status.values = [m["KeyValue"](key=k, value=v) for k, v in kv]
-            arr = m["DiagnosticArray"]()
-            arr.header.stamp = self.get_clock().now().to_msg()
-            arr.status = [status]
-            return arr
+                rgb = image_decode.decode_image(msg, limit)
+        except image_decode.ImageDecodeError as e:
+            self.stats.count("decode_errors")
+            self.stats.reason(e.reason)
+            self._warn(f"decode:{e.reason}", f"skipping an image from {self.input_topic}: {e}")
+            return
+        t_dec = time.perf_counter()
+        stamp_ok = plausible_stamp(in_stamp, now_ns)
+        if not stamp_ok:
+            self.stats.count("stamps_implausible")
+            self._warn("stamp", f"an image stamped {in_stamp * 1e-9:.3f} s, {age:.3g} s from the node's clock: "
+                                "processed, but left out of the age and latency statistics")
+        h, w = rgb.shape[:2]
+        k, k_why = self._intrinsics(w, h)
+        result = self.pipeline.process(rgb, k, in_stamp)
+        t_pipe = time.perf_counter()
 
-        def stop(self) -> None:
-            """Stop the worker thread."""
-            self.running = False
-            with self.slot_cond:
-                self.slot_cond.notify_all()
-            self.worker.join(timeout=5.0)
+        header = Header()
+        header.stamp = msg.header.stamp
+        header.frame_id = msg.header.frame_id or self.values["default_frame_id"]
+        people = result.people
+        messages = frame_messages(self.builders, header, people, self.values)
+        for key, message in messages.items():
+            if key in self.pubs:
+                self.pubs[key].publish(message)
+        self.bodies.publish(messages, time.monotonic())
+        t_pub = time.perf_counter()
 
-    return LiftNode
+        if result.intrinsics_fallback:
+            self.last_fallback_reason = k_why or result.intrinsics_problem
+        self.last_fallback = result.intrinsics_fallback
+        if result.dropped_nonfinite:
+            self.stats.count("people_dropped_nonfinite", result.dropped_nonfinite)
+            self._warn("nonfinite", f"{result.dropped_nonfinite} people of a frame left out: their lift came out "
+                                    "non-finite (NaN or inf)")
+        self.stats.count("processed")
+        self.stats.count("published")
+        with self.stats.lock:
+            lat = self.stats.latency
+            lat["decode"].append(t_dec - t_start)
+            for stage in ("detect", "map", "lift"):
+                lat[stage].append(result.timings.get(stage, float("nan")))
+            lat["publish"].append(t_pub - t_pipe)
+            lat["total"].append(t_pub - t_start)
+            if stamp_ok:  # a stamp of 0 would put frame_age_max_ms at 1.8e12 for a whole window
+                lat["receive"].append((received_wall_ns - in_stamp) * 1e-9)
+                self.stats.age.append(age)
+            lat["wait"].append(wait)
+            self.stats.out_times.append(time.monotonic())
+            self.stats.people.append(len(people))
+
+    # ----- diagnostics -----
+    def _publish_diagnostics(self) -> None:
+        try:
+            self.pubs["diagnostics"].publish(self.diagnostics())
+        except Exception as e:  # noqa: BLE001
+            self.stats.count("callback_errors")
+            self._warn("diagnostics", f"diagnostics failed: {type(e).__name__}: {e}")
+
+    def diagnostics(self):
+        """The DiagnosticArray describing rates, latencies, drops and the backend."""
+        snap = self.stats.snapshot()
+        now = time.monotonic()
+        rates = {"input": rate_hz(snap["in_times"], now), "output": rate_hz(snap["out_times"], now)}
+        values = diagnostics_values(
+            self.pipeline.backend,
+            str(self.values["model_file_path"]),
+            rates,
+            snap["counts"],
+            snap["latency"],
+            QUEUE_STAGES + STAGES,
+            snap["age"],
+            snap["people"],
+            self.last_fallback,
+            snap["reasons"],
+            self.last_fallback_reason,
+        )
+        values += self.pipeline.scene.diagnostics_values()
+        values += [("body_topics_people", str(len(self.bodies.bodies))),
+                   ("body_topics_skipped_at_cap", str(self.bodies.skipped))]
+        return diagnostics_message(
+            self.get_clock().now().nanoseconds,
+            f"{self.get_name()}: 3D human pose lifting",
+            self.input_topic,
+            values,
+            diagnostics_status(snap["counts"], self.last_fallback, self.last_fallback_reason),
+        )
+
+    def _on_reset_elevation(self, _request, response):
+        """``~/reset_elevation`` (std_srvs/Trigger): restart the running camera-elevation estimate."""
+        try:
+            if self.pipeline is None:
+                response.success, response.message = False, "not configured"
+            else:
+                self.pipeline.scene.reset_elevation()
+                response.success = True
+                response.message = ("the running elevation estimate restarts with the next frame"
+                                    if self.values["camera_mount.mode"] != "full"
+                                    else "camera_mount.mode is full: the elevation is the mount's pitch")
+        except Exception as e:  # noqa: BLE001 - a service request must not kill the node
+            self.stats.count("callback_errors")
+            response.success, response.message = False, f"{type(e).__name__}: {e}"
+        return response
+
+    def stop(self) -> None:
+        """Stop the worker thread."""
+        self.running = False
+        if getattr(self, "slot_cond", None) is None:
+            return
+        with self.slot_cond:
+            self.slot_cond.notify_all()
+        worker = getattr(self, "worker", None)
+        if worker is not None:
+            worker.join(timeout=30.0)
 
 
-def main(args: list[str] | None = None) -> int:
-    """Entry point ``lift_node``."""
+class LiftNode(LiftCore, Node):
+    """The lifting node: parameters, models, publishers and subscriptions made in the constructor."""
+
+    def __init__(self, **node_kwargs):
+        Node.__init__(self, NODE_NAME, **node_kwargs)
+        self._declare()
+        self._load()
+        self._subscribe()
+
+
+def run(node_class: type, prog: str, args: list[str] | None = None) -> int:
+    """Make ``node_class()`` and spin it until Ctrl-C; a start-up error is one clear line and exit code 2."""
     import sys
 
     import rclpy
@@ -563,13 +489,13 @@ def main(args: list[str] | None = None) -> int:
     rclpy.init(args=args)
     node = None
     try:
-        node = make_node_class()()
+        node = node_class()
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (ValueError, FileNotFoundError, OSError, ParameterException, NameValidationException) as e:
         # Start-up errors the user can fix (parameters, model file, manifest): one clear line.
-        print(f"lift_node: error: {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"{prog}: error: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
     finally:
         if node is not None:
@@ -578,6 +504,11 @@ def main(args: list[str] | None = None) -> int:
         if rclpy.ok():
             rclpy.shutdown()
     return 0
+
+
+def main(args: list[str] | None = None) -> int:
+    """Entry point ``lift_node``."""
+    return run(LiftNode, "lift_node", args)
 
 
 if __name__ == "__main__":

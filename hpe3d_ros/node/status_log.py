@@ -9,7 +9,7 @@ line, for example::
 ("in": images received; "out": frames processed and published; "dropped": replaced by a newer image
 while the worker was busy; latency: from the start of decoding to the outputs being published, the
 stages as in /diagnostics). With no image in the period it says what it is waiting for. The numbers
-come from the node's ``Stats`` snapshot (hpe3d_ros.node.lift_node); /diagnostics has the full set.
+come from the node's ``Stats`` snapshot (hpe3d_ros.node.stats); /diagnostics has the full set.
 """
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ class StatusLog:
 
     def __init__(self, image_topic: str, backend: str, clock: Callable[[], float] = time.monotonic):
         self.image_topic = image_topic
-        self.backend = backend.split(":")[0].strip()  # "onnxruntime [CPUExecutionProvider]", without the selection story
+        self.backend = backend.split(":")[
+            0
+        ].strip()  # "onnxruntime [CPUExecutionProvider]", without the selection story
         self.clock = clock
         self.last_time = clock()
         self.last_counts: dict[str, int] = {}
@@ -44,10 +46,14 @@ class StatusLog:
         self.last_time, self.last_counts = now, {k: int(v) for k, v in counts.items()}
         n_in, n_out, n_drop = delta.get("received", 0), delta.get("processed", 0), delta.get("dropped", 0)
         if n_in == 0 and n_out == 0:
-            return (f"status: no images in the last {period:.1f} s on {self.image_topic} "
-                    f"({counts.get('received', 0)} so far); backend {self.backend}")
-        text = (f"status: {n_in} frames in, {n_out} out, {n_drop} dropped in the last {period:.1f} s "
-                f"({n_in / period:.1f} Hz in, {n_out / period:.1f} Hz out)")
+            return (
+                f"status: no images in the last {period:.1f} s on {self.image_topic} "
+                f"({counts.get('received', 0)} so far); backend {self.backend}"
+            )
+        text = (
+            f"status: {n_in} frames in, {n_out} out, {n_drop} dropped in the last {period:.1f} s "
+            f"({n_in / period:.1f} Hz in, {n_out / period:.1f} Hz out)"
+        )
         recent = slice(-n_out, None) if n_out else slice(0, 0)  # the frames processed in this period
         people = snapshot["people"][recent]
         if people:
@@ -56,8 +62,14 @@ class StatusLog:
         if total:
             detect = [v for v in snapshot["latency"]["detect"][recent] if np.isfinite(v)]
             lift = [v for v in snapshot["latency"]["lift"][recent] if np.isfinite(v)]
-            stages = ", ".join(f"{name} {_ms(v, 50):.{1 if name == 'lift' else 0}f} ms" for name, v in (("detect", detect), ("lift", lift)) if v)
-            text += f"; latency p50 {_ms(total, 50):.0f} ms, p95 {_ms(total, 95):.0f} ms" + (f" ({stages})" if stages else "")
+            stages = ", ".join(
+                f"{name} {_ms(v, 50):.{1 if name == 'lift' else 0}f} ms"
+                for name, v in (("detect", detect), ("lift", lift))
+                if v
+            )
+            text += f"; latency p50 {_ms(total, 50):.0f} ms, p95 {_ms(total, 95):.0f} ms" + (
+                f" ({stages})" if stages else ""
+            )
         errors = sum(max(delta.get(k, 0), 0) for k in ERROR_KEYS)
         if errors:
             text += f"; {errors} frames skipped or bad messages (see /diagnostics)"

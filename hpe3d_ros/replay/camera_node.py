@@ -21,9 +21,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--info-topic", default="/camera/camera_info")
     p.add_argument("--frame-id", default="camera_optical_frame")
     p.add_argument("--max-frames", type=int)
-    p.add_argument("--wait-subscribers", type=int, default=0, help="wait until this many subscriptions listen to the image topic")
+    p.add_argument(
+        "--wait-subscribers", type=int, default=0, help="wait until this many subscriptions listen to the image topic"
+    )
     p.add_argument("--wait-timeout", type=float, default=120.0, help="seconds to wait for them")
-    p.add_argument("--settle", type=float, default=1.0, help="seconds to wait after they appeared (discovery of their publishers)")
+    p.add_argument(
+        "--settle", type=float, default=1.0, help="seconds to wait after they appeared (discovery of their publishers)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cap, info = open_video(args.video)
         cap.release()
-        k = intrinsics_for(info.width, info.height, hfov_deg=None if args.calibration else args.hfov, calibration=args.calibration)
+        k = intrinsics_for(
+            info.width, info.height, hfov_deg=None if args.calibration else args.hfov, calibration=args.calibration
+        )
     except (VideoError, CalibrationError) as e:
         print(f"camera_node: error: {e}", file=sys.stderr)
         return 1
@@ -57,14 +63,20 @@ def main(argv: list[str] | None = None) -> int:
             end = time.monotonic() + args.wait_timeout
             while image_pub.get_subscription_count() < args.wait_subscribers:
                 if time.monotonic() > end:
-                    print(f"camera_node: error: {image_pub.get_subscription_count()} of {args.wait_subscribers} subscribers "
-                          f"on {args.image_topic} after {args.wait_timeout:.0f} s", file=sys.stderr)
+                    print(
+                        f"camera_node: error: {image_pub.get_subscription_count()} of {args.wait_subscribers} "
+                        "subscribers "
+                        f"on {args.image_topic} after {args.wait_timeout:.0f} s",
+                        file=sys.stderr,
+                    )
                     return 1
                 rclpy.spin_once(node, timeout_sec=0.1)
             end = time.monotonic() + args.settle
             while time.monotonic() < end:
                 rclpy.spin_once(node, timeout_sec=0.05)
-        node.get_logger().info(f"playing {args.video} ({info.width}x{info.height}) at {fps:.1f} fps on {image_pub.topic_name}")
+        node.get_logger().info(
+            f"playing {args.video} ({info.width}x{info.height}) at {fps:.1f} fps on {image_pub.topic_name}"
+        )
         period = 1.0 / fps
         t0 = time.monotonic()
         count = 0

@@ -28,14 +28,16 @@ from .. import paths
 SAMPLE_CLIP = "vtest-10s.mp4"
 IMAGE_TOPIC = "/camera/image_raw"
 INFO_TOPIC = "/camera/camera_info"
-RECORDED = (
-    (IMAGE_TOPIC, "sensor_msgs/msg/Image"),
-    (INFO_TOPIC, "sensor_msgs/msg/CameraInfo"),
-    ("/hpe3d/markers", "visualization_msgs/msg/MarkerArray"),
-    ("/hpe3d/skeletons", "sensor_msgs/msg/PointCloud2"),
-    ("/hpe3d/poses", "geometry_msgs/msg/PoseArray"),
-    ("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"),
-)
+CAMERA_TOPICS = ((IMAGE_TOPIC, "sensor_msgs/msg/Image"), (INFO_TOPIC, "sensor_msgs/msg/CameraInfo"))
+
+
+def recorded_topics(values: dict) -> list[tuple[str, str]]:
+    """(topic, type) the demo records: the camera's and every output of the node (node.outputs.OUTPUTS)
+    for its parameter ``values``."""
+    from ..node.outputs import OUTPUTS, output_topics
+
+    names = output_topics(values)
+    return list(CAMERA_TOPICS) + [(names[o.key], o.msgtype) for o in OUTPUTS]
 
 
 def sample_clip() -> Path:
@@ -141,7 +143,11 @@ def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float
         return procs[name]
 
     try:
-        start("recorder", [py, "-m", "hpe3d_ros.replay.recorder", "--out", str(bag)] + [a for n, t in RECORDED for a in ("--topic", f"{n}:{t}")])
+        from .node_params import load_node_params
+
+        recorded = recorded_topics(load_node_params(params_file))
+        start("recorder", [py, "-m", "hpe3d_ros.replay.recorder", "--out", str(bag)]
+              + [a for n, t in recorded for a in ("--topic", f"{n}:{t}")])
         start("lift_node", [py, "-m", "hpe3d_ros.node.lift_node", "--ros-args", "--params-file", str(params_file),
                             "-p", f"image_topic:={IMAGE_TOPIC}", "-p", f"camera_info_topic:={INFO_TOPIC}",
                             "-p", f"model_file_path:={model}"])
@@ -156,14 +162,18 @@ def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float
         while cam.poll() is None:
             for name in ("lift_node", "recorder"):
                 if procs[name].poll() is not None:
-                    raise RuntimeError(f"{name} exited with code {procs[name].returncode}: {_last_line(logs / (name + '.log'))} "
-                                       f"(see {logs / (name + '.log')})")
+                    raise RuntimeError(
+                        f"{name} exited with code {procs[name].returncode}: {_last_line(logs / (name + '.log'))} "
+                        f"(see {logs / (name + '.log')})"
+                    )
             if time.monotonic() > end:
                 raise RuntimeError(f"the camera node did not finish in time (see {logs / 'camera.log'})")
             time.sleep(0.2)
         if cam.returncode != 0:
-            raise RuntimeError(f"the camera node failed with code {cam.returncode}: {_last_line(logs / 'camera.log')} "
-                               f"(see {logs / 'camera.log'})")
+            raise RuntimeError(
+                f"the camera node failed with code {cam.returncode}: {_last_line(logs / 'camera.log')} "
+                f"(see {logs / 'camera.log'})"
+            )
         time.sleep(2.0)  # the last frames' outputs and one more /diagnostics
     finally:
         for name in ("camera", "lift_node", "recorder"):
@@ -176,11 +186,20 @@ def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float
     return bag
 
 
-def demo(out: Path, video: Path | None = None, model: Path | None = None, params_file: Path | None = None,
-         fps: float | None = None, hfov: float = 70.0, timeout: float = 120.0, log=print) -> dict:
+def demo(
+    out: Path,
+    video: Path | None = None,
+    model: Path | None = None,
+    params_file: Path | None = None,
+    fps: float | None = None,
+    hfov: float = 70.0,
+    timeout: float = 120.0,
+    log=print,
+) -> dict:
     """Run the demo into ``out`` (see the module docstring); returns the paths it wrote."""
+    from ..node.outputs import output_topics
     from .bag_frames import read_recorded
-    from .node_params import default_params_file
+    from .node_params import default_params_file, load_node_params
     from .render import render_bag
     from .report import write_report
 
@@ -193,7 +212,9 @@ def demo(out: Path, video: Path | None = None, model: Path | None = None, params
     if not model.is_file():
         raise FileNotFoundError(f"{model}: no such model file")
     if out.exists():
-        if not out.is_dir() or any(p.name not in ("bag", "demo.mp4", "preview.png", "report", "logs") for p in out.iterdir()):
+        if not out.is_dir() or any(
+            p.name not in ("bag", "demo.mp4", "preview.png", "report", "logs") for p in out.iterdir()
+        ):
             raise FileExistsError(f"{out}: exists and is not a previous demo output; choose another --out")
         for p in out.iterdir():
             shutil.rmtree(p) if p.is_dir() else p.unlink()
@@ -202,15 +223,26 @@ def demo(out: Path, video: Path | None = None, model: Path | None = None, params
     bag = run_graph(out, video, model, params_file, fps, hfov, timeout, log)
     t_graph = time.monotonic() - t0
     log(f"demo: recorded {bag} in {t_graph:.0f} s; rendering the video and the report ...")
-    recorded = read_recorded(bag, IMAGE_TOPIC, "/hpe3d/skeletons", INFO_TOPIC)
+    recorded = read_recorded(bag, IMAGE_TOPIC, output_topics(load_node_params(params_file))["skeletons"], INFO_TOPIC)
     video_info = render_bag(bag, out / "demo.mp4", out / "preview.png", recorded)
-    meta = {"mode": "live ROS 2 graph (camera node -> lift_node -> recorder)", "video": str(video), "output_bag": str(bag),
-            "params_file": str(params_file), "model": str(model),
-            "backend": recorded.node_diagnostics.get("backend", ""),
-            "latency": "end to end = recorder receive time of the skeletons - camera stamp of the image"}
+    meta = {
+        "mode": "live ROS 2 graph (camera node -> lift_node -> recorder)",
+        "video": str(video),
+        "output_bag": str(bag),
+        "params_file": str(params_file),
+        "model": str(model),
+        "backend": recorded.node_diagnostics.get("backend", ""),
+        "latency": "end to end = recorder receive time of the skeletons - camera stamp of the image",
+    }
     report = write_report(recorded.frames, out / "report", meta, node_diagnostics=recorded.node_diagnostics)
-    return {"bag": str(bag), "video": video_info["video"], "preview": video_info["preview"],
-            "report": str(out / "report" / "report.md"), "frames": report["frames"], "seconds": time.monotonic() - t0}
+    return {
+        "bag": str(bag),
+        "video": video_info["video"],
+        "preview": video_info["preview"],
+        "report": str(out / "report" / "report.md"),
+        "frames": report["frames"],
+        "seconds": time.monotonic() - t0,
+    }
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -229,14 +261,23 @@ def run(args: argparse.Namespace) -> int:
     from .bag_io import BagError
 
     try:
-        r = demo(Path(args.out), Path(args.video) if args.video else None, Path(args.model) if args.model else None,
-                 Path(args.params) if args.params else None, args.fps, args.hfov, args.timeout)
+        r = demo(
+            Path(args.out),
+            Path(args.video) if args.video else None,
+            Path(args.model) if args.model else None,
+            Path(args.params) if args.params else None,
+            args.fps,
+            args.hfov,
+            args.timeout,
+        )
     except (RuntimeError, BagError, FileExistsError) as e:
         print(f"hpe3d demo: error: {e}", file=sys.stderr)
         return 1
     fr = r["frames"]
-    print(f"demo finished in {r['seconds']:.0f} s: {fr.get('in', 0)} frames in, {fr.get('processed', 0)} with skeletons, "
-          f"{fr.get('dropped', 0)} dropped by the node while busy")
+    print(
+        f"demo finished in {r['seconds']:.0f} s: {fr.get('in', 0)} frames in, {fr.get('processed', 0)} with skeletons, "
+        f"{fr.get('dropped', 0)} dropped by the node while busy"
+    )
     print(f"  output bag: {r['bag']}")
     print(f"  video:      {r['video']}")
     print(f"  preview:    {r['preview']}")

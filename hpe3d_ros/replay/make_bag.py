@@ -32,7 +32,9 @@ def make_bag(
         raise ValueError(f"--jpeg quality must be in 1..100, got {jpeg_quality}")
     cap, info = open_video(video)
     cap.release()
-    k = intrinsics_for(info.width, info.height, hfov_deg=hfov_deg if calibration is None else None, calibration=calibration)
+    k = intrinsics_for(
+        info.width, info.height, hfov_deg=hfov_deg if calibration is None else None, calibration=calibration
+    )
     rate = fps or info.fps
     frames = 0
     with OutputBag(out, storage=storage) as bag:
@@ -42,7 +44,9 @@ def make_bag(
             if jpeg_quality is None:
                 bag.write_ros(image_topic, image_msg(rgb, stamp, frame_id), stamp)
             else:
-                bag.write_ros(image_topic.rstrip("/") + "/compressed", compressed_msg(rgb, stamp, frame_id, jpeg_quality), stamp)
+                bag.write_ros(
+                    image_topic.rstrip("/") + "/compressed", compressed_msg(rgb, stamp, frame_id, jpeg_quality), stamp
+                )
             frames += 1
     return {"bag": str(out), "frames": frames, "fps": rate, "width": info.width, "height": info.height, "K": k.tolist()}
 

@@ -1,12 +1,11 @@
-"""The node's output messages built outside rclpy's graph, with the node's own builders.
+"""The node's output messages built outside rclpy's graph, with the node's own output table.
 
-lift_node builds its outputs inside ``LiftNode._process``; the replay needs the same messages for
-a ``FrameResult`` without a running node, so this adapter calls the very builders the node calls
-(``node.markers.marker_array``, ``node.skeleton_msgs.skeleton_cloud`` / ``pose_array``) on the same
-header (stamp and frame_id of the input image, ``default_frame_id`` when it has none).
+lift_node publishes the outputs of ``hpe3d_ros.node.outputs.OUTPUTS``; the replay needs the same
+messages for a ``FrameResult`` without a running node, so this adapter runs the table's builders on
+the header the node uses (stamp and frame_id of the input image, ``default_frame_id`` when it has none).
 
 It also holds the lift-only entry for bags that carry 2D keypoints instead of images
-(``process_keypoints``): the pipeline's own lifter and body-height prior on given 2D people.
+(``process_keypoints``): the pipeline's own lifter, body-height prior and scene stage on given 2D people.
 """
 from __future__ import annotations
 
@@ -16,36 +15,21 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import skeleton
-from ..node import markers, skeleton_msgs
-from ..node.lift_node import STAGES, percentiles_ms
+from ..node.outputs import frame_builders, frame_messages
 from ..pipeline import FrameResult, Person3D, PosePipeline, frame_intrinsics
 from ..ros_convert import stamp_from_ns
 
 
-def output_topics(values: dict[str, Any]) -> dict[str, str]:
-    """Output topic names the node uses for parameter values ``values`` (absolute names)."""
-    ns = str(values["output_namespace"]).strip("/")
-    prefix = f"/{ns}/" if ns else "/"
-    return {
-        "markers": prefix + "markers",
-        "skeletons": prefix + "skeletons",
-        "poses": prefix + "poses",
-        "diagnostics": "/diagnostics",
-    }
-
-
-def output_messages(stamp_ns: int, frame_id: str, people: Sequence, values: dict[str, Any]) -> dict[str, object]:
-    """topic key ('markers', 'skeletons', 'poses') -> the message lift_node publishes for ``people``."""
+def output_messages(stamp_ns: int, frame_id: str, people: Sequence, values: dict[str, Any],
+                    builders: dict | None = None) -> dict[str, object]:
+    """Output key ('markers', 'skeletons', 'poses') -> the message lift_node publishes for ``people``
+    (``builders`` from ``node.outputs.frame_builders()``, kept for a stream; fresh ones when None)."""
     from std_msgs.msg import Header
 
     header = Header()
     header.stamp = stamp_from_ns(stamp_ns)
     header.frame_id = frame_id or str(values["default_frame_id"])
-    return {
-        "markers": markers.marker_array(header, people, float(values["marker_lifetime_s"])),
-        "skeletons": skeleton_msgs.skeleton_cloud(header, people),
-        "poses": skeleton_msgs.pose_array(header, people),
-    }
+    return frame_messages(builders if builders is not None else frame_builders(), header, people, values)
 
 
 class NoDetector:
@@ -71,36 +55,15 @@ def process_keypoints(
     n = kp.shape[0]
     ids = list(range(n)) if track_ids is None else [int(t) for t in track_ids]
     t0 = time.perf_counter()
-    k_used, fallback = frame_intrinsics(k, int(image_size[0]), int(image_size[1]), pipeline.params["fallback_hfov_deg"])
-    people: list[Person3D] = pipeline.lift_people(kp, sc, k_used, ids) if pipeline.lifter is not None else []
-    timings = {"lift": time.perf_counter() - t0}
-    return FrameResult(people, timings, int(stamp_ns), k_used, fallback, pipeline.backend)
-
-
-def diagnostics_message(stamp_ns: int, backend: str, model: str, counts: dict[str, int], latency: dict[str, list[float]],
-                        rates: dict[str, float], source: str, name: str = "hpe3d replay: 3D human pose lifting"):
-    """diagnostic_msgs/DiagnosticArray with the node's keys (rates, counts, per-stage p50/p95/p99 in ms)."""
-    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-
-    kv = [("backend", backend), ("model", model),
-          ("input_rate_hz", f"{rates.get('input', 0.0):.2f}"), ("output_rate_hz", f"{rates.get('output', 0.0):.2f}")]
-    for key in ("received", "processed", "dropped"):
-        kv.append((f"frames_{key}", str(counts.get(key, 0))))
-    for key in ("decode_errors", "processing_errors"):
-        kv.append((key, str(counts.get(key, 0))))
-    for stage in STAGES:
-        p50, p95, p99 = percentiles_ms(latency.get(stage, []))
-        kv += [(f"latency_{stage}_p50_ms", f"{p50:.2f}"), (f"latency_{stage}_p95_ms", f"{p95:.2f}"),
-               (f"latency_{stage}_p99_ms", f"{p99:.2f}")]
-    status = DiagnosticStatus()
-    status.name = name
-    status.hardware_id = source
-    errors = counts.get("decode_errors", 0) + counts.get("processing_errors", 0)
-    status.level = DiagnosticStatus.WARN if errors else DiagnosticStatus.OK
-    status.level = bytes([status.level]) if isinstance(status.level, int) else status.level
-    status.message = "some frames were skipped (see the counts)" if errors else "running"
-    status.values = [KeyValue(key=k, value=v) for k, v in kv]
-    arr = DiagnosticArray()
-    arr.header.stamp = stamp_from_ns(stamp_ns)
-    arr.status = [status]
-    return arr
+    k_used, problem = frame_intrinsics(k, int(image_size[0]), int(image_size[1]), pipeline.params["fallback_hfov_deg"])
+    people: list[Person3D] = []
+    dropped = 0
+    if pipeline.lifter is not None:
+        people, dropped = pipeline.lift_batch(kp, sc, k_used, ids)
+    t1 = time.perf_counter()
+    timings = {"lift": t1 - t0}
+    if pipeline.lifter is not None:
+        pipeline.place(people, k_used, stamp_ns, (int(image_size[0]), int(image_size[1])))
+        timings["scene"] = time.perf_counter() - t1
+    return FrameResult(people, timings, int(stamp_ns), k_used, bool(problem), pipeline.backend,
+                       intrinsics_problem=problem, dropped_nonfinite=dropped)

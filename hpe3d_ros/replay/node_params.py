@@ -3,7 +3,7 @@
 
 The file holds ``<node name or /**>: ros__parameters: {...}``; nested mappings (``detector:``) become
 dotted names (``detector.max_people``), as ROS 2 flattens them. Every name must be a parameter of
-``hpe3d_ros.node.lift_node.PARAMS``; values are checked against the node's ranges and choices.
+``hpe3d_ros.node.params.PARAMS``; values are checked against the node's ranges and choices.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from .. import paths
-from ..node.lift_node import NODE_NAME, PARAM_BY_NAME, PARAMS, pipeline_params
+from ..node.params import NODE_NAME, PARAM_BY_NAME, PARAMS, pipeline_params
 
 
 def default_params_file() -> Path:

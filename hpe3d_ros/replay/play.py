@@ -9,10 +9,11 @@ sense); without it, stamps stay as recorded.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from pathlib import Path
+
+from ..ros_convert import message_class
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,10 +28,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wait-timeout", type=float, default=60.0)
     p.add_argument("--qos-depth", type=int, default=10, help="history depth of the publishers (reliable)")
 
-
-def _msg_class(msgtype: str):
-    pkg, _, name = msgtype.split("/")
-    return getattr(importlib.import_module(f"{pkg}.msg"), name)
 
 
 def play(bag_path: Path, rate: float = 1.0, loop: bool = False, topics: list[str] | None = None, restamp: bool = False,
@@ -53,7 +50,7 @@ def play(bag_path: Path, rate: float = 1.0, loop: bool = False, topics: list[str
     classes = {}
     for t, ty in selected.items():
         try:
-            classes[t] = _msg_class(ty)
+            classes[t] = message_class(ty)
         except (ImportError, AttributeError, ValueError):
             log(f"hpe3d play: skipping {t}: unknown message type {ty}")
     if not classes:
@@ -69,8 +66,10 @@ def play(bag_path: Path, rate: float = 1.0, loop: bool = False, topics: list[str
             end = time.monotonic() + wait_timeout
             while pubs[key].get_subscription_count() < wait_subscribers:
                 if time.monotonic() > end:
-                    raise BagError(f"only {pubs[key].get_subscription_count()} of {wait_subscribers} subscribers on {key} "
-                                   f"after {wait_timeout:.0f} s")
+                    raise BagError(
+                        f"only {pubs[key].get_subscription_count()} of {wait_subscribers} subscribers on {key} "
+                        f"after {wait_timeout:.0f} s"
+                    )
                 rclpy.spin_once(node, timeout_sec=0.1)
         log(f"hpe3d play: {bag_path} ({len(pubs)} topics) at {rate}x" + (", looping" if loop else ""))
         while True:
@@ -105,7 +104,16 @@ def run(args: argparse.Namespace) -> int:
     from .bag_io import BagError
 
     try:
-        n = play(Path(args.bag), args.rate, args.loop, args.topics, args.restamp, args.wait_subscribers, args.wait_timeout, args.qos_depth)
+        n = play(
+            Path(args.bag),
+            args.rate,
+            args.loop,
+            args.topics,
+            args.restamp,
+            args.wait_subscribers,
+            args.wait_timeout,
+            args.qos_depth,
+        )
     except BagError as e:
         print(f"hpe3d play: error: {e}", file=sys.stderr)
         return 1

@@ -9,9 +9,10 @@ The 1 m ground grid is drawn per frame where the skeletons stand: at the height 
 lowest ankle (``frame_ground``); a person whose feet are above it gets a dashed line down to it, so
 a skeleton that floats (a wrong elevation or distance) is shown floating, not hidden. The text
 gives the frame's camera elevation and the camera's height above that grid. Without people there
-is no grid. A frame the node dropped shows the last skeletons (up to ``HOLD_S`` old), marked
-"held". Drawn with OpenCV (fast, no display needed); written with cv2.VideoWriter (mp4v) plus one
-preview PNG.
+is no grid. When the bag has the people cloud in the optical frame (no ``base_frame``), arrows from
+each pelvis show the heading (thin, 0.6 m) and the walking velocity (thick, one second ahead). A
+frame the node dropped shows the last skeletons (up to ``HOLD_S`` old), marked "held". Drawn with
+OpenCV (fast, no display needed); written with cv2.VideoWriter (mp4v) plus one preview PNG.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import camera, skeleton
+from ..ros_convert import stamp_to_ns
 from .bag_frames import RecordedBag, read_recorded
 from .bag_io import InputBag, deserialize
 from .records import FrameRecord
@@ -38,7 +40,8 @@ def track_color(track_id: int) -> tuple[int, int, int]:
 
 
 def lowest_ankle(joints: np.ndarray) -> np.ndarray:
-    """(3,) the lower of a person's two ankles (largest y: y points down) in the upright frame; NaN if neither is finite."""
+    """(3,) the lower of a person's two ankles (largest y: y points down) in the upright frame; NaN if neither is "
+    "finite."""
     ankles = np.asarray(joints, dtype=np.float64)[list(ANKLES)]
     ok = np.isfinite(ankles).all(axis=1)
     return ankles[ok][np.argmax(ankles[ok, 1])] if ok.any() else np.full(3, np.nan)
@@ -76,7 +79,9 @@ class TopView:
         a = np.radians(VIEW_PITCH_DEG)
         self.c, self.s = np.cos(a), np.sin(a)
         z0 = max(0.0, float(np.floor(lo[2] - 1)))  # frame the people, not the empty space in front of the camera
-        corners = np.array([[x, y, z] for x in (lo[0] - 1, hi[0] + 1) for y in (lo[1], self.ground) for z in (z0, hi[2] + 1)])
+        corners = np.array(
+            [[x, y, z] for x in (lo[0] - 1, hi[0] + 1) for y in (lo[1], self.ground) for z in (z0, hi[2] + 1)]
+        )
         uv = self._raw(corners)
         self.lo, span = uv.min(0), np.maximum(uv.max(0) - uv.min(0), 1e-6)
         self.scale = 0.9 * min(self.w / span[0], self.h / span[1])
@@ -97,10 +102,10 @@ class TopView:
 
         img = np.full((self.h, self.w, 3), 250, np.uint8)
         g = ground
-        for x in (np.arange(self.x_range[0], self.x_range[1] + 1) if g is not None else ()):
+        for x in np.arange(self.x_range[0], self.x_range[1] + 1) if g is not None else ():
             a, b = self(np.array([[x, g, self.z_range[0]], [x, g, self.z_range[1]]]))
             cv2.line(img, tuple(map(int, a)), tuple(map(int, b)), (215, 215, 215), 1)
-        for z in (np.arange(self.z_range[0], self.z_range[1] + 1) if g is not None else ()):
+        for z in np.arange(self.z_range[0], self.z_range[1] + 1) if g is not None else ():
             a, b = self(np.array([[self.x_range[0], g, z], [self.x_range[1], g, z]]))
             cv2.line(img, tuple(map(int, a)), tuple(map(int, b)), (215, 215, 215), 1)
         cam = self(np.zeros((1, 3)))[0]
@@ -140,7 +145,33 @@ def _draw_skeleton(img: np.ndarray, pts: np.ndarray, color: tuple, thickness: in
             cv2.circle(img, tuple(map(int, p)), thickness + 1, color, -1, cv2.LINE_AA)
 
 
-def compose(rgb: np.ndarray, rec: FrameRecord | None, k: np.ndarray | None, view: TopView, held: bool, label: str) -> np.ndarray:
+def _draw_motion(img: np.ndarray, view: "TopView", rec: FrameRecord, i: int, color: tuple) -> None:
+    """The heading (0.6 m) and the velocity (one second ahead) as arrows from the pelvis in the 3D view, from the
+    recorded people cloud (no base frame: velocity in the optical frame, heading in the camera's levelled frame)."""
+    import cv2
+
+    sc = rec.scene
+    if not sc or "velocity_optical" not in sc:
+        return
+    pelvis = rec.upright[i][skeleton.ROOT]
+    e = float(rec.elevation[i])
+    ends = []
+    h = float(sc["heading"][i])
+    if np.isfinite(h):  # levelled camera frame (x forward, y left) -> upright (x right, y down, z forward)
+        ends.append((pelvis + 0.6 * np.array([-np.sin(h), 0.0, np.cos(h)]), 1))
+    v = camera.upright_from_optical(np.asarray(sc["velocity_optical"][i])[None], e)[0]
+    if np.all(np.isfinite(v)) and np.linalg.norm(v) >= 0.1:
+        ends.append((pelvis + v, 2))
+    start = view(pelvis[None])[0]
+    for end, width in ends:
+        p = view(end[None])[0]
+        if np.all(np.isfinite(p)) and np.all(np.isfinite(start)):
+            cv2.arrowedLine(img, tuple(map(int, start)), tuple(map(int, p)), color, width, cv2.LINE_AA, tipLength=0.3)
+
+
+def compose(
+    rgb: np.ndarray, rec: FrameRecord | None, k: np.ndarray | None, view: TopView, held: bool, label: str
+) -> np.ndarray:
     """One output frame (RGB): the image with the skeletons, and the 3D view beside it."""
     import cv2
 
@@ -161,19 +192,36 @@ def compose(rgb: np.ndarray, rec: FrameRecord | None, k: np.ndarray | None, view
             _draw_skeleton(left, uv, col, 2)
             head = uv[skeleton.HEAD]
             if np.all(np.isfinite(head)):
-                cv2.putText(left, str(int(tid)), (int(head[0]) + 4, int(head[1]) - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45, col, 1, cv2.LINE_AA)
+                cv2.putText(
+                    left,
+                    str(int(tid)),
+                    (int(head[0]) + 4, int(head[1]) - 4),
+                    cv2.FONT_HERSHEY_SIMPLEX,
+                    0.45,
+                    col,
+                    1,
+                    cv2.LINE_AA,
+                )
             _draw_skeleton(right, view(rec.upright[i]), col, 2)
+            _draw_motion(right, view, rec, i, col)
             if ground is not None:
                 view.drop_line(right, lowest_ankle(rec.upright[i]), ground, col)
-        cv2.putText(right, elevation_text(rec.elevation), (6, 48), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (40, 40, 40), 1, cv2.LINE_AA)
+        cv2.putText(
+            right, elevation_text(rec.elevation), (6, 48), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (40, 40, 40), 1, cv2.LINE_AA
+        )
     text = label + ("  (held: frame dropped)" if held else "")
     cv2.putText(left, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(left, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
     return np.concatenate([left, right], axis=1)
 
 
-def render_bag(bag_path: str | Path, out_video: str | Path, preview_png: str | Path | None = None,
-               recorded: RecordedBag | None = None, fps: float | None = None) -> dict:
+def render_bag(
+    bag_path: str | Path,
+    out_video: str | Path,
+    preview_png: str | Path | None = None,
+    recorded: RecordedBag | None = None,
+    fps: float | None = None,
+) -> dict:
     """Write the side-by-side video of ``bag_path`` (and a preview PNG of the frame with most people)."""
     import cv2
 
@@ -201,9 +249,13 @@ def render_bag(bag_path: str | Path, out_video: str | Path, preview_png: str | P
         with InputBag(bag_path) as bag:
             for raw in bag.messages([image_topic]):
                 msg = deserialize(raw)
-                stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+                stamp = stamp_to_ns(msg.header.stamp)
                 try:
-                    rgb = image_decode.decode_compressed(msg) if raw.msgtype.endswith("CompressedImage") else image_decode.decode_image(msg)
+                    rgb = (
+                        image_decode.decode_compressed(msg)
+                        if raw.msgtype.endswith("CompressedImage")
+                        else image_decode.decode_image(msg)
+                    )
                 except image_decode.ImageDecodeError:
                     continue
                 if rgb.shape[:2] != (h, w):

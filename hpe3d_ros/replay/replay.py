@@ -3,8 +3,9 @@
 The parameters come from the node's parameter file (config/lift.yaml by default, read by
 ``node_params``), the pipeline is ``hpe3d_ros.pipeline.PosePipeline`` built with the node's own
 parameter mapping, images are decoded by the node's ``image_decode`` and the outputs are built by
-the node's message builders (``node_outputs``). The output bag holds every input topic plus
-``<ns>/markers``, ``<ns>/skeletons``, ``<ns>/poses`` and ``/diagnostics``.
+the node's message builders (``node_outputs``). The output bag holds every input topic plus every
+output of ``node/outputs.py`` (``<ns>/markers``, ``<ns>/skeletons``, ``<ns>/poses``, ``<ns>/people``,
+the per-person ``/humans/bodies/b<id>/...`` and ``/humans/bodies/tracked``) and ``/diagnostics``.
 
 Modes:
 - fast (default, ``--rate 0``): every frame in order, as fast as the CPU allows; outputs are written
@@ -19,7 +20,10 @@ docs/replay.md) go through the pipeline's lift stage only (``node_outputs.proces
 Ground truth (geometry_msgs/PoseArray, 16 poses per person, optical frame) is matched by stamp.
 
 An interrupted replay (Ctrl-C, an unreadable message) closes the output bag with everything
-processed so far and still writes the report.
+processed so far and still writes the report. A killed one (SIGKILL) leaves an output bag that
+rosbags reads with all but its last ``--split-s`` seconds (``bag_split``). A damaged input bag
+(cut short, a chunk whose CRC fails) is replayed as far as it is intact; where it is damaged goes to
+the log, the report (``input_damage``) and the exit status (1).
 """
 from __future__ import annotations
 
@@ -33,10 +37,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import camera
+from ..node.diagnostics import diagnostics_message, diagnostics_status, diagnostics_values
+from ..node.outputs import frame_builders, output_topics, topic_messages
+from ..node.stats import STAGES, rate_hz
+from ..ros_convert import camera_info_intrinsics, stamp_to_ns
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
-from .keypoint_msgs import parse_ground_truth, parse_keypoints
-from .node_outputs import NoDetector, diagnostics_message, output_messages, output_topics, process_keypoints
+from .bag_split import DEFAULT_SPLIT_S
+from .keypoint_msgs import parse_camera_pose, parse_ground_truth, parse_keypoints
+from .node_outputs import NoDetector, output_messages, process_keypoints
 from .records import FrameRecord, record_from_people
 
 CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
@@ -44,6 +52,7 @@ KEYPOINTS_TYPE = "std_msgs/msg/Float32MultiArray"
 GT_TYPE = "geometry_msgs/msg/PoseArray"
 DEFAULT_KEYPOINTS_TOPIC = "/hpe3d/keypoints2d"
 DEFAULT_GT_TOPIC = "/hpe3d/ground_truth"
+GT_CAMERA_TOPIC = "/hpe3d/ground_truth_camera"  # mounted-camera bags: the camera's true pose (PoseStamped)
 DIAGNOSTICS_PERIOD_NS = 1_000_000_000
 
 
@@ -68,6 +77,7 @@ class ReplayOptions:
     storage: str = "mcap"
     max_frames: int | None = None
     plots: bool = True
+    split_s: float = DEFAULT_SPLIT_S
 
 
 @dataclass
@@ -105,16 +115,11 @@ def _pick(topics: dict[str, str], types: tuple[str, ...], given: str | None, wha
 
 
 def _intrinsics(info, width: int, height: int) -> np.ndarray | None:
-    """K from the latest CameraInfo as the node takes it: None when missing, uncalibrated or for another size."""
+    """K from the latest CameraInfo as the node takes it: None when missing or not usable for this
+    image (``ros_convert.camera_info_intrinsics``)."""
     if info is None:
         return None
-    k = np.asarray(info.k, dtype=np.float64)
-    if k.size != 9 or not camera.is_calibrated(k.reshape(3, 3)):
-        return None
-    size = (int(info.width), int(info.height))
-    if size != (0, 0) and size != (width, height):
-        return None
-    return k.reshape(3, 3)
+    return camera_info_intrinsics(info, width, height)[0]
 
 
 class _Writer:
@@ -155,7 +160,10 @@ class Replayer:
         self.values = load_node_params(opts.params_file, opts.overrides)
         self.pipeline_params = replay_pipeline_params(self.values)
         self.topics_out = output_topics(self.values)
+        self.builders = frame_builders()
         self.bag = InputBag(opts.bag)
+        for note in self.bag.notes:
+            self.log(f"hpe3d replay: {note}")
         try:
             self._choose_topics(opts)
         except BaseException:
@@ -175,20 +183,36 @@ class Replayer:
             self.image_topic = _pick(topics, IMAGE_TYPES, opts.image_topic, "image", self.bag.path,
                                      required=opts.image_topic is not None or DEFAULT_KEYPOINTS_TOPIC not in topics)
             if self.image_topic is None:
-                self.keypoints_topic = _pick(topics, (KEYPOINTS_TYPE,), DEFAULT_KEYPOINTS_TOPIC, "2D keypoints", self.bag.path)
-        self.info_topic = _pick(topics, (CAMERA_INFO_TYPE,), opts.info_topic, "camera info", self.bag.path, required=False)
+                self.keypoints_topic = _pick(
+                    topics, (KEYPOINTS_TYPE,), DEFAULT_KEYPOINTS_TOPIC, "2D keypoints", self.bag.path
+                )
+        self.info_topic = _pick(
+            topics, (CAMERA_INFO_TYPE,), opts.info_topic, "camera info", self.bag.path, required=False
+        )
         if self.keypoints_topic and not self.info_topic:
             raise BagError(f"{self.bag.path}: a 2D-keypoint bag needs a CameraInfo topic (intrinsics and image size)")
-        self.gt_topic = _pick(topics, (GT_TYPE,), opts.gt_topic, "ground truth", self.bag.path, prefer=DEFAULT_GT_TOPIC,
-                              required=opts.gt_topic is not None) if (opts.gt_topic or DEFAULT_GT_TOPIC in topics) else None
+        self.gt_topic = (
+            _pick(
+                topics,
+                (GT_TYPE,),
+                opts.gt_topic,
+                "ground truth",
+                self.bag.path,
+                prefer=DEFAULT_GT_TOPIC,
+                required=opts.gt_topic is not None,
+            )
+            if (opts.gt_topic or DEFAULT_GT_TOPIC in topics)
+            else None
+        )
         for t in self.topics_out.values():
-            if t in topics and t != "/diagnostics":
+            if t in topics and t != self.topics_out["diagnostics"]:
                 raise BagError(f"{self.bag.path}: already holds the output topic {t}; replay a bag without outputs")
         self.source_topic = self.image_topic or self.keypoints_topic
 
     def _init_state(self) -> None:
         """Counters, the latest CameraInfo and the ground truth read so far."""
         self.gt: dict[int, np.ndarray] = {}
+        self.gt_camera: dict[int, tuple] = {}
         self.info = None
         self.counts = {"received": 0, "processed": 0, "dropped": 0, "decode_errors": 0, "processing_errors": 0}
         self.latency: dict[str, list[float]] = {}
@@ -196,6 +220,7 @@ class Replayer:
         self.out_times: list[float] = []
         self.next_diag_ns: int | None = None
         self.pipeline = None
+        self.last_intrinsics_problem = ""
 
     # ----- one frame -----
     def _process(self, raw: RawMessage, index: int, arrival_wall: float, writer: _Writer) -> None:
@@ -218,14 +243,20 @@ class Replayer:
                 return
             t_dec = time.perf_counter()
             width, height = int(self.info.width), int(self.info.height)
-            result = process_keypoints(self.pipeline, kp, sc, _intrinsics(self.info, width, height), (width, height), ids, stamp)
+            result = process_keypoints(
+                self.pipeline, kp, sc, _intrinsics(self.info, width, height), (width, height), ids, stamp
+            )
         else:
             from ..node import image_decode
 
-            stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+            stamp = stamp_to_ns(msg.header.stamp)
             frame_id = msg.header.frame_id
             try:
-                rgb = image_decode.decode_compressed(msg) if raw.msgtype.endswith("CompressedImage") else image_decode.decode_image(msg)
+                limit = int(v["max_image_pixels"])
+                if raw.msgtype.endswith("CompressedImage"):
+                    rgb = image_decode.decode_compressed(msg, limit)
+                else:
+                    rgb = image_decode.decode_image(msg, limit)
             except image_decode.ImageDecodeError as e:
                 self.counts["decode_errors"] += 1
                 self._error(index, stamp, raw.timestamp, f"decode:{e.reason}", str(e), count=False)
@@ -240,17 +271,24 @@ class Replayer:
                 return
         t_pipe = time.perf_counter()
         if result.intrinsics_fallback:
-            if not self.counts.get("intrinsics_fallback"):
-                self.log(f"hpe3d replay: no calibrated CameraInfo for frame {index}: using the {v['fallback_hfov_deg']:.0f} degree "
-                         "field-of-view fallback (fallback_hfov_deg); 3D distances are only as good as that guess")
+            if result.intrinsics_problem != self.last_intrinsics_problem:
+                self.log(
+                    f"hpe3d replay: frame {index}: {result.intrinsics_problem}: using the "
+                    f"{v['fallback_hfov_deg']:.0f} degree field-of-view fallback (fallback_hfov_deg); "
+                    "3D distances are only as good as that guess"
+                )
             self.counts["intrinsics_fallback"] = self.counts.get("intrinsics_fallback", 0) + 1
+        self.last_intrinsics_problem = result.intrinsics_problem
+        if result.dropped_nonfinite:
+            n = self.counts.get("people_dropped_nonfinite", 0)
+            self.counts["people_dropped_nonfinite"] = n + result.dropped_nonfinite
         latency = None
         out_time = raw.timestamp
         if self.opts.rate > 0:
             latency = time.monotonic() - arrival_wall  # arrival to outputs built; the write follows
             out_time = raw.timestamp + int(latency * 1e9)
-        for key, m in output_messages(stamp, frame_id, result.people, v).items():
-            writer.ros(self.topics_out[key], m, out_time)
+        for topic, m in topic_messages(output_messages(stamp, frame_id, result.people, v, self.builders), v):
+            writer.ros(topic, m, out_time)
         t_pub = time.perf_counter()
         if latency is not None:
             latency = time.monotonic() - arrival_wall
@@ -277,14 +315,16 @@ class Replayer:
         if not force and now_ns < self.next_diag_ns:
             return
         self.next_diag_ns = now_ns + DIAGNOSTICS_PERIOD_NS
-        from ..node.lift_node import rate_hz
-
         now = time.monotonic()
         span = 1e9 if self.opts.rate <= 0 else 5.0
         window = {s: v[-300:] for s, v in self.latency.items()}
         rates = {"input": rate_hz(self.in_times[-300:], now, span), "output": rate_hz(self.out_times[-300:], now, span)}
-        msg = diagnostics_message(now_ns, self.pipeline.backend, str(self.values["model_file_path"]), self.counts, window,
-                                  rates, self.source_topic)
+        values = diagnostics_values(
+            self.pipeline.backend, str(self.values["model_file_path"]), rates, self.counts, window, STAGES
+        )
+        msg = diagnostics_message(
+            now_ns, "hpe3d replay: 3D human pose lifting", self.source_topic, values, diagnostics_status(self.counts)
+        )
         writer.ros(self.topics_out["diagnostics"], msg, now_ns)
 
     # ----- input side -----
@@ -297,10 +337,16 @@ class Replayer:
         elif raw.topic == self.gt_topic:
             try:
                 msg = deserialize(raw)
-                stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+                stamp = stamp_to_ns(msg.header.stamp)
                 self.gt[stamp] = parse_ground_truth(msg)
             except (BagError, ValueError) as e:
                 self.log(f"hpe3d replay: ignoring a ground-truth message: {e}")
+        elif raw.topic == GT_CAMERA_TOPIC and self.gt_topic:
+            try:
+                msg = deserialize(raw)
+                self.gt_camera[stamp_to_ns(msg.header.stamp)] = parse_camera_pose(msg)
+            except (BagError, ValueError) as e:
+                self.log(f"hpe3d replay: ignoring a ground-truth camera message: {e}")
 
     def run(self) -> ReplayResult:
         """Replay the whole bag (or until interrupted); always closes the output bag and writes the report."""
@@ -311,7 +357,7 @@ class Replayer:
         try:
             # 2D-keypoint bags need only the lift stage: no detector models to load
             self.pipeline = PosePipeline(self.pipeline_params, detector=NoDetector() if self.keypoints_topic else None)
-            out = OutputBag(opts.out, storage=opts.storage)
+            out = OutputBag(opts.out, storage=opts.storage, split_s=opts.split_s)
         except BaseException:
             self.bag.close()
             raise
@@ -323,7 +369,13 @@ class Replayer:
                     self._run_paced(writer)
                 else:
                     self._run_fast(writer)
-                complete = True
+                complete = not self.bag.damage
+                if self.bag.damage:
+                    error = (
+                        "the input bag is damaged; everything intact was replayed: "
+                        + "; ".join(str(d) for d in self.bag.damage[:10])
+                        + (f" (and {len(self.bag.damage) - 10} more)" if len(self.bag.damage) > 10 else "")
+                    )
             except BagError as e:
                 error = str(e)
             finally:
@@ -338,19 +390,31 @@ class Replayer:
             for rec in self.frames:
                 if rec.stamp_ns in self.gt:
                     rec.gt_joints = self.gt[rec.stamp_ns]
+                rec.gt_camera = self.gt_camera.get(rec.stamp_ns)
             from .report import write_report
 
             meta = {
-                "input_bag": str(opts.bag), "output_bag": str(opts.out), "storage": opts.storage,
+                "input_bag": str(opts.bag),
+                "output_bag": str(opts.out),
+                "storage": opts.storage,
                 "mode": "fast" if opts.rate <= 0 else f"paced at {opts.rate}x the recorded rate",
-                "source_topic": self.source_topic, "camera_info_topic": self.info_topic, "ground_truth_topic": self.gt_topic,
-                "params_file": str(opts.params_file or "config/lift.yaml"), "overrides": opts.overrides,
+                "source_topic": self.source_topic,
+                "camera_info_topic": self.info_topic,
+                "ground_truth_topic": self.gt_topic,
+                "params_file": str(opts.params_file or "config/lift.yaml"),
+                "overrides": opts.overrides,
                 "model": str(self.values["model_file_path"]),
-                "backend": self.pipeline.backend if self.pipeline else "", "complete": complete,
+                "backend": self.pipeline.backend if self.pipeline else "",
+                "complete": complete,
                 "frames_with_fallback_intrinsics": self.counts.get("intrinsics_fallback", 0),
+                "people_dropped_nonfinite": self.counts.get("people_dropped_nonfinite", 0),
             }
             if writer.skipped:
                 meta["topics_not_copied"] = writer.skipped
+            if self.bag.damage:
+                meta["input_damage"] = [str(d) for d in self.bag.damage]
+            if self.bag.notes:
+                meta["input_notes"] = list(self.bag.notes)
             if error:
                 meta["stopped_by"] = error
             report = write_report(self.frames, report_dir, meta, with_plots=opts.plots)
@@ -419,7 +483,9 @@ class Replayer:
                         if state["slot"] is not None:
                             old = state["slot"]
                             self.counts["dropped"] += 1
-                            self.frames.append(FrameRecord(old[1], old[0].timestamp, old[0].timestamp, status="dropped"))
+                            self.frames.append(
+                                FrameRecord(old[1], old[0].timestamp, old[0].timestamp, status="dropped")
+                            )
                         state["slot"] = (raw, index, time.monotonic())
                         cond.notify()
                     index += 1
@@ -447,17 +513,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", help="report directory (default: <out>-report)")
     p.add_argument("--image-topic", help="sensor_msgs/Image or CompressedImage topic (default: the bag's only one)")
     p.add_argument("--info-topic", help="sensor_msgs/CameraInfo topic (default: the bag's only one)")
-    p.add_argument("--keypoints-topic", help=f"2D keypoint topic of a 2D-only bag (default {DEFAULT_KEYPOINTS_TOPIC} when there is no image topic)")
+    p.add_argument(
+        "--keypoints-topic",
+        help=f"2D keypoint topic of a 2D-only bag (default {DEFAULT_KEYPOINTS_TOPIC} when there is no image topic)",
+    )
     p.add_argument("--gt-topic", help=f"ground-truth PoseArray topic (default {DEFAULT_GT_TOPIC} when present)")
-    p.add_argument("--rate", type=float, default=0.0,
-                   help="0 (default): as fast as possible; R > 0: feed at R times the recorded rate, dropping frames that arrive while busy")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="0 (default): as fast as possible; R > 0: feed at R times the recorded rate, dropping frames that arrive "
+        "while busy",
+    )
     p.add_argument("--params", help="the node's parameter file (default config/lift.yaml)")
     p.add_argument("--model", help="override model_file_path")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one node parameter (repeatable)")
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap", help="output bag storage")
+    p.add_argument(
+        "--split-s",
+        type=float,
+        default=DEFAULT_SPLIT_S,
+        help=f"close the output bag's current file after this many seconds (default {DEFAULT_SPLIT_S}): "
+        "a replay killed at any point loses at most that much",
+    )
     p.add_argument("--max-frames", type=int, help="stop after this many input frames")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--render", metavar="VIDEO.mp4", help="also write a video of the frames with the skeletons beside a 3D view")
+    p.add_argument(
+        "--render", metavar="VIDEO.mp4", help="also write a video of the frames with the skeletons beside a 3D view"
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> ReplayOptions:
@@ -469,11 +552,23 @@ def options_from_args(args: argparse.Namespace) -> ReplayOptions:
         overrides["model_file_path"] = args.model
     if args.rate < 0:
         raise ValueError(f"--rate must be 0 (as fast as possible) or positive, got {args.rate}")
+    if not args.split_s > 0:
+        raise ValueError(f"--split-s must be positive, got {args.split_s}")
     return ReplayOptions(
-        bag=Path(args.bag), out=Path(args.out), report_dir=Path(args.report) if args.report else None,
-        image_topic=args.image_topic, info_topic=args.info_topic, keypoints_topic=args.keypoints_topic,
-        gt_topic=args.gt_topic, rate=float(args.rate), params_file=Path(args.params) if args.params else None,
-        overrides=overrides, storage=args.storage, max_frames=args.max_frames, plots=not args.no_plots,
+        bag=Path(args.bag),
+        out=Path(args.out),
+        report_dir=Path(args.report) if args.report else None,
+        image_topic=args.image_topic,
+        info_topic=args.info_topic,
+        keypoints_topic=args.keypoints_topic,
+        gt_topic=args.gt_topic,
+        rate=float(args.rate),
+        params_file=Path(args.params) if args.params else None,
+        overrides=overrides,
+        storage=args.storage,
+        max_frames=args.max_frames,
+        plots=not args.no_plots,
+        split_s=float(args.split_s),
     )
 
 
@@ -504,9 +599,14 @@ def run(args: argparse.Namespace) -> int:
         info = render_bag(result.out, args.render)
         print(f"rendered {info['frames']} frames to {info['video']}")
     fr = result.report.get("frames", {})
-    print(f"replayed {fr.get('in', 0)} frames ({fr.get('processed', 0)} processed, {fr.get('dropped', 0)} dropped, "
-          f"{fr.get('errors', 0)} errors) into {result.out}; report: {result.report_dir / 'report.md'}")
+    print(
+        f"replayed {fr.get('in', 0)} frames ({fr.get('processed', 0)} processed, {fr.get('dropped', 0)} dropped, "
+        f"{fr.get('errors', 0)} errors) into {result.out}; report: {result.report_dir / 'report.md'}"
+    )
     if not result.complete:
-        print(f"hpe3d replay: error: stopped early: {result.error}", file=sys.stderr)
+        print(
+            f"hpe3d replay: error: {'stopped early: ' if 'damaged' not in result.error else ''}{result.error}",
+            file=sys.stderr,
+        )
         return 1
     return 0

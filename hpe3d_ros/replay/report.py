@@ -8,12 +8,14 @@ Sections (docs/replay.md describes every field):
 - bone-length stability per track (std in mm and coefficient of variation over the track);
 - plausibility (the model's negative log-likelihood) distribution; camera elevation over time;
 - accuracy when ground truth is present: MPJPE, N-MPJPE, PA-MPJPE (hpe3d_ros.pose_metrics.evaluate, both
-  sides root-centred) and the root position error.
+  sides root-centred) and the root position error;
+- scene (``scene_report``) with ground truth: distance error by distance bin for the height prior alone,
+  the ground plane alone and the published placement; with the true camera pose also the heading, the
+  velocity and the elevation errors.
 """
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,7 +23,9 @@ import numpy as np
 
 from .. import skeleton
 from ..atomic import atomic_write_text
+from ..strict_json import json_safe
 from .records import FrameRecord
+from .scene_report import scene_accuracy, scene_markdown, scene_plot
 
 STAGE_ORDER = ("wait", "decode", "detect", "map", "lift", "publish", "total")
 # Estimated id switch: a track ends and another starts within this time, its pelvis seen within this many
@@ -36,7 +40,14 @@ def _stats_ms(values: Sequence[float]) -> dict[str, float | int]:
     if a.size == 0:
         return {"n": 0, "mean": None, "p50": None, "p95": None, "p99": None, "max": None}
     p50, p95, p99 = np.percentile(a, [50, 95, 99])
-    return {"n": int(a.size), "mean": float(a.mean()), "p50": float(p50), "p95": float(p95), "p99": float(p99), "max": float(a.max())}
+    return {
+        "n": int(a.size),
+        "mean": float(a.mean()),
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+        "max": float(a.max()),
+    }
 
 
 def _dist(values: Sequence[float]) -> dict[str, float | int | None]:
@@ -44,7 +55,14 @@ def _dist(values: Sequence[float]) -> dict[str, float | int | None]:
     if a.size == 0:
         return {"n": 0, "mean": None, "p5": None, "p50": None, "p95": None, "max": None}
     p5, p50, p95 = np.percentile(a, [5, 50, 95])
-    return {"n": int(a.size), "mean": float(a.mean()), "p5": float(p5), "p50": float(p50), "p95": float(p95), "max": float(a.max())}
+    return {
+        "n": int(a.size),
+        "mean": float(a.mean()),
+        "p5": float(p5),
+        "p50": float(p50),
+        "p95": float(p95),
+        "max": float(a.max()),
+    }
 
 
 def _tracks(frames: Sequence[FrameRecord]) -> dict[int, list[tuple[float, FrameRecord, int]]]:
@@ -72,11 +90,23 @@ def _id_switches(tracks: dict[int, list]) -> int:
     spans = []
     for tid, items in tracks.items():
         (t_first, f_first, i_first), (t_last, f_last, i_last) = items[0], items[-1]
-        spans.append((t_first, t_last, _direction_and_size(f_first.joints[i_first])[0], _direction_and_size(f_last.joints[i_last]), tid))
+        spans.append(
+            (
+                t_first,
+                t_last,
+                _direction_and_size(f_first.joints[i_first])[0],
+                _direction_and_size(f_last.joints[i_last]),
+                tid,
+            )
+        )
     n = 0
     for s0, e0, _, (last_dir, size), t0 in spans:
         for s1, e1, first_dir, _, t1 in spans:
-            if t1 != t0 and 0 < s1 - e0 <= SWITCH_GAP_S and np.linalg.norm(first_dir - last_dir) <= SWITCH_REL_DIST * max(size, 1e-6):
+            if (
+                t1 != t0
+                and 0 < s1 - e0 <= SWITCH_GAP_S
+                and np.linalg.norm(first_dir - last_dir) <= SWITCH_REL_DIST * max(size, 1e-6)
+            ):
                 n += 1
                 break
     return n
@@ -106,8 +136,12 @@ def _bone_stability(items: list) -> dict[str, Any] | None:
     mean = lengths.mean(axis=0)
     std = lengths.std(axis=0)
     cv = std / np.maximum(mean, 1e-9)
-    return {"frames": len(items), "std_mm_mean": float(std.mean() * 1e3), "cv_mean": float(cv.mean()),
-            "std_mm_per_bone": [float(v * 1e3) for v in std]}
+    return {
+        "frames": len(items),
+        "std_mm_mean": float(std.mean() * 1e3),
+        "cv_mean": float(cv.mean()),
+        "std_mm_per_bone": [float(v * 1e3) for v in std],
+    }
 
 
 def _match_gt(f: FrameRecord) -> list[tuple[int, int]]:
@@ -141,7 +175,9 @@ def accuracy(frames: Sequence[FrameRecord]) -> dict[str, Any] | None:
             pred.append(f.joints[pi])
             gt.append(f.gt_joints[gi])
             groups.append(str(int(f.track_ids[pi])))
-            errs.append(metrics.mpjpe(metrics.root_center(f.joints[pi][None]), metrics.root_center(f.gt_joints[gi][None])))
+            errs.append(
+                metrics.mpjpe(metrics.root_center(f.joints[pi][None]), metrics.root_center(f.gt_joints[gi][None]))
+            )
         if errs:
             per_frame.append(float(np.mean(errs)))
             times.append((f.stamp_ns - t0) * 1e-9)
@@ -151,10 +187,17 @@ def accuracy(frames: Sequence[FrameRecord]) -> dict[str, Any] | None:
     ev = metrics.evaluate(pred_a, gt_a, groups=np.asarray(groups))
     root_err = np.linalg.norm(pred_a[:, skeleton.ROOT] - gt_a[:, skeleton.ROOT], axis=-1) * 1e3
     return {
-        "gt_people": gt_people, "matched": len(pred), "missed": gt_people - len(pred),
-        "mpjpe_mm": ev["mpjpe_mm"], "n_mpjpe_mm": ev["n_mpjpe_mm"], "pa_mpjpe_mm": ev["pa_mpjpe_mm"],
-        "pck3d": ev["pck3d"], "bone_err_mm": ev["bone_err_mm"], "per_joint_mm": ev["per_joint_mm"],
-        "root_position_error_mm": _dist(root_err), "per_track": ev.get("per_group", {}),
+        "gt_people": gt_people,
+        "matched": len(pred),
+        "missed": gt_people - len(pred),
+        "mpjpe_mm": ev["mpjpe_mm"],
+        "n_mpjpe_mm": ev["n_mpjpe_mm"],
+        "pa_mpjpe_mm": ev["pa_mpjpe_mm"],
+        "pck3d": ev["pck3d"],
+        "bone_err_mm": ev["bone_err_mm"],
+        "per_joint_mm": ev["per_joint_mm"],
+        "root_position_error_mm": _dist(root_err),
+        "per_track": ev.get("per_group", {}),
         "per_frame_mpjpe_mm": {"t_s": times, "mpjpe_mm": per_frame},
     }
 
@@ -184,23 +227,31 @@ def analyse(frames: Sequence[FrameRecord], meta: dict[str, Any] | None = None) -
     plaus = [float(v) for f in processed for v in f.plausibility if np.isfinite(v)]
     elev = [float(np.degrees(v)) for f in processed for v in f.elevation]
     t0 = frames[0].stamp_ns if frames else 0
-    elevation_series = [((f.stamp_ns - t0) * 1e-9, float(np.degrees(np.mean(f.elevation)))) for f in processed if f.people]
+    elevation_series = [
+        ((f.stamp_ns - t0) * 1e-9, float(np.degrees(np.mean(f.elevation)))) for f in processed if f.people
+    ]
     out = {
         "meta": dict(meta or {}),
         "frames": {
-            "in": len(frames), "processed": len(processed), "dropped": sum(f.status == "dropped" for f in frames),
-            "errors": sum(f.status == "error" for f in frames), "errors_by_reason": errors,
-            "duration_s": duration, "input_rate_hz": (len(frames) - 1) / duration if duration > 0 else None,
+            "in": len(frames),
+            "processed": len(processed),
+            "dropped": sum(f.status == "dropped" for f in frames),
+            "errors": sum(f.status == "error" for f in frames),
+            "errors_by_reason": errors,
+            "duration_s": duration,
+            "input_rate_hz": (len(frames) - 1) / duration if duration > 0 else None,
             "output_rate_hz": (len(processed) - 1) / duration if duration > 0 and processed else None,
         },
         "latency_ms": latency,
         "people_per_frame": {
-            "mean": float(np.mean(people)) if people else None, "max": int(max(people)) if people else 0,
+            "mean": float(np.mean(people)) if people else None,
+            "max": int(max(people)) if people else 0,
             "histogram": {str(k): int(v) for k, v in zip(*np.unique(people, return_counts=True))} if people else {},
             "frames_with_people": int(sum(p > 0 for p in people)),
         },
         "tracks": {
-            "count": len(tracks), "length_frames": _dist(lengths),
+            "count": len(tracks),
+            "length_frames": _dist(lengths),
             "id_switches_estimated": _id_switches(tracks),
             "lengths": {str(t): len(v) for t, v in sorted(tracks.items())},
         },
@@ -213,26 +264,12 @@ def analyse(frames: Sequence[FrameRecord], meta: dict[str, Any] | None = None) -
         "plausibility_nll": _dist(plaus) if plaus else None,
         "elevation_deg": {**_dist(elev), "series": elevation_series},
         "accuracy": accuracy(frames),
+        "scene": scene_accuracy(frames, _match_gt),
     }
     return out
 
 
 # ------------------------------------------------------------------------------------------ output
-
-
-def json_safe(obj: Any) -> Any:
-    """NaN/inf -> None, numpy scalars and arrays -> Python (for strict JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_safe(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _fmt(v: Any, digits: int = 1) -> str:
@@ -249,53 +286,108 @@ def markdown(r: dict[str, Any], plots: Sequence[str]) -> str:
     lines = ["# Replay report", ""]
     for k, v in m.items():
         lines.append(f"- {k}: `{v}`")
-    lines += ["", "## Frames", "", "| in | processed | dropped (busy) | errors | duration (s) | input Hz | output Hz |",
-              "| --- | --- | --- | --- | --- | --- | --- |",
-              f"| {fr['in']} | {fr['processed']} | {fr['dropped']} | {fr['errors']} | {_fmt(fr['duration_s'], 2)} | "
-              f"{_fmt(fr['input_rate_hz'], 2)} | {_fmt(fr['output_rate_hz'], 2)} |"]
+    lines += [
+        "",
+        "## Frames",
+        "",
+        "| in | processed | dropped (busy) | errors | duration (s) | input Hz | output Hz |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| {fr['in']} | {fr['processed']} | {fr['dropped']} | {fr['errors']} | {_fmt(fr['duration_s'], 2)} | "
+        f"{_fmt(fr['input_rate_hz'], 2)} | {_fmt(fr['output_rate_hz'], 2)} |",
+    ]
     if fr["errors_by_reason"]:
         lines += ["", "Errors: " + ", ".join(f"{k}: {v}" for k, v in fr["errors_by_reason"].items())]
-    lines += ["", "## Latency (ms)", "", "| stage | n | mean | p50 | p95 | p99 | max |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "## Latency (ms)",
+        "",
+        "| stage | n | mean | p50 | p95 | p99 | max |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for s, st in r["latency_ms"].items():
         if st["n"]:
-            lines.append(f"| {s} | {st['n']} | {_fmt(st['mean'])} | {_fmt(st['p50'])} | {_fmt(st['p95'])} | {_fmt(st['p99'])} | {_fmt(st['max'])} |")
+            lines.append(
+                f"| {s} | {st['n']} | {_fmt(st['mean'])} | {_fmt(st['p50'])} | {_fmt(st['p95'])} | {_fmt(st['p99'])} "
+                f"| {_fmt(st['max'])} |"
+            )
     nd = r.get("node_diagnostics")
     if nd:
-        lines += ["", "Per stage inside lift_node (its last /diagnostics, over its recent frames):", "",
-                  "| stage | p50 | p95 | p99 |", "| --- | --- | --- | --- |"]
-        node_stages = [k[len("latency_"):-len("_p50_ms")] for k in nd if k.startswith("latency_") and k.endswith("_p50_ms")]
+        lines += [
+            "",
+            "Per stage inside lift_node (its last /diagnostics, over its recent frames):",
+            "",
+            "| stage | p50 | p95 | p99 |",
+            "| --- | --- | --- | --- |",
+        ]
+        node_stages = [
+            k[len("latency_") : -len("_p50_ms")] for k in nd if k.startswith("latency_") and k.endswith("_p50_ms")
+        ]
         for s in node_stages:
             if f"latency_{s}_p95_ms" in nd and f"latency_{s}_p99_ms" in nd:
-                lines.append(f"| {s} | {nd[f'latency_{s}_p50_ms']} | {nd[f'latency_{s}_p95_ms']} | {nd[f'latency_{s}_p99_ms']} |")
-        lines += ["", "Node counters: " + ", ".join(f"{k} {nd[k]}" for k in ("frames_received", "frames_processed", "frames_dropped") if k in nd)]
+                lines.append(
+                    f"| {s} | {nd[f'latency_{s}_p50_ms']} | {nd[f'latency_{s}_p95_ms']} | {nd[f'latency_{s}_p99_ms']} |"
+                )
+        lines += [
+            "",
+            "Node counters: "
+            + ", ".join(f"{k} {nd[k]}" for k in ("frames_received", "frames_processed", "frames_dropped") if k in nd),
+        ]
     pp, tr = r["people_per_frame"], r["tracks"]
-    lines += ["", "## People and tracks", "",
-              f"- people per processed frame: mean {_fmt(pp['mean'], 2)}, max {pp['max']}, histogram {pp['histogram']}",
-              f"- tracks: {tr['count']}; length (frames) mean {_fmt(tr['length_frames']['mean'])}, "
-              f"p50 {_fmt(tr['length_frames']['p50'])}, max {_fmt(tr['length_frames']['max'])}",
-              f"- id switches (estimated: a track ends and another starts within {SWITCH_GAP_S} s, its pelvis seen within "
-              f"{SWITCH_REL_DIST} body heights of where the first ended): {tr['id_switches_estimated']}"]
+    lines += [
+        "",
+        "## People and tracks",
+        "",
+        f"- people per processed frame: mean {_fmt(pp['mean'], 2)}, max {pp['max']}, histogram {pp['histogram']}",
+        f"- tracks: {tr['count']}; length (frames) mean {_fmt(tr['length_frames']['mean'])}, "
+        f"p50 {_fmt(tr['length_frames']['p50'])}, max {_fmt(tr['length_frames']['max'])}",
+        f"- id switches (estimated: a track ends and another starts within {SWITCH_GAP_S} s, its pelvis seen within "
+        f"{SWITCH_REL_DIST} body heights of where the first ended): {tr['id_switches_estimated']}",
+    ]
     j = r["jitter"]
-    lines += ["", "## Temporal jitter (frame-to-frame joint acceleration, m/s^2)", "",
-              "| quantity | n | mean | p50 | p95 | max |", "| --- | --- | --- | --- | --- | --- |"]
-    for name, d in (("root-relative pose", j["pose_acceleration_m_s2"]), ("root position", j["root_acceleration_m_s2"])):
-        lines.append(f"| {name} | {d['n']} | {_fmt(d['mean'], 2)} | {_fmt(d['p50'], 2)} | {_fmt(d['p95'], 2)} | {_fmt(d['max'], 2)} |")
+    lines += [
+        "",
+        "## Temporal jitter (frame-to-frame joint acceleration, m/s^2)",
+        "",
+        "| quantity | n | mean | p50 | p95 | max |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, d in (
+        ("root-relative pose", j["pose_acceleration_m_s2"]),
+        ("root position", j["root_acceleration_m_s2"]),
+    ):
+        lines.append(
+            f"| {name} | {d['n']} | {_fmt(d['mean'], 2)} | {_fmt(d['p50'], 2)} | {_fmt(d['p95'], 2)} | "
+            f"{_fmt(d['max'], 2)} |"
+        )
     b = r["bone_length_stability"]
     lines += ["", f"## Bone-length stability (tracks of at least {MIN_TRACK_FRAMES_FOR_BONES} frames)", ""]
     if b["tracks"]:
-        lines += [f"Mean over tracks: std {_fmt(b['std_mm_mean_over_tracks'])} mm, coefficient of variation "
-                  f"{_fmt(b['cv_mean_over_tracks'], 3)}", "", "| track | frames | bone std mean (mm) | CV mean |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"Mean over tracks: std {_fmt(b['std_mm_mean_over_tracks'])} mm, coefficient of variation "
+            f"{_fmt(b['cv_mean_over_tracks'], 3)}",
+            "",
+            "| track | frames | bone std mean (mm) | CV mean |",
+            "| --- | --- | --- | --- |",
+        ]
         for tid, t in list(b["tracks"].items())[:30]:
             lines.append(f"| {tid} | {t['frames']} | {_fmt(t['std_mm_mean'])} | {_fmt(t['cv_mean'], 3)} |")
     else:
         lines.append("No track long enough.")
     p = r["plausibility_nll"]
     lines += ["", "## Plausibility (negative log-likelihood, lower = more plausible)", ""]
-    lines.append("The model has no plausibility output." if not p else
-                 f"n {p['n']}, mean {_fmt(p['mean'], 2)}, p5 {_fmt(p['p5'], 2)}, p50 {_fmt(p['p50'], 2)}, p95 {_fmt(p['p95'], 2)}")
+    lines.append(
+        "The model has no plausibility output."
+        if not p
+        else f"n {p['n']}, mean {_fmt(p['mean'], 2)}, p5 {_fmt(p['p5'], 2)}, p50 {_fmt(p['p50'], 2)}, p95 "
+             f"{_fmt(p['p95'], 2)}"
+    )
     e = r["elevation_deg"]
-    lines += ["", "## Camera elevation (degrees, downward pitch)", "",
-              f"n {e['n']}, mean {_fmt(e['mean'])}, p5 {_fmt(e['p5'])}, p50 {_fmt(e['p50'])}, p95 {_fmt(e['p95'])}"]
+    lines += [
+        "",
+        "## Camera elevation (degrees, downward pitch)",
+        "",
+        f"n {e['n']}, mean {_fmt(e['mean'])}, p5 {_fmt(e['p5'])}, p50 {_fmt(e['p50'])}, p95 {_fmt(e['p95'])}",
+    ]
     a = r["accuracy"]
     lines += ["", "## Accuracy against ground truth", ""]
     if a is None:
@@ -303,18 +395,33 @@ def markdown(r: dict[str, Any], plots: Sequence[str]) -> str:
     elif not a.get("matched"):
         lines.append(f"Ground truth for {a['gt_people']} people, none matched by a prediction.")
     else:
-        lines += [f"{a['matched']} of {a['gt_people']} ground-truth people matched (nearest root); "
-                  f"{a['missed']} missed.", "",
-                  "| MPJPE (mm) | N-MPJPE (mm) | PA-MPJPE (mm) | PCK3D@150mm | bone error (mm) | root position error p50 (mm) |",
-                  "| --- | --- | --- | --- | --- | --- |",
-                  f"| {_fmt(a['mpjpe_mm'])} | {_fmt(a['n_mpjpe_mm'])} | {_fmt(a['pa_mpjpe_mm'])} | {_fmt(a['pck3d'], 3)} | "
-                  f"{_fmt(a['bone_err_mm'])} | {_fmt(a['root_position_error_mm']['p50'])} |", "",
-                  "MPJPE, N-MPJPE and PA-MPJPE by hpe3d_ros.pose_metrics.evaluate, both sides root-centred (protocol 1); "
-                  "the predictions are the published metric skeletons (body-height prior of the parameters)."]
+        lines += [
+            f"{a['matched']} of {a['gt_people']} ground-truth people matched (nearest root); {a['missed']} missed.",
+            "",
+            "| MPJPE (mm) | N-MPJPE (mm) | PA-MPJPE (mm) | PCK3D@150mm | bone error (mm) | root position error p50 "
+            "(mm) |",
+            "| --- | --- | --- | --- | --- | --- |",
+            f"| {_fmt(a['mpjpe_mm'])} | {_fmt(a['n_mpjpe_mm'])} | {_fmt(a['pa_mpjpe_mm'])} | {_fmt(a['pck3d'], 3)} | "
+            f"{_fmt(a['bone_err_mm'])} | {_fmt(a['root_position_error_mm']['p50'])} |",
+            "",
+            "MPJPE, N-MPJPE and PA-MPJPE by hpe3d_ros.pose_metrics.evaluate, both sides root-centred (protocol 1); "
+            "the predictions are the published metric skeletons (body-height prior of the parameters).",
+        ]
         if a.get("per_track"):
-            lines += ["", "| track | poses | MPJPE (mm) | N-MPJPE (mm) | PA-MPJPE (mm) |", "| --- | --- | --- | --- | --- |"]
-            for tid, g in sorted(a["per_track"].items(), key=lambda kv: int(kv[0]) if kv[0].lstrip("-").isdigit() else 0)[:40]:
-                lines.append(f"| {tid} | {g['n_poses']} | {_fmt(g['mpjpe_mm'])} | {_fmt(g['n_mpjpe_mm'])} | {_fmt(g['pa_mpjpe_mm'])} |")
+            lines += [
+                "",
+                "| track | poses | MPJPE (mm) | N-MPJPE (mm) | PA-MPJPE (mm) |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            for tid, g in sorted(
+                a["per_track"].items(), key=lambda kv: int(kv[0]) if kv[0].lstrip("-").isdigit() else 0
+            )[:40]:
+                lines.append(
+                    f"| {tid} | {g['n_poses']} | {_fmt(g['mpjpe_mm'])} | {_fmt(g['n_mpjpe_mm'])} | "
+                    f"{_fmt(g['pa_mpjpe_mm'])} |"
+                )
+    if a is not None:
+        lines += scene_markdown(r.get("scene"))
     if plots:
         lines += ["", "## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in plots]
     return "\n".join(lines) + "\n"
@@ -423,11 +530,17 @@ def plot(r: dict[str, Any], frames: Sequence[FrameRecord], out_dir: Path) -> lis
         fig.savefig(out_dir / "accuracy.png", dpi=90)
         plt.close(fig)
         written.append("accuracy.png")
+    written += scene_plot(r.get("scene"), out_dir)
     return written
 
 
-def write_report(frames: Sequence[FrameRecord], out_dir: str | Path, meta: dict[str, Any] | None = None,
-                 with_plots: bool = True, node_diagnostics: dict[str, str] | None = None) -> dict[str, Any]:
+def write_report(
+    frames: Sequence[FrameRecord],
+    out_dir: str | Path,
+    meta: dict[str, Any] | None = None,
+    with_plots: bool = True,
+    node_diagnostics: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Analyse ``frames`` and write report.json, report.md and the plots into ``out_dir``; returns the dict.
     ``node_diagnostics``: the node's last /diagnostics key-values (the demo's per-stage percentiles)."""
     out_dir = Path(out_dir)

@@ -78,7 +78,9 @@ def check_outputs(out: dict[str, np.ndarray], batch: int, where: str) -> dict[st
     """Check the shapes a model returned; flatten (B, 1) scalars to (B,)."""
     depth = out["depth"]
     if depth.shape != (batch, skeleton.NUM_JOINTS):
-        raise ModelInterfaceError(f"{where}: output 'depth' has shape {depth.shape}, expected ({batch}, {skeleton.NUM_JOINTS})")
+        raise ModelInterfaceError(
+            f"{where}: output 'depth' has shape {depth.shape}, expected ({batch}, {skeleton.NUM_JOINTS})"
+        )
     for key in ("elevation", "nll"):
         if key in out:
             v = out[key]

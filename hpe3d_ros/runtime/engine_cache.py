@@ -32,7 +32,14 @@ def sidecar_path(engine_path: str | Path) -> Path:
 
 
 def engine_cache_key(
-    *, tensorrt_version: str, gpu_name: str, model_sha256: str, max_batch: int, opt_batch: int, fp16: bool, min_batch: int = 1
+    *,
+    tensorrt_version: str,
+    gpu_name: str,
+    model_sha256: str,
+    max_batch: int,
+    opt_batch: int,
+    fp16: bool,
+    min_batch: int = 1,
 ) -> dict:
     """The key an engine must match to be reused."""
     if not (1 <= min_batch <= opt_batch <= max_batch):

@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from .. import skeleton
-from .base import INPUT_NAME, Backend, BackendUnavailable, ModelInterfaceError, check_batch, check_output_names, check_outputs
+from .base import (
+    INPUT_NAME,
+    Backend,
+    BackendUnavailable,
+    ModelInterfaceError,
+    check_batch,
+    check_output_names,
+    check_outputs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +59,9 @@ class OnnxRuntimeBackend(Backend):
         try:
             import onnxruntime as ort
         except ImportError as e:
-            raise BackendUnavailable(f"onnxruntime is not installed ({e}); install the pinned version from requirements.lock") from e
+            raise BackendUnavailable(
+                f"onnxruntime is not installed ({e}); install the pinned version from requirements.lock"
+            ) from e
         if device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
         if intra_op_threads < 0:
@@ -80,23 +90,31 @@ class OnnxRuntimeBackend(Backend):
         try:
             self._session = ort.InferenceSession(str(self.model_path), sess_options=so, providers=providers)
         except Exception as e:  # onnxruntime raises its own exception types for bad files
-            raise ModelInterfaceError(f"{self.model_path}: ONNX Runtime cannot load the model ({type(e).__name__}: {e})") from e
+            raise ModelInterfaceError(
+                f"{self.model_path}: ONNX Runtime cannot load the model ({type(e).__name__}: {e})"
+            ) from e
         self.providers = list(self._session.get_providers())
         if device == "cuda" and CUDA_PROVIDER not in self.providers:
-            raise BackendUnavailable(f"{self.model_path}: the CUDA provider failed to initialise (providers in use: {self.providers})")
+            raise BackendUnavailable(
+                f"{self.model_path}: the CUDA provider failed to initialise (providers in use: {self.providers})"
+            )
         self._check_io(str(self.model_path))
         self._run = self._session.run  # bound once: saves an attribute lookup per call
 
     def _check_io(self, where: str) -> None:
         inputs = self._session.get_inputs()
         if len(inputs) != 1 or inputs[0].name != INPUT_NAME:
-            raise ModelInterfaceError(f"{where}: expected exactly one input {INPUT_NAME!r}, got {[i.name for i in inputs]}")
+            raise ModelInterfaceError(
+                f"{where}: expected exactly one input {INPUT_NAME!r}, got {[i.name for i in inputs]}"
+            )
         inp = inputs[0]
         if inp.type != "tensor(float)":
             raise ModelInterfaceError(f"{where}: input {INPUT_NAME!r} must be float32, got {inp.type}")
         shape = list(inp.shape)
         if len(shape) != 3 or shape[1:] != [skeleton.NUM_JOINTS, 2]:
-            raise ModelInterfaceError(f"{where}: input {INPUT_NAME!r} must be (batch, {skeleton.NUM_JOINTS}, 2), got {shape}")
+            raise ModelInterfaceError(
+                f"{where}: input {INPUT_NAME!r} must be (batch, {skeleton.NUM_JOINTS}, 2), got {shape}"
+            )
         self.dynamic_batch = not isinstance(shape[0], int)
         self.fixed_batch = None if self.dynamic_batch else int(shape[0])
         self.output_names = check_output_names([o.name for o in self._session.get_outputs()], where)
@@ -105,7 +123,9 @@ class OnnxRuntimeBackend(Backend):
     def infer(self, poses2d: np.ndarray) -> dict[str, np.ndarray]:
         x = check_batch(poses2d)
         if self.fixed_batch is not None and x.shape[0] != self.fixed_batch:
-            raise ModelInterfaceError(f"{self.model_path}: model has a fixed batch of {self.fixed_batch}, got {x.shape[0]}")
+            raise ModelInterfaceError(
+                f"{self.model_path}: model has a fixed batch of {self.fixed_batch}, got {x.shape[0]}"
+            )
         values = self._run(self._out_list, {INPUT_NAME: x})
         return check_outputs(dict(zip(self._out_list, values)), x.shape[0], str(self.model_path))
 

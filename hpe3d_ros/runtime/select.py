@@ -40,7 +40,7 @@ def cuda_gpu_present() -> bool:
     if torch is not None:
         try:
             return bool(torch.cuda.is_available())
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever breaks the probe, there is no usable GPU
             return False
     return Path("/dev/nvidia0").exists()
 
@@ -52,7 +52,9 @@ def ort_providers() -> list[str]:
     return available_providers()
 
 
-def auto_candidates(model_suffix: str, trt_ok: bool, gpu: bool, providers: list[str]) -> tuple[list[tuple[str, dict, str]], list[str]]:
+def auto_candidates(
+    model_suffix: str, trt_ok: bool, gpu: bool, providers: list[str]
+) -> tuple[list[tuple[str, dict, str]], list[str]]:
     """The "auto" decision, as a pure function of what this machine has.
 
     Returns (candidates in order of preference as (backend, options, reason), reasons for skipping the others).
@@ -79,7 +81,15 @@ def auto_candidates(model_suffix: str, trt_ok: bool, gpu: bool, providers: list[
 
 _OPTION_KEYS = {
     "onnxruntime": ("device", "intra_op_threads", "allow_spinning", "cuda_device_id"),
-    "tensorrt": ("engine_file_path", "force_engine_update", "max_batch", "opt_batch", "fp16", "workspace_mb", "cuda_device_id"),
+    "tensorrt": (
+        "engine_file_path",
+        "force_engine_update",
+        "max_batch",
+        "opt_batch",
+        "fp16",
+        "workspace_mb",
+        "cuda_device_id",
+    ),
     "torch": ("torch_device", "torch_threads"),
 }
 

@@ -17,7 +17,15 @@ import numpy as np
 
 from .. import skeleton
 from ..manifest import file_sha256
-from .base import INPUT_NAME, Backend, BackendUnavailable, ModelInterfaceError, check_batch, check_output_names, check_outputs
+from .base import (
+    INPUT_NAME,
+    Backend,
+    BackendUnavailable,
+    ModelInterfaceError,
+    check_batch,
+    check_output_names,
+    check_outputs,
+)
 from .engine_cache import default_engine_path, engine_cache_key, rebuild_reason, write_engine
 
 log = logging.getLogger(__name__)
@@ -53,7 +61,7 @@ class _TorchCuda:
     def device_name(self) -> str:
         return self.torch.cuda.get_device_name(self.device)
 
-    def alloc(self, shape: tuple, dtype=np.float32):
+    def alloc(self, shape: tuple, dtype=np.float32):  # noqa: ARG002 - every binding is float32
         """(device buffer, its address, pinned host array of the same shape)."""
         d = self.torch.empty(shape, dtype=self.torch.float32, device=self.device)
         h = self.torch.empty(shape, dtype=self.torch.float32, pin_memory=True)
@@ -84,7 +92,9 @@ class _CudaPython:
             try:
                 from cuda import cudart
             except ImportError as e:
-                raise BackendUnavailable("the TensorRT backend needs torch with CUDA or cuda-python for device memory") from e
+                raise BackendUnavailable(
+                    "the TensorRT backend needs torch with CUDA or cuda-python for device memory"
+                ) from e
         self.cudart = cudart
         self._check(cudart.cudaSetDevice(device_id))
         self.device_id = device_id
@@ -102,7 +112,7 @@ class _CudaPython:
         name = props.name
         return (name.decode(errors="replace") if isinstance(name, bytes) else str(name)).rstrip("\x00")
 
-    def alloc(self, shape: tuple, dtype=np.float32):
+    def alloc(self, shape: tuple, dtype=np.float32):  # noqa: ARG002 - every binding is float32
         host = np.empty(shape, dtype=np.float32)
         ptr = self._check(self.cudart.cudaMalloc(host.nbytes))
         self._ptrs.append(ptr)
@@ -138,7 +148,9 @@ def _cuda_memory(device_id: int):
     return _CudaPython(device_id)
 
 
-def build_serialized_engine(trt, logger, onnx_path: Path, min_batch: int, opt_batch: int, max_batch: int, fp16: bool, workspace_mb: int) -> bytes:
+def build_serialized_engine(
+    trt, logger, onnx_path: Path, min_batch: int, opt_batch: int, max_batch: int, fp16: bool, workspace_mb: int
+) -> bytes:
     """ONNX -> serialized engine with one optimisation profile for the batch axis."""
     builder = trt.Builder(logger)
     flags = 0
@@ -187,8 +199,12 @@ class TensorRTBackend(Backend):
         self._mem = _cuda_memory(int(cuda_device_id))
         self._trt_logger = trt.Logger(trt.Logger.WARNING)
         key = engine_cache_key(
-            tensorrt_version=trt.__version__, gpu_name=self._mem.device_name(), model_sha256=file_sha256(self.model_path),
-            max_batch=self.max_batch, opt_batch=min(int(opt_batch), self.max_batch), fp16=bool(fp16),
+            tensorrt_version=trt.__version__,
+            gpu_name=self._mem.device_name(),
+            model_sha256=file_sha256(self.model_path),
+            max_batch=self.max_batch,
+            opt_batch=min(int(opt_batch), self.max_batch),
+            fp16=bool(fp16),
         )
         runtime = trt.Runtime(self._trt_logger)
         reason = rebuild_reason(self.engine_path, key, force_engine_update)
@@ -199,8 +215,16 @@ class TensorRTBackend(Backend):
                 reason = f"{self.engine_path} failed to deserialize"
         if engine is None:
             log.warning("building TensorRT engine %s (%s); this takes a while once", self.engine_path, reason)
-            blob = build_serialized_engine(trt, self._trt_logger, self.model_path, key["min_batch"], key["opt_batch"],
-                                           key["max_batch"], key["fp16"], workspace_mb)
+            blob = build_serialized_engine(
+                trt,
+                self._trt_logger,
+                self.model_path,
+                key["min_batch"],
+                key["opt_batch"],
+                key["max_batch"],
+                key["fp16"],
+                workspace_mb,
+            )
             write_engine(self.engine_path, blob, key)
             engine = runtime.deserialize_cuda_engine(blob)
             if engine is None:
@@ -216,8 +240,15 @@ class TensorRTBackend(Backend):
         self.output_names = check_output_names([n for n in names if n not in inputs], str(self.model_path))
         for n in (INPUT_NAME, *self.output_names):
             if engine.get_tensor_dtype(n) != trt.float32:
-                raise ModelInterfaceError(f"{self.model_path}: tensor {n!r} is {engine.get_tensor_dtype(n)}, expected float32")
-        shapes = {INPUT_NAME: (self.max_batch, J, 2), "depth": (self.max_batch, J), "elevation": (self.max_batch,), "nll": (self.max_batch,)}
+                raise ModelInterfaceError(
+                    f"{self.model_path}: tensor {n!r} is {engine.get_tensor_dtype(n)}, expected float32"
+                )
+        shapes = {
+            INPUT_NAME: (self.max_batch, J, 2),
+            "depth": (self.max_batch, J),
+            "elevation": (self.max_batch,),
+            "nll": (self.max_batch,),
+        }
         self._buffers = {}
         for n in (INPUT_NAME, *self.output_names):
             dev, addr, host = self._mem.alloc(shapes[n])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from hpe3d_ros import cli, poses_io, skeleton
 from hpe3d_ros.cli_collect import collect_frames, to_arrays
@@ -12,7 +11,21 @@ from hpe3d_ros.detection import PoseDetector
 def test_collect_writes_a_valid_pose_file(fixtures_dir, tmp_path, capsys):
     video = fixtures_dir / "media" / "street-demo.mp4"
     out = tmp_path / "poses2d.npz"
-    rc = cli.main(["collect", "--video", str(video), "--video", str(video), "--out", str(out), "--hfov", "70", "--max-people", "3"])
+    rc = cli.main(
+        [
+            "collect",
+            "--video",
+            str(video),
+            "--video",
+            str(video),
+            "--out",
+            str(out),
+            "--hfov",
+            "70",
+            "--max-people",
+            "3",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     data = poses_io.load_poses2d(out)
     n = len(data["keypoints"])
@@ -65,7 +78,17 @@ def test_unknown_calibration_format_is_named(fixtures_dir, tmp_path, capsys):
     cal = tmp_path / "camera.yaml"
     cal.write_text("fx: 500\nfy: 500\n")
     out = tmp_path / "x.npz"
-    rc = cli.main(["collect", "--video", str(fixtures_dir / "media" / "street-demo.mp4"), "--out", str(out), "--calibration", str(cal)])
+    rc = cli.main(
+        [
+            "collect",
+            "--video",
+            str(fixtures_dir / "media" / "street-demo.mp4"),
+            "--out",
+            str(out),
+            "--calibration",
+            str(cal),
+        ]
+    )
     assert rc == 1
     err = capsys.readouterr().err
     assert "camera.yaml" in err and "camera_info" in err
@@ -112,7 +135,24 @@ def test_calibration_file_gives_its_k_and_size_is_checked(fixtures_dir, tmp_path
     )
     cal.write_text(body.format(w=960))
     out = tmp_path / "x.npz"
-    assert cli.main(["collect", "--video", video, "--out", str(out), "--calibration", str(cal), "--max-people", "1", "--max-frames", "2"]) == 0
+    assert (
+        cli.main(
+            [
+                "collect",
+                "--video",
+                video,
+                "--out",
+                str(out),
+                "--calibration",
+                str(cal),
+                "--max-people",
+                "1",
+                "--max-frames",
+                "2",
+            ]
+        )
+        == 0
+    )
     k = poses_io.load_poses2d(out)["intrinsics"]
     np.testing.assert_allclose(k[0], [[700, 0, 480], [0, 710, 270], [0, 0, 1]])
     assert len(k) == 2

@@ -34,9 +34,33 @@ def model(tmp_path):
 
 def test_lift_writes_all_outputs_matching_the_lifter(tmp_path, model):
     kp, scores = _poses(7), np.random.default_rng(1).uniform(0.3, 1, (7, 16))
-    inp = save_npz_atomic(tmp_path / "in.npz", keypoints=kp, scores=scores, intrinsics=K, frame=np.arange(7), joints3d=np.zeros((7, 16, 3)))
+    inp = save_npz_atomic(
+        tmp_path / "in.npz",
+        keypoints=kp,
+        scores=scores,
+        intrinsics=K,
+        frame=np.arange(7),
+        joints3d=np.zeros((7, 16, 3)),
+    )
     out = tmp_path / "out" / "poses3d.npz"
-    assert main(["lift", "--model", str(model), "--input", str(inp), "--output", str(out), "--batch-size", "3", "--height", "1.8"]) == 0
+    assert (
+        main(
+            [
+                "lift",
+                "--model",
+                str(model),
+                "--input",
+                str(inp),
+                "--output",
+                str(out),
+                "--batch-size",
+                "3",
+                "--height",
+                "1.8",
+            ]
+        )
+        == 0
+    )
     with np.load(out) as f:
         res = {k: f[k] for k in f.files}
     ref = Lifter(model, backend="onnxruntime").lift(kp, K, scores, height_m=1.8)
@@ -58,7 +82,10 @@ def test_per_frame_intrinsics_and_fov_fallback(tmp_path, model):
     a = save_npz_atomic(tmp_path / "a.npz", keypoints=kp, intrinsics=ks)
     b = save_npz_atomic(tmp_path / "b.npz", keypoints=kp, image_size=np.array([640, 480]))
     assert main(["lift", "--model", str(model), "--input", str(a), "--output", str(tmp_path / "a3.npz")]) == 0
-    assert main(["lift", "--model", str(model), "--input", str(b), "--output", str(tmp_path / "b3.npz"), "--hfov", "70"]) == 0
+    assert (
+        main(["lift", "--model", str(model), "--input", str(b), "--output", str(tmp_path / "b3.npz"), "--hfov", "70"])
+        == 0
+    )
     with np.load(tmp_path / "a3.npz") as fa, np.load(tmp_path / "b3.npz") as fb:
         np.testing.assert_allclose(fa["joints3d"], fb["joints3d"], atol=1e-9)
         np.testing.assert_allclose(fb["intrinsics"], K)
@@ -118,15 +145,31 @@ def test_output_may_not_overwrite_input(tmp_path, model, capsys):
 def test_console_command_in_a_subprocess(tmp_path, model):
     inp = save_npz_atomic(tmp_path / "in.npz", keypoints=_poses(2), intrinsics=K)
     out = tmp_path / "out.npz"
-    proc = subprocess.run([sys.executable, "-m", "hpe3d_ros.cli", "lift", "--model", str(model), "--input", str(inp), "--output", str(out)],
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hpe3d_ros.cli",
+            "lift",
+            "--model",
+            str(model),
+            "--input",
+            str(inp),
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "lifted 2 pose(s)" in proc.stdout
     with np.load(out) as f:
         assert f["joints3d"].shape == (2, 16, 3) and np.all(np.isfinite(f["joints3d"]))
 
 
-def test_lifting_with_onnxruntime_does_not_import_torch(tmp_path, model):
+def test_lifting_with_onnxruntime_does_not_import_torch(model):
     """The node and `hpe3d lift` stay light: the ONNX Runtime path never imports torch."""
     code = (
         "import sys, numpy as np; from hpe3d_ros.lifting import Lifter; "

@@ -34,8 +34,14 @@ def test_default_model_lifts_the_fixture_better_than_a_flat_pose():
     pred = evaluation.predict(_default_model(), data, backend="onnxruntime")
     result, per_pose = evaluation.score(pred, data)
     flat_shape = pred.shape * np.array([1.0, 1.0, 0.0])  # the same 2D, every depth thrown away
-    flat = evaluation.Prediction(shape=flat_shape, joints_m=metric.scale_to_height(flat_shape), elevation=None, nll=None,
-                                 backend="none", normalization=pred.normalization)
+    flat = evaluation.Prediction(
+        shape=flat_shape,
+        joints_m=metric.scale_to_height(flat_shape),
+        elevation=None,
+        nll=None,
+        backend="none",
+        normalization=pred.normalization,
+    )
     flat_result, _ = evaluation.score(flat, data)
     # A lifter must beat throwing the depth away, predict the camera elevation and flag bad poses.
     assert result["pa_mpjpe_mm"] < 0.6 * flat_result["pa_mpjpe_mm"], (result["pa_mpjpe_mm"], flat_result["pa_mpjpe_mm"])

@@ -34,18 +34,26 @@ def _not_installed_reason() -> str | None:
         return f"{HPE3D} does not exist: hpe3d_ros is not installed in this venv (.venv/bin/pip install --no-deps .)"
     installed = Path(sysconfig.get_paths()["purelib"]) / "hpe3d_ros"
     if not (installed / "__init__.py").is_file():
-        return f"no hpe3d_ros package under {installed.parent}: not installed in this venv (.venv/bin/pip install --no-deps .)"
+        return (f"no hpe3d_ros package under {installed.parent}: not installed in this venv "
+                "(.venv/bin/pip install --no-deps .)")
     differ = []
-    for src in sorted((REPO / "hpe3d_ros").rglob("*.py")):
-        copy = installed / src.relative_to(REPO / "hpe3d_ros")
-        if "__pycache__" not in src.parts and not (copy.is_file() and filecmp.cmp(src, copy, shallow=False)):
-            differ.append(str(src.relative_to(REPO)))
+    for package in ("hpe3d_ros", "training"):  # training: make-bag, train, eval, export, ingest are its commands
+        for src in sorted((REPO / package).rglob("*.py")):
+            copy = installed.parent / package / src.relative_to(REPO / package)
+            if "__pycache__" not in src.parts and not (copy.is_file() and filecmp.cmp(src, copy, shallow=False)):
+                differ.append(str(src.relative_to(REPO)))
     share = VENV / "share" / "hpe3d_ros"
-    differ += [name for name in ("config/lift.yaml", "engines/ours_bandai.onnx", "engines/ours_bandai.json")
-               if not (share / name).is_file() or not filecmp.cmp(REPO / name, share / name, shallow=False)]
+    differ += [
+        name
+        for name in ("config/lift.yaml", "engines/ours_bandai.onnx", "engines/ours_bandai.json")
+        if not (share / name).is_file() or not filecmp.cmp(REPO / name, share / name, shallow=False)
+    ]
     if differ:
-        return (f"the installed hpe3d_ros differs from this checkout ({', '.join(differ[:3])}{' ...' if len(differ) > 3 else ''}): "
-                "reinstall with .venv/bin/pip install --no-deps .")
+        return (
+            "the installed hpe3d_ros differs from this checkout "
+            f"({', '.join(differ[:3])}{' ...' if len(differ) > 3 else ''}): "
+            "reinstall with .venv/bin/pip install --no-deps ."
+        )
     return None
 
 
@@ -82,8 +90,10 @@ class Untouched:
         self.repo = _snapshot(REPO, skip)
 
     def check(self) -> None:
-        for name, before, after in (("the venv", self.venv, _snapshot(VENV)),
-                                    ("the checkout", self.repo, _snapshot(REPO, self.repo_skip))):
+        for name, before, after in (
+            ("the venv", self.venv, _snapshot(VENV)),
+            ("the checkout", self.repo, _snapshot(REPO, self.repo_skip)),
+        ):
             added = sorted(set(after) - set(before))
             changed = sorted(p for p in set(after) & set(before) if after[p] != before[p])
             assert not added and not changed, f"written into {name}: new {added[:10]}, changed {changed[:10]}"
@@ -98,7 +108,9 @@ def _env() -> dict[str, str]:
 
 def _run(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     proc = subprocess.run([str(HPE3D), *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"hpe3d {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"hpe3d {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    )
     return proc
 
 
@@ -109,22 +121,35 @@ def test_readme_demo_from_a_fresh_directory(installed, tmp_path):
     untouched = Untouched()
     proc = subprocess.run([str(installed), "demo"], cwd=user, env=_env(), capture_output=True, text=True, timeout=400)
     logs = user / "out" / "demo" / "logs"
-    detail = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-1500:]}" for p in sorted(logs.glob("*.log"))) if logs.is_dir() else ""
+    detail = (
+        "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-1500:]}" for p in sorted(logs.glob("*.log")))
+        if logs.is_dir()
+        else ""
+    )
     assert proc.returncode == 0, f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}\n{detail}"
     out = user / "out" / "demo"
-    assert (out / "bag" / "metadata.yaml").is_file() and list((out / "bag").glob("*.mcap")), "no output bag in ./out/demo/bag"
+    assert (out / "bag" / "metadata.yaml").is_file() and list((out / "bag").glob("*.mcap")), (
+        "no output bag in ./out/demo/bag"
+    )
     assert (out / "demo.mp4").stat().st_size > 100_000, "no video in ./out/demo/demo.mp4"
     assert (out / "preview.png").stat().st_size > 10_000, "no preview in ./out/demo/preview.png"
-    assert (out / "report" / "report.md").is_file() and (out / "report" / "report.json").is_file(), "no report in ./out/demo/report"
-    for line in ("output bag: " + str(out / "bag"), "video:      " + str(out / "demo.mp4"),
-                 "preview:    " + str(out / "preview.png"), "report:     " + str(out / "report" / "report.md")):
+    assert (out / "report" / "report.md").is_file() and (out / "report" / "report.json").is_file(), (
+        "no report in ./out/demo/report"
+    )
+    for line in (
+        "output bag: " + str(out / "bag"),
+        "video:      " + str(out / "demo.mp4"),
+        "preview:    " + str(out / "preview.png"),
+        "report:     " + str(out / "report" / "report.md"),
+    ):
         assert line in proc.stdout, proc.stdout
     assert "W0000" not in proc.stderr
     untouched.check()
     assert not (VENV / "share" / "hpe3d_ros" / "out").exists()
 
 
-def test_readme_replay_collect_and_lift_with_relative_paths(installed, tmp_path):
+@pytest.mark.usefixtures("installed")
+def test_readme_replay_collect_and_lift_with_relative_paths(tmp_path):
     """make-bag, replay, collect and lift from the user's directory with relative paths and defaults."""
     user = tmp_path / "user"
     user.mkdir()

@@ -35,7 +35,9 @@ def test_lift_recovers_synthetic_pose(tmp_path, kind, elevation, distance):
     the normalisations' perspective approximation, a few cm at these distances) and gravity."""
     truth = pose_in_camera(elevation, distance)
     uv = camera.project(truth, K)
-    model = constant_depth_onnx(tmp_path / "m.onnx", normalization.depth_target(truth, kind), elevation=elevation, normalization=kind)
+    model = constant_depth_onnx(
+        tmp_path / "m.onnx", normalization.depth_target(truth, kind), elevation=elevation, normalization=kind
+    )
     res = Lifter(model, backend="onnxruntime").lift(uv[None], K, height_m=skeleton.REFERENCE_HEIGHT_M)
     assert res.joints_optical.shape == (1, 16, 3) and res.backend == "onnxruntime"
     rel = res.joints_optical[0] - res.joints_optical[0, 0]
@@ -54,14 +56,18 @@ def test_wrong_elevation_tilts_upright_frame(tmp_path):
     """The upright check above can fail: a model claiming elevation 0 for a 0.8 rad view leaves the body tilted."""
     truth = pose_in_camera(0.8, 5.0)
     model = constant_depth_onnx(tmp_path / "m.onnx", normalization.depth_target(truth, "tipsy"), elevation=0.0)
-    res = Lifter(model, backend="onnxruntime").lift(camera.project(truth, K)[None], K, height_m=skeleton.REFERENCE_HEIGHT_M)
+    res = Lifter(model, backend="onnxruntime").lift(
+        camera.project(truth, K)[None], K, height_m=skeleton.REFERENCE_HEIGHT_M
+    )
     up = res.joints_upright[0, skeleton.HEAD] - res.joints_upright[0, skeleton.ROOT]
     assert np.degrees(np.arccos(-up[1] / np.linalg.norm(up))) > 30.0
 
 
 def test_batch_equals_single_lifts_and_height_prior(tmp_path):
     """Several people (per-person K and scores) in one call give what separate calls give."""
-    truths = [pose_in_camera(0.2, 5.0, az, off) for az, off in [(0.3, (-1.0, 0.2)), (2.0, (0.5, 0.0)), (-1.2, (1.5, -0.1))]]
+    truths = [
+        pose_in_camera(0.2, 5.0, az, off) for az, off in [(0.3, (-1.0, 0.2)), (2.0, (0.5, 0.0)), (-1.2, (1.5, -0.1))]
+    ]
     ks = np.stack([K, camera.intrinsics_from_fov(640, 480, 60.0), K])
     uv = np.stack([camera.project(t, k) for t, k in zip(truths, ks)])
     scores = np.random.default_rng(0).uniform(0.2, 1.0, (3, 16))
@@ -177,8 +183,10 @@ def test_model_with_wrong_output_shape_is_refused_at_start_up(tmp_path):
 
     x = helper.make_tensor_value_info("poses2d", TensorProto.FLOAT, ["batch", 16, 2])
     y = helper.make_tensor_value_info("depth", TensorProto.FLOAT, ["batch", 16, 2])
-    model = helper.make_model(helper.make_graph([helper.make_node("Identity", ["poses2d"], ["depth"])], "g", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(
+        helper.make_graph([helper.make_node("Identity", ["poses2d"], ["depth"])], "g", [x], [y]),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
     model.ir_version = 8
     path = tmp_path / "wrong.onnx"
     onnx.save(model, str(path))
@@ -216,7 +224,9 @@ def test_pool_elevation_gives_one_camera_one_elevation(tmp_path):
 
     model = export_onnx(tiny_mlp(seed=11), tmp_path / "mlp.onnx")
     lifter = Lifter(model, backend="onnxruntime")
-    people = np.stack([camera.project(pose_in_camera(0.3, 5.0, az, (x, 0.0)), K) for az, x in [(0.2, -1.5), (1.9, 0.0), (-2.5, 1.5)]])
+    people = np.stack(
+        [camera.project(pose_in_camera(0.3, 5.0, az, (x, 0.0)), K) for az, x in [(0.2, -1.5), (1.9, 0.0), (-2.5, 1.5)]]
+    )
     free = lifter.lift(people, K)
     pooled = lifter.lift(people, K, pool_elevation=True)
     assert np.ptp(free.elevation) > 0  # the tiny network's estimates differ per person

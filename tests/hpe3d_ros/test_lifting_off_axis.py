@@ -27,7 +27,9 @@ def test_elevation_in_optical_undoes_the_virtual_pitch():
     assert e[0] == pytest.approx(0.2)
 
 
-@pytest.mark.skipif(MODEL is None or not MODEL.is_file(), reason="the default model engines/ours_bandai.onnx is not in this checkout")
+@pytest.mark.skipif(
+    MODEL is None or not MODEL.is_file(), reason="the default model engines/ours_bandai.onnx is not in this checkout"
+)
 def test_off_centre_people_reproject_and_keep_their_elevation():
     data = np.load(paths.package_data_dir() / "eval_fixture.npz")
     sel = slice(0, 300)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpe3d_ros import camera, metric, normalization as N, skeleton
+from hpe3d_ros import camera, metric, skeleton
+from hpe3d_ros import normalization as N
 
 
 def test_scale_to_height_matches_the_reference_body():

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpe3d_ros import camera, normalization as N, skeleton
+from hpe3d_ros import camera, skeleton
+from hpe3d_ros import normalization as N
 
 
 def _poses(n=6, seed=0):
@@ -32,7 +33,9 @@ def test_numpy_and_torch_agree(kind):
     n_t, s_t = N.normalize_2d(torch.tensor(xy), kind)
     np.testing.assert_allclose(n_t.numpy(), n_np, atol=1e-12)
     d = np.random.default_rng(1).normal(size=(len(xy), 16))
-    np.testing.assert_allclose(N.lift_to_3d(n_t, torch.tensor(d), kind).numpy(), N.lift_to_3d(n_np, d, kind), atol=1e-12)
+    np.testing.assert_allclose(
+        N.lift_to_3d(n_t, torch.tensor(d), kind).numpy(), N.lift_to_3d(n_np, d, kind), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("kind", N.KINDS)

@@ -53,7 +53,10 @@ def test_the_checker_sees_every_form_of_import():
            "def f():\n    from training.data import mocap\n    importlib.import_module('training.cli_train')\n")
     names = [n for _, n in _imports(ast.parse(src), "hpe3d_ros.replay.report")]
     assert names == ["training", "training.trainer", "training", "training.data", "training.cli_train"]
-    rel = [n for _, n in _imports(ast.parse("from ..runtime import base\nfrom . import camera\n"), "hpe3d_ros.replay.report")]
+    rel = [
+        n
+        for _, n in _imports(ast.parse("from ..runtime import base\nfrom . import camera\n"), "hpe3d_ros.replay.report")
+    ]
     assert rel == ["hpe3d_ros.runtime", "hpe3d_ros.replay", "hpe3d_ros.replay.camera"]
 
 
@@ -63,10 +66,10 @@ def test_importing_every_runtime_module_loads_no_training_code():
         "import hpe3d_ros\n"
         "names = [m.name for m in pkgutil.walk_packages(hpe3d_ros.__path__, 'hpe3d_ros.')]\n"
         "for n in names: importlib.import_module(n)\n"
-        "print(json.dumps({'modules': names, 'training': sorted(m for m in sys.modules if m == 'training' or m.startswith('training.'))}))\n"
+        "loaded = sorted(m for m in sys.modules if m == 'training' or m.startswith('training.'))\n"
+        "print(json.dumps({'modules': names, 'training': loaded}))\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         cwd=PACKAGE.parent)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=PACKAGE.parent)
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert len(out["modules"]) > 30 and "hpe3d_ros.node.lift_node" in out["modules"]

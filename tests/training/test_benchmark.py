@@ -1,5 +1,6 @@
 """Both benchmarks (training.benchmark) and `hpe3d eval --cross` through the runtime path with the
 shipped default engine, on the bundled fixtures (no ../shared needed)."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,16 @@ def test_evaluate_set_reports_views_sizes_and_upright_motions():
     poses = np.repeat(standing_pose()[None], 60, axis=0)
     r = crossdata.sample_views(poses, crossdata.CrossCameraConfig(), np.random.default_rng(0))
     content = np.array(["walk", "lieDownFloor"])[np.arange(60) % 2]
-    data = evaluation.validate_eval_set({"keypoints": r["keypoints"], "intrinsics": r["intrinsics"], "joints3d": r["joints_cam"],
-                                         "elevation": r["elevation"], "person_px": r["person_px"], "content": content})
+    data = evaluation.validate_eval_set(
+        {
+            "keypoints": r["keypoints"],
+            "intrinsics": r["intrinsics"],
+            "joints3d": r["joints_cam"],
+            "elevation": r["elevation"],
+            "person_px": r["person_px"],
+            "content": content,
+        }
+    )
     out = benchmark.evaluate_set(ENGINE, data)
     assert out["n_poses"] == 60
     assert set(out["per_view"]) == {"level", "robot", "cctv"}
@@ -45,7 +54,10 @@ def test_eval_cross_on_the_fixtures(capsys):
     res = json.loads(capsys.readouterr().out)
     s = res["sets"]
     assert set(s) == set(benchmark.DEFAULT_SETS)
-    assert s["in_domain"]["n_poses"] == 3000 and s["cross"]["n_poses"] == benchmark.load_cross_fixture()["keypoints"].shape[0]
+    assert (
+        s["in_domain"]["n_poses"] == 3000
+        and s["cross"]["n_poses"] == benchmark.load_cross_fixture()["keypoints"].shape[0]
+    )
     # the default model generalises worse to unseen bodies and motions, and real 2D error costs more
     assert s["cross"]["pa_mpjpe_mm"] > s["in_domain"]["pa_mpjpe_mm"]
     assert s["in_domain_noisy"]["pa_mpjpe_mm"] > s["in_domain"]["pa_mpjpe_mm"]

@@ -62,13 +62,22 @@ def planar_eval_set(n: int = 60, seed: int = 0) -> dict:
     }
 
 
-def linear_lifter(path: Path, gain: float, elevation: float | None = 0.2, nll: bool = True,
-                  normalization: str = "tipsy", manifest_outputs: list[str] | None = None, **manifest_overrides) -> Path:
+def linear_lifter(
+    path: Path,
+    gain: float,
+    elevation: float | None = 0.2,
+    nll: bool = True,
+    normalization: str = "tipsy",
+    manifest_outputs: list[str] | None = None,
+    **manifest_overrides,
+) -> Path:
     """An ONNX lifter with depth_j = gain * x_j (0 -> exact on planar poses), a constant elevation
     and nll = sum of |x|; with its manifest."""
     x = helper.make_tensor_value_info("poses2d", TensorProto.FLOAT, ["batch", J, 2])
     nodes = [
-        helper.make_node("Constant", [], ["w"], value=helper.make_tensor("w_v", TensorProto.FLOAT, [2, 1], [gain, 0.0])),
+        helper.make_node(
+            "Constant", [], ["w"], value=helper.make_tensor("w_v", TensorProto.FLOAT, [2, 1], [gain, 0.0])
+        ),
         helper.make_node("Constant", [], ["ax2"], value=helper.make_tensor("ax2_v", TensorProto.INT64, [1], [2])),
         helper.make_node("Constant", [], ["ax1"], value=helper.make_tensor("ax1_v", TensorProto.INT64, [1], [1])),
         helper.make_node("Constant", [], ["ax12"], value=helper.make_tensor("ax12_v", TensorProto.INT64, [2], [1, 2])),
@@ -80,7 +89,9 @@ def linear_lifter(path: Path, gain: float, elevation: float | None = 0.2, nll: b
     if elevation is not None:
         nodes += [
             helper.make_node("Constant", [], ["zero"], value=helper.make_tensor("z_v", TensorProto.FLOAT, [], [0.0])),
-            helper.make_node("Constant", [], ["e"], value=helper.make_tensor("e_v", TensorProto.FLOAT, [], [elevation])),
+            helper.make_node(
+                "Constant", [], ["e"], value=helper.make_tensor("e_v", TensorProto.FLOAT, [], [elevation])
+            ),
             helper.make_node("ReduceSum", ["depth", "ax1"], ["ds"], keepdims=0),
             helper.make_node("Mul", ["ds", "zero"], ["dz"]),
             helper.make_node("Add", ["dz", "e"], ["elevation"]),
@@ -88,11 +99,17 @@ def linear_lifter(path: Path, gain: float, elevation: float | None = 0.2, nll: b
         outs.append(helper.make_tensor_value_info("elevation", TensorProto.FLOAT, ["batch"]))
         names.append("elevation")
     if nll:
-        nodes += [helper.make_node("Abs", ["poses2d"], ["ab"]), helper.make_node("ReduceSum", ["ab", "ax12"], ["nll"], keepdims=0)]
+        nodes += [
+            helper.make_node("Abs", ["poses2d"], ["ab"]),
+            helper.make_node("ReduceSum", ["ab", "ax12"], ["nll"], keepdims=0),
+        ]
         outs.append(helper.make_tensor_value_info("nll", TensorProto.FLOAT, ["batch"]))
         names.append("nll")
-    model = helper.make_model(helper.make_graph(nodes, "linear_lifter", [x], outs),
-                              opset_imports=[helper.make_opsetid("", 17)], producer_name="hpe3d_ros-tests")
+    model = helper.make_model(
+        helper.make_graph(nodes, "linear_lifter", [x], outs),
+        opset_imports=[helper.make_opsetid("", 17)],
+        producer_name="hpe3d_ros-tests",
+    )
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
@@ -103,10 +120,9 @@ def linear_lifter(path: Path, gain: float, elevation: float | None = 0.2, nll: b
         outputs=[{"name": n} for n in (manifest_outputs or names)],
         training={"data": "none (test model)", "license": "Apache-2.0"},
         command="tests/training/test_cli_eval.py",
-        model_sha256=manifest.file_sha256(path),
     )
     m.update(manifest_overrides)
-    manifest.manifest_path(path).write_text(json.dumps(m))
+    manifest.write_bound_manifest(path, m)
     return path
 
 
@@ -129,8 +145,26 @@ def _eval_json(capsys, *args) -> dict:
 def test_exact_lifter_scores_perfectly(tmp_path, eval_file, capsys, norm):
     model = linear_lifter(tmp_path / f"zero_{norm}.onnx", gain=0.0, normalization=norm)
     # the set's bodies are the reference body: with its height as the prior, every metric error is ~0
-    res = _eval_json(capsys, "--model", model, "--data", eval_file, "--backend", "onnxruntime", "--height", skeleton.REFERENCE_HEIGHT_M)
-    for key in (*metrics.METRIC_KEYS, "model", "split", "per_content", "elevation_err_deg", "spearman_nll_pa", "per_joint_mm"):
+    res = _eval_json(
+        capsys,
+        "--model",
+        model,
+        "--data",
+        eval_file,
+        "--backend",
+        "onnxruntime",
+        "--height",
+        skeleton.REFERENCE_HEIGHT_M,
+    )
+    for key in (
+        *metrics.METRIC_KEYS,
+        "model",
+        "split",
+        "per_content",
+        "elevation_err_deg",
+        "spearman_nll_pa",
+        "per_joint_mm",
+    ):
         assert key in res
     assert res["n_poses"] == 60
     assert res["normalization"] == norm
@@ -168,7 +202,9 @@ def test_eval_defaults_to_the_runtime_height_prior(tmp_path, eval_file, capsys):
     assert res["height_m"] == metric.DEFAULT_BODY_HEIGHT_M
     data = planar_eval_set()
     gt = data["joints3d"] - data["joints3d"][:, :1]
-    expected = 1000 * np.linalg.norm(gt * (metric.DEFAULT_BODY_HEIGHT_M / skeleton.REFERENCE_HEIGHT_M - 1), axis=-1).mean()
+    expected = (
+        1000 * np.linalg.norm(gt * (metric.DEFAULT_BODY_HEIGHT_M / skeleton.REFERENCE_HEIGHT_M - 1), axis=-1).mean()
+    )
     assert res["mpjpe_mm"] == pytest.approx(expected, rel=1e-3) and expected > 20
     assert res["n_mpjpe_mm"] < 0.05 and res["pa_mpjpe_mm"] < 0.05
 
@@ -192,8 +228,9 @@ def test_wrong_depth_is_measured(tmp_path, eval_file, capsys):
         assert res[key] == pytest.approx(direct[key], rel=1e-9)
     low = np.degrees(data["elevation"]) < 10.0
     assert bands["below_10deg"]["n_poses"] == int(low.sum())
-    assert bands["below_10deg"]["mpjpe_mm"] == pytest.approx(metrics.mpjpe(
-        metrics.root_center(pred.joints_m[low]), metrics.root_center(data["joints3d"][low])), rel=1e-9)
+    assert bands["below_10deg"]["mpjpe_mm"] == pytest.approx(
+        metrics.mpjpe(metrics.root_center(pred.joints_m[low]), metrics.root_center(data["joints3d"][low])), rel=1e-9
+    )
 
 
 def test_model_without_optional_heads_gives_nulls(tmp_path, eval_file, capsys):
@@ -220,7 +257,9 @@ def test_mismatched_manifest_is_refused(tmp_path, eval_file, capsys):
     assert main(["eval", "--model", str(model), "--data", str(eval_file), "--json"]) == 1
     assert "depth_offset" in capsys.readouterr().err
     # Outputs the manifest promises but the model lacks.
-    model = linear_lifter(tmp_path / "liar.onnx", gain=0.0, elevation=None, manifest_outputs=["depth", "elevation", "nll"])
+    model = linear_lifter(
+        tmp_path / "liar.onnx", gain=0.0, elevation=None, manifest_outputs=["depth", "elevation", "nll"]
+    )
     assert main(["eval", "--model", str(model), "--data", str(eval_file)]) == 1
     assert "outputs" in capsys.readouterr().err
 
@@ -274,7 +313,10 @@ def test_checkpoint_and_its_onnx_export_agree(tmp_path, capsys):
     from training.trainer import train
 
     repo = Path(__file__).resolve().parents[2]
-    cfg = load_config(repo / "config" / "train" / "supervised-martinez" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"])
+    cfg = load_config(
+        repo / "config" / "train" / "supervised-martinez" / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml",
+        ["epochs=1"],
+    )
     train(cfg, out_dir=tmp_path / "run", progress=False)
     capsys.readouterr()
     ckpt = tmp_path / "run" / "last.pt"
@@ -282,7 +324,9 @@ def test_checkpoint_and_its_onnx_export_agree(tmp_path, capsys):
     assert res_pt["backend"] == "torch" and res_pt["n_poses"] == 200
     assert main(["export", "--checkpoint", str(ckpt), "--out", str(tmp_path / "tiny.onnx")]) == 0
     capsys.readouterr()
-    res_onnx = _eval_json(capsys, "--model", tmp_path / "tiny.onnx", "--split", "fixture", "--limit", 200, "--backend", "onnxruntime")
+    res_onnx = _eval_json(
+        capsys, "--model", tmp_path / "tiny.onnx", "--split", "fixture", "--limit", 200, "--backend", "onnxruntime"
+    )
     for key in ("mpjpe_mm", "n_mpjpe_mm", "pa_mpjpe_mm", "cps", "bone_err_mm"):
         assert res_onnx[key] == pytest.approx(res_pt[key], abs=0.05), key
 

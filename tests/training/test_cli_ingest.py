@@ -24,7 +24,10 @@ def test_ingest_cli_json_and_reuse(fixtures_dir: Path, tmp_path: Path, capsys):
     assert cli.main(args) == 0
     assert json.loads(capsys.readouterr().out)["rebuilt"] is False
     fx = tmp_path / "fx.npz"
-    assert cli.main(["ingest", "--data-root", str(root), "--cache", str(tmp_path / "cache"), "--make-fixture", str(fx)]) == 0
+    assert (
+        cli.main(["ingest", "--data-root", str(root), "--cache", str(tmp_path / "cache"), "--make-fixture", str(fx)])
+        == 0
+    )
     assert "fixture:" in capsys.readouterr().out and fx.is_file()
     # the bundled clips hold no standing frame: the measurement says so instead of guessing
     assert cli.main(["ingest", "--data-root", str(root), "--cache", str(tmp_path / "cache"), "--measure-body"]) == 1

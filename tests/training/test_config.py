@@ -90,7 +90,9 @@ def test_base_chain_merge_order(tmp_path):
         "method: supervised_martinez\nepochs: 5\nseed: 3\nout_dir: runs/a\n"
         "data: {source: synthetic, synthetic_poses: 100, subsample: 2}\nmodel: {hidden: 16, blocks: 3}\n")
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "b.yaml").write_text("base: ../a.yaml\nepochs: 6\ndata: {synthetic_poses: 200}\nmodel: {hidden: 24}\n")
+    (tmp_path / "sub" / "b.yaml").write_text(
+        "base: ../a.yaml\nepochs: 6\ndata: {synthetic_poses: 200}\nmodel: {hidden: 24}\n"
+    )
     (tmp_path / "c.yaml").write_text("base: sub/b.yaml\nseed: 9\nmodel: {blocks: 1}\n")
     cfg = load_config(tmp_path / "c.yaml", ["epochs=7"])
     assert cfg["method"] == "supervised_martinez"  # from the outermost base

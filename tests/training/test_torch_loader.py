@@ -25,7 +25,14 @@ def test_training_checkpoint_via_method_registry(tmp_path):
     method = create_method(config, "cpu")
     method.train(False)
     ckpt = tmp_path / "last.pt"
-    torch.save({"format": CHECKPOINT_FORMAT, "config": config, "modules": {k: m.state_dict() for k, m in method.modules().items()}}, ckpt)
+    torch.save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "config": config,
+            "modules": {k: m.state_dict() for k, m in method.modules().items()},
+        },
+        ckpt,
+    )
     assert not is_torchscript(ckpt)
     assert not manifest_path(ckpt).exists()
     lifter = Lifter(ckpt)  # manifest derived from the method

@@ -19,6 +19,7 @@ Conventions (the Acclaim format, as HDM05 writes it; see ../shared/data/hdm05-su
 ``hpe3d_ros.skeleton`` (``HDM05_AS_BANDAI`` renames the bones the layout reads), so pelvis, spine
 and thorax are derived exactly as for the Bandai mocap.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -40,12 +41,18 @@ ASF_TO_WORLD = BVH_TO_WORLD
 # HDM05 bone on the right. Head: the Bandai 'Head' joint is the top of the neck (skull base), which
 # in HDM05 is the end of 'upperneck' (see HEAD_POINTS for the alternatives and docs of the gap).
 HDM05_AS_BANDAI = {
-    "UpperLeg_L": "lhipjoint", "UpperLeg_R": "rhipjoint",
-    "LowerLeg_L": "lfemur", "LowerLeg_R": "rfemur",
-    "Foot_L": "ltibia", "Foot_R": "rtibia",
-    "UpperArm_L": "lclavicle", "UpperArm_R": "rclavicle",
-    "LowerArm_L": "lhumerus", "LowerArm_R": "rhumerus",
-    "Hand_L": "lwrist", "Hand_R": "rwrist",
+    "UpperLeg_L": "lhipjoint",
+    "UpperLeg_R": "rhipjoint",
+    "LowerLeg_L": "lfemur",
+    "LowerLeg_R": "rfemur",
+    "Foot_L": "ltibia",
+    "Foot_R": "rtibia",
+    "UpperArm_L": "lclavicle",
+    "UpperArm_R": "rclavicle",
+    "LowerArm_L": "lhumerus",
+    "LowerArm_R": "rhumerus",
+    "Hand_L": "lwrist",
+    "Hand_R": "rwrist",
     "Head": "upperneck",
 }
 # Wrist: the END of the 'wrist' bone, not of 'radius'. The dofs say where the joints are: 'radius'
@@ -273,7 +280,9 @@ def parse_asf(path: str | Path, text: str | None = None) -> AsfSkeleton:
     for ln, toks in hierarchy:
         parent, children = toks[0], toks[1:]
         if parent not in known:
-            raise AsfAmcError(f"{where}:{ln}: hierarchy parent {parent!r} appears before it is attached (or is unknown)")
+            raise AsfAmcError(
+                f"{where}:{ln}: hierarchy parent {parent!r} appears before it is attached (or is unknown)"
+            )
         for c in children:
             if c not in bones:
                 raise AsfAmcError(f"{where}:{ln}: hierarchy names unknown bone {c!r}")
@@ -286,8 +295,15 @@ def parse_asf(path: str | Path, text: str | None = None) -> AsfSkeleton:
     if unattached:
         raise AsfAmcError(f"{where}: bones not in the hierarchy: {unattached}")
     return AsfSkeleton(
-        where, name, to_m, bones, root["order"], root["axis"] or "XYZ", root["position"] * to_m,
-        root["orientation"], order,
+        where,
+        name,
+        to_m,
+        bones,
+        root["order"],
+        root["axis"] or "XYZ",
+        root["position"] * to_m,
+        root["orientation"],
+        order,
     )
 
 

@@ -5,8 +5,9 @@ The 3D poses (world metres, x forward, y left, z up) come from the mocap split
 ../shared), or, for 2D-only training on a user's own footage, a 2D pose file (hpe3d_ros.poses_io).
 Rendering uses training.data.render (the renderer and config/cameras.yaml of the evaluation sets, so
 training and evaluation cameras match); the rendered set then lives on the training device as
-tensors and an epoch is a random permutation cut into batches. Cameras are re-sampled every epoch when ``data.resample_cameras`` is true (default: for
-methods that need 3D), so a supervised model never sees the same 2D twice.
+tensors and an epoch is a random permutation cut into batches. Cameras are re-sampled every epoch
+when ``data.resample_cameras`` is true (default: for methods that need 3D), so a supervised model
+never sees the same 2D twice.
 
 Batches: "poses2d" (B,16,2) normalised with the method's normalisation; only when the method needs
 3D also "depth" (B,16) = normalization.depth_target(pose_cam, kind) and "pose3d" (B,16,3)
@@ -28,11 +29,22 @@ from training.data.joint_defs import JointDefinitions, augment
 def _rest_pose() -> np.ndarray:
     """A standing rest pose (16,3) in world metres for a 1.70 m person (x forward, y left, z up)."""
     p = {
-        "pelvis": (0, 0, 0.95), "right_hip": (0, -0.10, 0.95), "right_knee": (0.01, -0.10, 0.52),
-        "right_ankle": (0, -0.10, 0.09), "left_hip": (0, 0.10, 0.95), "left_knee": (0.01, 0.10, 0.52),
-        "left_ankle": (0, 0.10, 0.09), "spine": (0, 0, 1.20), "thorax": (0, 0, 1.45), "head": (0.02, 0, 1.62),
-        "left_shoulder": (0, 0.18, 1.44), "left_elbow": (0, 0.20, 1.16), "left_wrist": (0.02, 0.21, 0.91),
-        "right_shoulder": (0, -0.18, 1.44), "right_elbow": (0, -0.20, 1.16), "right_wrist": (0.02, -0.21, 0.91),
+        "pelvis": (0, 0, 0.95),
+        "right_hip": (0, -0.10, 0.95),
+        "right_knee": (0.01, -0.10, 0.52),
+        "right_ankle": (0, -0.10, 0.09),
+        "left_hip": (0, 0.10, 0.95),
+        "left_knee": (0.01, 0.10, 0.52),
+        "left_ankle": (0, 0.10, 0.09),
+        "spine": (0, 0, 1.20),
+        "thorax": (0, 0, 1.45),
+        "head": (0.02, 0, 1.62),
+        "left_shoulder": (0, 0.18, 1.44),
+        "left_elbow": (0, 0.20, 1.16),
+        "left_wrist": (0.02, 0.21, 0.91),
+        "right_shoulder": (0, -0.18, 1.44),
+        "right_elbow": (0, -0.20, 1.16),
+        "right_wrist": (0.02, -0.21, 0.91),
     }
     return np.array([p[n] for n in skeleton.JOINT_NAMES], dtype=np.float64)
 
@@ -48,10 +60,23 @@ def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
 
 
 # Per-bone spread of the random rotation (radians), by child joint name: limbs move more than the trunk.
-_BONE_SPREAD = {"spine": 0.15, "thorax": 0.15, "head": 0.25, "right_hip": 0.05, "left_hip": 0.05,
-                "right_knee": 0.45, "left_knee": 0.45, "right_ankle": 0.5, "left_ankle": 0.5,
-                "left_shoulder": 0.1, "right_shoulder": 0.1, "left_elbow": 0.9, "right_elbow": 0.9,
-                "left_wrist": 0.9, "right_wrist": 0.9}
+_BONE_SPREAD = {
+    "spine": 0.15,
+    "thorax": 0.15,
+    "head": 0.25,
+    "right_hip": 0.05,
+    "left_hip": 0.05,
+    "right_knee": 0.45,
+    "left_knee": 0.45,
+    "right_ankle": 0.5,
+    "left_ankle": 0.5,
+    "left_shoulder": 0.1,
+    "right_shoulder": 0.1,
+    "left_elbow": 0.9,
+    "right_elbow": 0.9,
+    "left_wrist": 0.9,
+    "right_wrist": 0.9,
+}
 
 
 def synthetic_poses(n: int, seed: int = 0) -> np.ndarray:
@@ -67,7 +92,8 @@ def synthetic_poses(n: int, seed: int = 0) -> np.ndarray:
     size = rng.uniform(0.85, 1.15, n)
     yaw = rng.uniform(-np.pi, np.pi, n)
     base = _axis_angle(np.tile([0.0, 0.0, 1.0], (n, 1)), yaw) @ _axis_angle(
-        np.concatenate([rng.standard_normal((n, 2)), np.zeros((n, 1))], 1) + 1e-9, rng.normal(0, 0.1, n))
+        np.concatenate([rng.standard_normal((n, 2)), np.zeros((n, 1))], 1) + 1e-9, rng.normal(0, 0.1, n)
+    )
     out[:, skeleton.ROOT] = rest[skeleton.ROOT] * size[:, None]
     glob_rot[:, skeleton.ROOT] = base
     order = sorted(range(skeleton.NUM_JOINTS), key=lambda j: _depth_in_tree(j))
@@ -96,7 +122,7 @@ def _depth_in_tree(j: int) -> int:
 # ---------------------------------------------------------------- sources
 
 
-def load_poses3d(data_cfg: dict, split: str, seed: int) -> np.ndarray:
+def load_poses3d(data_cfg: dict, split: str) -> np.ndarray:
     """3D world poses (N,16,3) float32 of ``split`` per the ``data`` config (mocap or synthetic).
 
     Mocap: the Bandai ``split`` (every ``subsample``-th frame); with ``bodies.fraction`` > 0 that share
@@ -156,7 +182,9 @@ def hdm05_poses(hcfg: dict) -> np.ndarray:
     actors = list(hcfg["actors"])
     held_out = set(crossdata.load_config()["hdm05"]["test_actors"]) & set(actors)
     if held_out:
-        raise ValueError(f"data.hdm05.actors: {sorted(held_out)} are the cross-dataset test actors: never train on them")
+        raise ValueError(
+            f"data.hdm05.actors: {sorted(held_out)} are the cross-dataset test actors: never train on them"
+        )
     return hdm05.load_hdm05(actors, subsample=int(hcfg.get("subsample") or 4)).joints.astype(np.float32)
 
 
@@ -204,7 +232,9 @@ def render_batch(
     noise = noise or {}
     if float(noise.get("jitter_px") or 0.0) > 0 or float(noise.get("drop_prob") or 0.0) > 0:
         rng = np.random.default_rng([seed, 31])
-        kp, _ = render.detector_noise(kp, None, rng, float(noise.get("jitter_px") or 0.0), float(noise.get("drop_prob") or 0.0))
+        kp, _ = render.detector_noise(
+            kp, None, rng, float(noise.get("jitter_px") or 0.0), float(noise.get("drop_prob") or 0.0)
+        )
     if noise.get("model"):
         from training.data.error_model import load_error_model
 
@@ -251,7 +281,7 @@ class TrainData:
             self._cached = self._load_poses2d()
             self.n = len(self._cached["poses2d"])
         else:
-            joints = load_poses3d(self.cfg, self.cfg.get("split", "train"), self.seed)
+            joints = load_poses3d(self.cfg, self.cfg.get("split", "train"))
             self.joints = np.repeat(joints, self.views, axis=0)
             self.n = len(self.joints)
 
@@ -324,15 +354,22 @@ def load_validation(config: dict, normalization_kind: str, device: torch.device)
             xy = camera.pixels_to_normalized(kp, k)
             poses2d, _ = normalization.normalize_2d(torch.as_tensor(xy, dtype=torch.float32), normalization_kind)
             gt = np.asarray(gt, dtype=np.float64)
-            return {"poses2d": poses2d.to(device), "gt3d": gt - gt[:, skeleton.ROOT : skeleton.ROOT + 1], "source": "evalset:" + vcfg.get("split", "val")}
+            return {
+                "poses2d": poses2d.to(device),
+                "gt3d": gt - gt[:, skeleton.ROOT : skeleton.ROOT + 1],
+                "source": "evalset:" + vcfg.get("split", "val"),
+            }
         except (ImportError, AttributeError, FileNotFoundError) as e:
             if source == "evalset":
                 raise ValueError(f"val.source evalset: the eval set could not be loaded ({e})") from e
     if config["data"]["source"] == "poses2d":
         return None
     dcfg = dict(config["data"], max_poses=cap or None)
-    joints = load_poses3d(dcfg, vcfg.get("split", "val"), int(vcfg["seed"]))
+    joints = load_poses3d(dcfg, vcfg.get("split", "val"))
     cams, settings = camera_settings(config["data"])
     batch = render_batch(joints, cams, settings, int(vcfg["seed"]), normalization_kind, True)
-    return {"poses2d": batch["poses2d"].to(device), "gt3d": batch["pose3d"].double().numpy(),
-            "source": f"rendered:{vcfg.get('split', 'val')}"}
+    return {
+        "poses2d": batch["poses2d"].to(device),
+        "gt3d": batch["pose3d"].double().numpy(),
+        "source": f"rendered:{vcfg.get('split', 'val')}",
+    }

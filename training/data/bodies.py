@@ -23,9 +23,11 @@ Proportions (fractions of stature H; ``BODY_MODEL``): the layout's joint-centre 
 Spreads (coefficient of variation 4-10 %) follow the ANSUR II spreads of the corresponding
 lengths relative to stature.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -36,14 +38,14 @@ from .body import BANDAI_GROUPS_M, GROUPS, layout_groups
 
 # group -> (mean fraction of stature for men, for women, coefficient of variation)
 BODY_MODEL = {
-    "thigh": (0.238, 0.238, 0.04),      # hip joint to knee
-    "shin": (0.246, 0.246, 0.04),       # knee to ankle
-    "torso": (0.295, 0.290, 0.04),      # pelvis (mid hip joints) to thorax (mid shoulder joints)
-    "neck": (0.082, 0.082, 0.08),       # thorax to skull base (the layout's head for mocap)
+    "thigh": (0.238, 0.238, 0.04),  # hip joint to knee
+    "shin": (0.246, 0.246, 0.04),  # knee to ankle
+    "torso": (0.295, 0.290, 0.04),  # pelvis (mid hip joints) to thorax (mid shoulder joints)
+    "neck": (0.082, 0.082, 0.08),  # thorax to skull base (the layout's head for mocap)
     "upper_arm": (0.158, 0.156, 0.05),  # shoulder joint to elbow
-    "forearm": (0.150, 0.148, 0.05),    # elbow to wrist
-    "shoulder": (0.117, 0.110, 0.07),   # half the shoulder-joint distance
-    "hip": (0.048, 0.054, 0.10),        # half the hip-joint distance
+    "forearm": (0.150, 0.148, 0.05),  # elbow to wrist
+    "shoulder": (0.117, 0.110, 0.07),  # half the shoulder-joint distance
+    "hip": (0.048, 0.054, 0.10),  # half the hip-joint distance
 }
 STATURE = {"male": (1.756, 0.069), "female": (1.629, 0.064)}
 STATURE_RANGE_M = (1.45, 2.00)
@@ -101,10 +103,22 @@ def stratified_statures(n: int, rng: np.random.Generator) -> list[Body]:
 # How each Bandai BVH joint's translation (its bone vector, in its parent's frame) scales: a
 # group for the whole vector, or per component (x is the parent's up axis along the spine).
 _BANDAI_JOINT_GROUP = {
-    "UpperLeg_L": "hip", "UpperLeg_R": "hip", "LowerLeg_L": "thigh", "LowerLeg_R": "thigh",
-    "Foot_L": "shin", "Foot_R": "shin", "Toes_L": "shin", "Toes_R": "shin",
-    "Spine": "torso", "Chest": "torso", "UpperArm_L": "shoulder", "UpperArm_R": "shoulder",
-    "LowerArm_L": "upper_arm", "LowerArm_R": "upper_arm", "Hand_L": "forearm", "Hand_R": "forearm",
+    "UpperLeg_L": "hip",
+    "UpperLeg_R": "hip",
+    "LowerLeg_L": "thigh",
+    "LowerLeg_R": "thigh",
+    "Foot_L": "shin",
+    "Foot_R": "shin",
+    "Toes_L": "shin",
+    "Toes_R": "shin",
+    "Spine": "torso",
+    "Chest": "torso",
+    "UpperArm_L": "shoulder",
+    "UpperArm_R": "shoulder",
+    "LowerArm_L": "upper_arm",
+    "LowerArm_R": "upper_arm",
+    "Hand_L": "forearm",
+    "Hand_R": "forearm",
 }
 
 
@@ -193,10 +207,8 @@ def group_errors(joints: np.ndarray, body: Body) -> dict:
 BODIES_VERSION = 1
 
 
-def bodies_split_path(split: str, seed: int, cache=None) -> "Path":
+def bodies_split_path(split: str, seed: int, cache=None) -> Path:
     """The cache file of ``split`` played by sampled bodies (``many_bodies_split``)."""
-    from pathlib import Path
-
     from hpe3d_ros import paths
 
     base = Path(cache) if cache else paths.cache_dir()
@@ -230,8 +242,6 @@ def many_bodies_split(split: str, seed: int, data_root=None, cache=None, progres
     root = paths.bandai_dir() if data_root is None else data_root
     if root is None:
         raise FileNotFoundError("many bodies need the Bandai BVH clips (../shared/data/bandai-namco or data_root)")
-    from pathlib import Path
-
     rng = np.random.default_rng([seed, {"train": 0, "val": 1, "test": 2}.get(split, 3)])
     sampled = sample_bodies(len(meta.clips), rng)
     joints, stature, female = [], [], []
@@ -247,14 +257,24 @@ def many_bodies_split(split: str, seed: int, data_root=None, cache=None, progres
         female.append(np.full(len(j), body.sex == "female"))
         if progress and k % 200 == 0:
             print(f"many bodies: {k}/{len(meta.clips)} clips, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
-    out = {"joints": np.concatenate(joints), "stature": np.concatenate(stature), "female": np.concatenate(female),
-           "frame": meta.frame.astype(np.int32)}
+    out = {
+        "joints": np.concatenate(joints),
+        "stature": np.concatenate(stature),
+        "female": np.concatenate(female),
+        "frame": meta.frame.astype(np.int32),
+    }
     save_npz_atomic(path, **out)
     return out
 
 
-def relative_bone_band(n: int = 4000, seed: int = 0, bandai_share: float = 0.5, defs=None,
-                       quantiles: tuple = (0.01, 0.99), margin: float = 0.03) -> np.ndarray:
+def relative_bone_band(
+    n: int = 4000,
+    seed: int = 0,
+    bandai_share: float = 0.5,
+    defs=None,
+    quantiles: tuple = (0.01, 0.99),
+    margin: float = 0.03,
+) -> np.ndarray:
     """The range (2, 15) of relative bone lengths (bone / mean bone, in the order of
     ``skeleton.BONES``) over the training bodies: ``n`` poses' bodies, a share ``bandai_share`` the
     Bandai body and the rest sampled (``sample_bodies``), each with a joint definition drawn from
@@ -272,14 +292,34 @@ def relative_bone_band(n: int = 4000, seed: int = 0, bandai_share: float = 0.5, 
     bandai = rng.random(n) < bandai_share
     g = {k: np.array([BANDAI_GROUPS_M[k] if bandai[i] else b.groups[k] for i, b in enumerate(sampled)]) for k in GROUPS}
     f = defs.sample(n, rng)
-    group_len = {"hip": g["hip"] * f["hip_scale"], "thigh": g["thigh"], "shin": g["shin"], "spine": 0.5 * g["torso"],
-                 "neck": g["neck"] + f["head_shift"] * g["torso"], "shoulder": g["shoulder"] * f["shoulder_scale"],
-                 "upper_arm": g["upper_arm"], "forearm": g["forearm"]}
+    group_len = {
+        "hip": g["hip"] * f["hip_scale"],
+        "thigh": g["thigh"],
+        "shin": g["shin"],
+        "spine": 0.5 * g["torso"],
+        "neck": g["neck"] + f["head_shift"] * g["torso"],
+        "shoulder": g["shoulder"] * f["shoulder_scale"],
+        "upper_arm": g["upper_arm"],
+        "forearm": g["forearm"],
+    }
     names = skeleton.JOINT_NAMES
-    child_group = {"right_hip": "hip", "left_hip": "hip", "right_knee": "thigh", "left_knee": "thigh",
-                   "right_ankle": "shin", "left_ankle": "shin", "spine": "spine", "thorax": "spine", "head": "neck",
-                   "left_shoulder": "shoulder", "right_shoulder": "shoulder", "left_elbow": "upper_arm",
-                   "right_elbow": "upper_arm", "left_wrist": "forearm", "right_wrist": "forearm"}
+    child_group = {
+        "right_hip": "hip",
+        "left_hip": "hip",
+        "right_knee": "thigh",
+        "left_knee": "thigh",
+        "right_ankle": "shin",
+        "left_ankle": "shin",
+        "spine": "spine",
+        "thorax": "spine",
+        "head": "neck",
+        "left_shoulder": "shoulder",
+        "right_shoulder": "shoulder",
+        "left_elbow": "upper_arm",
+        "right_elbow": "upper_arm",
+        "left_wrist": "forearm",
+        "right_wrist": "forearm",
+    }
     bones = np.stack([group_len[child_group[names[c]]] for _, c in skeleton.BONES], axis=1)
     rel = bones / bones.mean(axis=1, keepdims=True)
     lo, hi = np.quantile(rel, quantiles, axis=0)

@@ -223,7 +223,8 @@ def parse_bvh(path: str | Path, text: str | None = None) -> BvhMotion:
     while body and not body[-1].strip():
         body.pop()
     if len(body) < frames:
-        raise BvhError(f"{where}:{first + len(body)}: truncated: header says {frames} frames, found {len(body)} motion lines")
+        raise BvhError(f"{where}:{first + len(body)}: truncated: header says {frames} frames, found {len(body)} "
+                       "motion lines")
     if len(body) > frames:
         raise fail(first + frames + 1, f"{len(body) - frames} motion line(s) beyond the {frames} frames in the header")
     try:

@@ -20,6 +20,7 @@ base, hip and shoulder joint centres; training.data.asf_amc), never changed for 
 cached as npz keyed by all settings. Other camera settings files (e.g. one fixed camera:
 config/crossdata_vtest.yaml) go through ``load_config(path)``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -59,11 +60,13 @@ class ViewRegime:
 class CrossCameraConfig:
     """Cameras of the cross-dataset benchmark (config/crossdata.yaml ``cameras``)."""
 
-    views: dict = field(default_factory=lambda: {
-        "level": ViewRegime((0.0, 10.0), (0.9, 1.7), (3.0, 20.0)),
-        "robot": ViewRegime((10.0, 30.0), (0.9, 2.0), (1.5, 8.0)),
-        "cctv": ViewRegime((30.0, 60.0), (2.5, 8.0), (3.0, 20.0)),
-    })
+    views: dict = field(
+        default_factory=lambda: {
+            "level": ViewRegime((0.0, 10.0), (0.9, 1.7), (3.0, 20.0)),
+            "robot": ViewRegime((10.0, 30.0), (0.9, 2.0), (1.5, 8.0)),
+            "cctv": ViewRegime((30.0, 60.0), (2.5, 8.0), (3.0, 20.0)),
+        }
+    )
     focal_px: tuple = (500.0, 2000.0)
     max_hfov_deg: float = 100.0  # wider pinhole views are resampled (real wide lenses are not pinholes)
     image_sizes: tuple = ((1280, 720), (1920, 1080), (640, 480), (1280, 960))
@@ -134,9 +137,21 @@ def sample_views(joints_world: np.ndarray, cfg: CrossCameraConfig, rng: np.rando
     view = rng.choice(len(names), size=n, p=w / w.sum())
     yaw = rng.uniform(-np.pi, np.pi, n)
     pts = _yaw_about_root(pts, yaw)
-    out = {k: np.zeros(s) for k, s in (
-        ("keypoints", (n, J, 2)), ("intrinsics", (n, 3, 3)), ("joints_cam", (n, J, 3)), ("elevation", n), ("roll", n),
-        ("azimuth", n), ("distance", n), ("camera_height", n), ("image_size", (n, 2)), ("person_px", n))}
+    out = {
+        k: np.zeros(s)
+        for k, s in (
+            ("keypoints", (n, J, 2)),
+            ("intrinsics", (n, 3, 3)),
+            ("joints_cam", (n, J, 3)),
+            ("elevation", n),
+            ("roll", n),
+            ("azimuth", n),
+            ("distance", n),
+            ("camera_height", n),
+            ("image_size", (n, 2)),
+            ("person_px", n),
+        )
+    }
     out["view"] = view
     sizes = np.array(cfg.image_sizes, dtype=np.float64)
     todo = np.arange(n)
@@ -170,8 +185,10 @@ def sample_views(joints_world: np.ndarray, cfg: CrossCameraConfig, rng: np.rando
         with np.errstate(invalid="ignore", divide="ignore"):
             kp = camera.project(cam_pts, k)
         inside = (
-            (kp[..., 0] >= cfg.margin_px) & (kp[..., 0] <= size[:, None, 0] - 1 - cfg.margin_px)
-            & (kp[..., 1] >= cfg.margin_px) & (kp[..., 1] <= size[:, None, 1] - 1 - cfg.margin_px)
+            (kp[..., 0] >= cfg.margin_px)
+            & (kp[..., 0] <= size[:, None, 0] - 1 - cfg.margin_px)
+            & (kp[..., 1] >= cfg.margin_px)
+            & (kp[..., 1] <= size[:, None, 1] - 1 - cfg.margin_px)
         ).all(-1)
         ok = inside & (cam_pts[..., 2] >= cfg.min_depth_m).all(-1) & np.isfinite(kp).all(axis=(-1, -2))
         h = centre[:, 2]
@@ -192,8 +209,10 @@ def sample_views(joints_world: np.ndarray, cfg: CrossCameraConfig, rng: np.rando
         out["person_px"][idx] = person[ok]
         todo = todo[~ok]
     if todo.size:
-        raise ValueError(f"{todo.size} of {n} poses found no valid camera in {cfg.max_tries} tries "
-                         f"(first: index {todo[0]}, view {names[view[todo[0]]]}); widen the regime's ranges")
+        raise ValueError(
+            f"{todo.size} of {n} poses found no valid camera in {cfg.max_tries} tries "
+            f"(first: index {todo[0]}, view {names[view[todo[0]]]}); widen the regime's ranges"
+        )
     return out
 
 
@@ -250,8 +269,14 @@ def _key(blob: dict) -> str:
     return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def build_set(config: dict | None = None, actors: str = "test", bodies: str = "native", cameras: str = "cross",
-              noisy: bool = False, cache: str | Path | None = None) -> dict:
+def build_set(
+    config: dict | None = None,
+    actors: str = "test",
+    bodies: str = "native",
+    cameras: str = "cross",
+    noisy: bool = False,
+    cache: str | Path | None = None,
+) -> dict:
     """The cross-dataset evaluation set.
 
     ``actors``: 'test' (the held-out actors: the benchmark) or 'train' (the training actors through
@@ -274,16 +299,25 @@ def build_set(config: dict | None = None, actors: str = "test", bodies: str = "n
         raise ValueError(f"cameras must be 'cross' or 'train', got {cameras!r}")
     seed = config["seeds"]["cameras" if actors == "test" else "val_cameras"]
     base = Path(cache) if cache else paths.cache_dir()
-    key = _key({"v": SET_VERSION, "actors": names, "sub": h["subsample"], "bodies": bodies, "cameras": cameras,
-                "cam": config["cameras"].to_dict() if cameras == "cross" else "train", "seed": seed,
-                "layout": skeleton.layout_hash()})
+    key = _key(
+        {
+            "v": SET_VERSION,
+            "actors": names,
+            "sub": h["subsample"],
+            "bodies": bodies,
+            "cameras": cameras,
+            "cam": config["cameras"].to_dict() if cameras == "cross" else "train",
+            "seed": seed,
+            "layout": skeleton.layout_hash(),
+        }
+    )
     path = base / "crossdata" / f"hdm05-{'-'.join(names)}-{bodies}-{cameras}-{key}.npz"
     clean = None
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as z:
                 clean = {k: z[k] for k in z.files}
-        except Exception:
+        except (OSError, ValueError, KeyError):  # a corrupt cache entry is rebuilt
             path.unlink(missing_ok=True)
     if clean is None:
         clean = _render_set(config, names, bodies, cameras, seed, cache)
@@ -295,8 +329,12 @@ def build_set(config: dict | None = None, actors: str = "test", bodies: str = "n
 
 
 def _render_set(config: dict, names: list[str], bodies: str, cameras: str, seed: int, cache) -> dict:
-    data = hdm05.load_hdm05(names, subsample=config["hdm05"]["subsample"], cache=cache,
-                            retarget=bandai_body_retarget() if bodies == "bandai" else None)
+    data = hdm05.load_hdm05(
+        names,
+        subsample=config["hdm05"]["subsample"],
+        cache=cache,
+        retarget=bandai_body_retarget() if bodies == "bandai" else None,
+    )
     if cameras == "cross":
         r = sample_views(data.joints, config["cameras"], np.random.default_rng(seed))
         view_names = np.array(list(config["cameras"].views))[r["view"]]
@@ -305,20 +343,35 @@ def _render_set(config: dict, names: list[str], bodies: str, cameras: str, seed:
 
         settings = render.load_camera_settings()
         rr = render.render(data.joints, settings["cameras"], seed=seed, **settings["render"])
-        r = {"keypoints": rr["keypoints"], "intrinsics": rr["intrinsics"], "joints_cam": rr["joints_cam"],
-             "elevation": rr["elevation"], "azimuth": rr["azimuth"], "roll": np.zeros(len(data)),
-             "image_size": np.tile(settings["cameras"].image_size, (len(data), 1)),
-             "person_px": (rr["keypoints"].max(1) - rr["keypoints"].min(1)).max(-1),
-             "distance": rr["joints_cam"][:, skeleton.ROOT, 2], "camera_height": np.full(len(data), np.nan)}
+        r = {
+            "keypoints": rr["keypoints"],
+            "intrinsics": rr["intrinsics"],
+            "joints_cam": rr["joints_cam"],
+            "elevation": rr["elevation"],
+            "azimuth": rr["azimuth"],
+            "roll": np.zeros(len(data)),
+            "image_size": np.tile(settings["cameras"].image_size, (len(data), 1)),
+            "person_px": (rr["keypoints"].max(1) - rr["keypoints"].min(1)).max(-1),
+            "distance": rr["joints_cam"][:, skeleton.ROOT, 2],
+            "camera_height": np.full(len(data), np.nan),
+        }
         view_names = np.array(list(settings["cameras"].views))[rr["view"]]
     return {
-        "keypoints": r["keypoints"].astype(np.float32), "intrinsics": r["intrinsics"].astype(np.float32),
-        "scores": np.ones((len(data), J), np.float32), "joints3d": r["joints_cam"].astype(np.float32),
-        "elevation": r["elevation"].astype(np.float32), "roll": r["roll"].astype(np.float32),
-        "azimuth": r["azimuth"].astype(np.float32), "image_size": r["image_size"].astype(np.int32),
-        "person_px": r["person_px"].astype(np.float32), "distance": r["distance"].astype(np.float32),
-        "camera_height": r["camera_height"].astype(np.float32), "view": view_names.astype(str),
-        "content": data.motion.astype(str), "clip": data.clip.astype(str), "actor": data.actor.astype(str),
+        "keypoints": r["keypoints"].astype(np.float32),
+        "intrinsics": r["intrinsics"].astype(np.float32),
+        "scores": np.ones((len(data), J), np.float32),
+        "joints3d": r["joints_cam"].astype(np.float32),
+        "elevation": r["elevation"].astype(np.float32),
+        "roll": r["roll"].astype(np.float32),
+        "azimuth": r["azimuth"].astype(np.float32),
+        "image_size": r["image_size"].astype(np.int32),
+        "person_px": r["person_px"].astype(np.float32),
+        "distance": r["distance"].astype(np.float32),
+        "camera_height": r["camera_height"].astype(np.float32),
+        "view": view_names.astype(str),
+        "content": data.motion.astype(str),
+        "clip": data.clip.astype(str),
+        "actor": data.actor.astype(str),
         "frame": data.frame.astype(np.int32),
     }
 

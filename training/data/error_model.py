@@ -22,6 +22,7 @@ fractions of the person's box height. One ``ErrorModel`` per bin (``SIZE_BINS_PX
 Units: the file's errors are fractions of the COCO box height; the box is taller than the extent of
 the layout's 16 joints (head point to ankles), by ``BOX_OVER_KEYPOINT_EXTENT``, which converts.
 """
+
 from __future__ import annotations
 
 import json
@@ -96,8 +97,11 @@ def derive_midline(kp: np.ndarray, scores: np.ndarray | None = None) -> tuple[np
     on copies); a derived joint's score is the minimum of its sources' (``skeleton.scores_from_mediapipe``)."""
     kp = np.array(kp, dtype=np.float64)
     scores = None if scores is None else np.array(scores, dtype=np.float64)
-    for name, (a, b) in (("pelvis", ("left_hip", "right_hip")), ("thorax", ("left_shoulder", "right_shoulder")),
-                         ("spine", ("pelvis", "thorax"))):
+    for name, (a, b) in (
+        ("pelvis", ("left_hip", "right_hip")),
+        ("thorax", ("left_shoulder", "right_shoulder")),
+        ("spine", ("pelvis", "thorax")),
+    ):
         i, ia, ib = _N(name), _N(a), _N(b)
         kp[..., i, :] = 0.5 * (kp[..., ia, :] + kp[..., ib, :])
         if scores is not None:
@@ -159,7 +163,9 @@ def load_error_model(path: str | Path | None = None) -> "BinnedErrorModel":
             if entry is None or "swap_rate" not in entry:
                 raise ValueError(f"{path}: swap_rate.{pair} lacks bin {b!r} and 'all'")
             swap[pair] = float(entry["swap_rate"])
-        models[b] = ErrorModel(*(np.stack([s[k] for s in stats]) for k in range(4)), np.array([s[4] for s in stats]), swap)
+        models[b] = ErrorModel(
+            *(np.stack([s[k] for s in stats]) for k in range(4)), np.array([s[4] for s in stats]), swap
+        )
     return BinnedErrorModel(models, str(path), str(d.get("front_end", "")), str(d.get("data", "")))
 
 
@@ -188,7 +194,16 @@ class BinnedErrorModel:
 
     def describe(self) -> dict:
         """Provenance and the per-bin spread (median core sd and tail probability over joints) for reports."""
-        return {"source": self.source, "front_end": self.front_end, "data": self.data,
-                "bins": {b: {"core_sd_median": float(np.median(np.sqrt(np.diagonal(m.core_cov, axis1=1, axis2=2)))),
-                             "tail_prob_median": float(np.median(m.tail_prob)), "swap": m.swap}
-                         for b, m in self.models.items()}}
+        return {
+            "source": self.source,
+            "front_end": self.front_end,
+            "data": self.data,
+            "bins": {
+                b: {
+                    "core_sd_median": float(np.median(np.sqrt(np.diagonal(m.core_cov, axis1=1, axis2=2)))),
+                    "tail_prob_median": float(np.median(m.tail_prob)),
+                    "swap": m.swap,
+                }
+                for b, m in self.models.items()
+            },
+        }

@@ -137,7 +137,8 @@ def load_eval_set(split: str, noise: str | None = None, data_root=None, cache=No
     if split == "fixture":
         p = fixture_path()
         if not p.is_file():
-            raise FileNotFoundError(f"{p}: bundled evaluation fixture missing; rebuild it with `hpe3d ingest --make-fixture`")
+            raise FileNotFoundError(f"{p}: bundled evaluation fixture missing; rebuild it with `hpe3d ingest "
+                                    "--make-fixture`")
         d = _read(p)
     else:
         d = _build(split, data_root, cache)
@@ -151,7 +152,9 @@ def load_eval_set(split: str, noise: str | None = None, data_root=None, cache=No
     elif noise == "mild":
         settings = render.load_camera_settings()
         rng = np.random.default_rng(NOISE_SEED)
-        d["keypoints"], d["scores"] = render.detector_noise(d["keypoints"], d["scores"], rng, **settings["detector_noise"])
+        d["keypoints"], d["scores"] = render.detector_noise(
+            d["keypoints"], d["scores"], rng, **settings["detector_noise"]
+        )
     return d
 
 

@@ -239,7 +239,11 @@ def load_martinez(
         frames = np.arange(0, p32.shape[0], step)
         p32 = p32[frames]
         world16 = from_h36m32(p32)
-        base = {"subject": np.full(len(frames), s), "action": np.full(len(frames), action, dtype=object), "frame": frames}
+        base = {
+            "subject": np.full(len(frames), s),
+            "action": np.full(len(frames), action, dtype=object),
+            "frame": frames,
+        }
         if cams is None:
             records.append({**base, "joints_world": world16 / 1000.0})
             continue
@@ -249,14 +253,16 @@ def load_martinez(
         for c in subject_cams:
             cam = cams[(s, c)]
             joints_cam = cam.to_camera(world16)
-            records.append({
-                **base,
-                "joints_world": world16 / 1000.0,
-                "joints3d": joints_cam,
-                "keypoints": cam.project(joints_cam, distort),
-                "intrinsics": np.broadcast_to(cam.intrinsics, (len(frames), 3, 3)),
-                "camera": np.full(len(frames), c),
-            })
+            records.append(
+                {
+                    **base,
+                    "joints_world": world16 / 1000.0,
+                    "joints3d": joints_cam,
+                    "keypoints": cam.project(joints_cam, distort),
+                    "intrinsics": np.broadcast_to(cam.intrinsics, (len(frames), 3, 3)),
+                    "camera": np.full(len(frames), c),
+                }
+            )
     out = _stack(records)
     out["action"] = out["action"].astype(str)
     return out
@@ -314,7 +320,9 @@ def load_videopose3d(
         pos2d = _load_pickled_dict(path_2d, "positions_2d")
         meta = pos2d.pop("__metadata__", None)
         if meta is not None and int(meta.get("num_joints", 17)) != 17:
-            raise H36MError(f"{path_2d}: metadata says {meta.get('num_joints')} joints; only the 17-joint H3.6M layout is supported")
+            raise H36MError(
+                f"{path_2d}: metadata says {meta.get('num_joints')} joints; only the 17-joint H3.6M layout is supported"
+            )
     records = []
     for s in subs:
         key = f"S{s}"
@@ -327,21 +335,39 @@ def load_videopose3d(
             world16 = from_h36m32(p) if p.shape[1] == 32 else from_h36m17(p)
             if pos2d is None:
                 frames = np.arange(0, p.shape[0], step)
-                records.append({"joints_world": world16[frames], "subject": np.full(len(frames), s),
-                                "action": np.full(len(frames), action, dtype=object), "frame": frames})
+                records.append(
+                    {
+                        "joints_world": world16[frames],
+                        "subject": np.full(len(frames), s),
+                        "action": np.full(len(frames), action, dtype=object),
+                        "frame": frames,
+                    }
+                )
                 continue
             if key not in pos2d or action not in pos2d[key]:
                 raise H36MError(f"{path_2d}: no positions_2d['{key}']['{action}']")
             for c, kp in enumerate(pos2d[key][action]):
                 kp = np.asarray(kp, dtype=np.float64)
                 if kp.ndim != 3 or kp.shape[1:] != (17, 2):
-                    raise H36MError(f"{path_2d}: positions_2d['{key}']['{action}'][{c}] must be (F, 17, 2), got {kp.shape}")
+                    raise H36MError(
+                        f"{path_2d}: positions_2d['{key}']['{action}'][{c}] must be (F, 17, 2), got {kp.shape}"
+                    )
                 if kp.shape[0] > p.shape[0]:
-                    raise H36MError(f"{path_2d}: positions_2d['{key}']['{action}'][{c}] has {kp.shape[0]} frames, the 3D only {p.shape[0]}")
+                    raise H36MError(
+                        f"{path_2d}: positions_2d['{key}']['{action}'][{c}] has {kp.shape[0]} frames, the 3D only "
+                        f"{p.shape[0]}"
+                    )
                 frames = np.arange(0, kp.shape[0], step)
-                records.append({"joints_world": world16[frames], "keypoints": from_h36m17(kp[frames]),
-                                "subject": np.full(len(frames), s), "action": np.full(len(frames), action, dtype=object),
-                                "frame": frames, "camera": np.full(len(frames), c)})
+                records.append(
+                    {
+                        "joints_world": world16[frames],
+                        "keypoints": from_h36m17(kp[frames]),
+                        "subject": np.full(len(frames), s),
+                        "action": np.full(len(frames), action, dtype=object),
+                        "frame": frames,
+                        "camera": np.full(len(frames), c),
+                    }
+                )
     out = _stack(records)
     out["action"] = out["action"].astype(str)
     return out

@@ -9,6 +9,7 @@ Clip names: ``HDM_<actor>_<motion>_<take>_120.amc.gz`` (120 fps). Licence of the
 (attribution, share-alike: weights trained on it carry that licence; see engines/README.md).
 Measured bodies (statures, bone groups): ``python -m training.studies.bodies table``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,7 +52,9 @@ class Hdm05Data:
 
     def select(self, mask: np.ndarray) -> "Hdm05Data":
         """The frames where ``mask`` is true."""
-        return Hdm05Data(*(getattr(self, k)[mask] for k in ("joints", "actor", "motion", "clip", "frame", "head_points")))
+        return Hdm05Data(
+            *(getattr(self, k)[mask] for k in ("joints", "actor", "motion", "clip", "frame", "head_points"))
+        )
 
     @staticmethod
     def concat(parts: list["Hdm05Data"]) -> "Hdm05Data":
@@ -79,8 +82,13 @@ def parse_clip_name(path: str | Path) -> dict:
     m = _CLIP_RE.match(name)
     if not m:
         raise ValueError(f"{path}: clip name does not follow HDM_<actor>_<motion>_<take>_<fps>.amc[.gz]")
-    return {"name": name.split(".amc")[0], "actor": m.group(1), "motion": m.group(2), "take": int(m.group(3)),
-            "fps": int(m.group(4))}
+    return {
+        "name": name.split(".amc")[0],
+        "actor": m.group(1),
+        "motion": m.group(2),
+        "take": int(m.group(3)),
+        "fps": int(m.group(4)),
+    }
 
 
 def clip_files(actor: str, root: str | Path | None = None) -> list[Path]:
@@ -100,8 +108,15 @@ def _fingerprint(files: list[Path], asf: Path) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def _load_actor(actor: str, subsample: int, root: Path, lengths: Mapping[str, float] | None, root_scale: float,
-                tag: str, cache: Path | None) -> Hdm05Data:
+def _load_actor(
+    actor: str,
+    subsample: int,
+    root: Path,
+    lengths: Mapping[str, float] | None,
+    root_scale: float,
+    tag: str,
+    cache: Path | None,
+) -> Hdm05Data:
     files = clip_files(actor, root)
     if not files:
         raise FileNotFoundError(f"{root}/amc: no clips of actor {actor!r}")
@@ -113,7 +128,7 @@ def _load_actor(actor: str, subsample: int, root: Path, lengths: Mapping[str, fl
         try:
             with np.load(out, allow_pickle=False) as z:
                 return Hdm05Data(*(z[k] for k in ("joints", "actor", "motion", "clip", "frame", "head_points")))
-        except Exception:
+        except (OSError, ValueError, KeyError):  # a corrupt cache entry is rebuilt
             out.unlink(missing_ok=True)
     skel = asf_amc.parse_asf(asf_path)
     parts = {k: [] for k in ("joints", "actor", "motion", "clip", "frame", "head_points")}
@@ -121,7 +136,9 @@ def _load_actor(actor: str, subsample: int, root: Path, lengths: Mapping[str, fl
         meta = parse_clip_name(f)
         if meta["fps"] != FPS:
             raise ValueError(f"{f}: expected {FPS} fps clips, the name says {meta['fps']}")
-        pos, names = asf_amc.forward_kinematics(skel, asf_amc.parse_amc(f, skel), lengths=lengths, root_scale=root_scale)
+        pos, names = asf_amc.forward_kinematics(
+            skel, asf_amc.parse_amc(f, skel), lengths=lengths, root_scale=root_scale
+        )
         keep = np.arange(0, len(pos), subsample)
         pos = pos[keep]
         parts["joints"].append(asf_amc.to_layout(pos, names).astype(np.float32))
@@ -136,8 +153,13 @@ def _load_actor(actor: str, subsample: int, root: Path, lengths: Mapping[str, fl
     return data
 
 
-def load_hdm05(actors: tuple[str, ...] | list[str] = ACTORS, subsample: int = 10, root: str | Path | None = None,
-               cache: str | Path | None = None, retarget: "Retarget | None" = None) -> Hdm05Data:
+def load_hdm05(
+    actors: tuple[str, ...] | list[str] = ACTORS,
+    subsample: int = 10,
+    root: str | Path | None = None,
+    cache: str | Path | None = None,
+    retarget: "Retarget | None" = None,
+) -> Hdm05Data:
     """Every ``subsample``-th frame of every clip of ``actors`` in the layout (world metres).
 
     ``retarget``: give every actor other bone lengths (``Retarget``), e.g. the Bandai body, by FK.
@@ -201,19 +223,30 @@ class Retarget:
 
 
 ASF_GROUPS = {
-    "hip": ("lhipjoint", "rhipjoint"), "thigh": ("lfemur", "rfemur"), "shin": ("ltibia", "rtibia"),
-    "torso": ("lowerback", "upperback", "thorax"), "neck": ("lowerneck", "upperneck"),
-    "shoulder": ("lclavicle", "rclavicle"), "upper_arm": ("lhumerus", "rhumerus"), "forearm": ("lradius", "rradius", "lwrist", "rwrist"),
+    "hip": ("lhipjoint", "rhipjoint"),
+    "thigh": ("lfemur", "rfemur"),
+    "shin": ("ltibia", "rtibia"),
+    "torso": ("lowerback", "upperback", "thorax"),
+    "neck": ("lowerneck", "upperneck"),
+    "shoulder": ("lclavicle", "rclavicle"),
+    "upper_arm": ("lhumerus", "rhumerus"),
+    "forearm": ("lradius", "rradius", "lwrist", "rwrist"),
 }
-ASF_TIPS = {"foot": ("lfoot", "rfoot", "ltoes", "rtoes"), "hand": ("lhand", "rhand", "lfingers", "rfingers", "lthumb",
-                                                                    "rthumb")}
+ASF_TIPS = {
+    "foot": ("lfoot", "rfoot", "ltoes", "rtoes"),
+    "hand": ("lhand", "rhand", "lfingers", "rfingers", "lthumb", "rthumb"),
+}
 
 
 def rest_layout_bones(skel: asf_amc.AsfSkeleton, lengths: Mapping[str, float] | None = None) -> dict[str, float]:
     """Layout bone-group lengths of ``skel`` in its rest pose (all angles 0), plus 'hip_height'
     (hip joints above the lowest toe end)."""
-    motion = asf_amc.AmcMotion("rest", np.array([1]), np.zeros((1, len(skel.root_order))),
-                               {n: np.zeros((1, len(b.dofs))) for n, b in skel.bones.items() if b.dofs})
+    motion = asf_amc.AmcMotion(
+        "rest",
+        np.array([1]),
+        np.zeros((1, len(skel.root_order))),
+        {n: np.zeros((1, len(b.dofs))) for n, b in skel.bones.items() if b.dofs},
+    )
     pos, names = asf_amc.forward_kinematics(skel, motion, lengths=lengths)
     j = asf_amc.to_layout(pos, names)[0]
     out = {k: float(v) for k, v in layout_groups(j).items()}

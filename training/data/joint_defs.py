@@ -15,6 +15,7 @@ mocap definitions; instead, every training pose gets, in 3D before projection, i
 Only the points move (knees, elbows and the rest keep their places): a definition, not a body.
 The spine, the midpoint of pelvis and thorax, is unchanged by construction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,7 +53,9 @@ class JointDefinitions:
         for name in ("hip_scale", "shoulder_scale", "head_shift"):
             lo, hi = getattr(out, name)
             if not lo <= hi or (name != "head_shift" and lo <= 0):
-                raise ValueError(f"data.joint_defs.{name}: need 0 < low <= high (head_shift: low <= high), got {(lo, hi)}")
+                raise ValueError(
+                    f"data.joint_defs.{name}: need 0 < low <= high (head_shift: low <= high), got {(lo, hi)}"
+                )
         if not 0.0 <= out.prob <= 1.0:
             raise ValueError(f"data.joint_defs.prob must be in [0, 1], got {out.prob}")
         return out
@@ -67,8 +70,9 @@ class JointDefinitions:
         return out
 
 
-def apply_definitions(joints: np.ndarray, hip_scale: np.ndarray, shoulder_scale: np.ndarray,
-                      head_shift: np.ndarray) -> np.ndarray:
+def apply_definitions(
+    joints: np.ndarray, hip_scale: np.ndarray, shoulder_scale: np.ndarray, head_shift: np.ndarray
+) -> np.ndarray:
     """Poses (N,16,3) (any frame: world or camera) with the hips scaled about the pelvis, the
     shoulders about the thorax and the head moved along thorax->head by ``head_shift`` torso lengths."""
     j = np.array(joints, dtype=np.float64)

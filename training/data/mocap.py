@@ -64,7 +64,9 @@ class MocapData:
         remap[chosen] = np.arange(len(chosen))
         mask = remap[self.clip] >= 0
         frame = self.frame[mask] if self.frame.size else self.frame
-        return MocapData(self.joints[mask], remap[self.clip[mask]].astype(np.int32), [self.clips[i] for i in chosen], frame)
+        return MocapData(
+            self.joints[mask], remap[self.clip[mask]].astype(np.int32), [self.clips[i] for i in chosen], frame
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,7 +88,7 @@ def read_labels(dataset_dir: Path) -> tuple[set[str], set[str]]:
             prefix = dataset_dir.name + "_"
             if not line.startswith(prefix):
                 raise MocapError(f"{p}:{n}: label {line!r} does not start with {prefix!r}")
-            labels.add(line[len(prefix):])
+            labels.add(line[len(prefix) :])
         out.append(labels)
     return out[0], out[1]
 
@@ -224,7 +226,9 @@ def ingest(
         ds = p.parent.parent.name
         info = parse_clip_name(p, *labels[ds])
         joints, frame_time = clip_joints(p)
-        info.update(split=assign_split(info, rules), frames=int(joints.shape[0]), start=start, fps=round(1.0 / frame_time, 3))
+        info.update(
+            split=assign_split(info, rules), frames=int(joints.shape[0]), start=start, fps=round(1.0 / frame_time, 3)
+        )
         start += joints.shape[0]
         chunks.append(joints)
         clips.append(info)
@@ -263,7 +267,9 @@ def _cache_valid(npz_path: Path, json_path: Path, key: str | None) -> bool:
 _LOADED: dict = {}
 
 
-def load_all(data_root: str | Path | None = None, cache: str | Path | None = None, split_config: str | Path | None = None) -> MocapData:
+def load_all(
+    data_root: str | Path | None = None, cache: str | Path | None = None, split_config: str | Path | None = None
+) -> MocapData:
     """Every ingested frame (ingesting first when needed); split labels re-applied from the config.
 
     The arrays are shared within the process and read-only; ``load_split`` returns writable copies.
@@ -284,7 +290,9 @@ def load_all(data_root: str | Path | None = None, cache: str | Path | None = Non
             with np.load(npz_path) as f:
                 joints, clip, frame = f["joints"], f["clip"], f["frame"]
         except Exception as e:
-            raise MocapError(f"{npz_path}: unreadable mocap cache ({type(e).__name__}: {e}); delete it and re-run `hpe3d ingest`") from e
+            raise MocapError(
+                f"{npz_path}: unreadable mocap cache ({type(e).__name__}: {e}); delete it and re-run `hpe3d ingest`"
+            ) from e
         if joints.shape != (meta["frames"], skeleton.NUM_JOINTS, 3) or clip.shape != (meta["frames"],):
             raise MocapError(f"{npz_path}: arrays do not match {json_path}; delete both and re-run `hpe3d ingest`")
         rules = load_split_rules(split_config)

@@ -69,7 +69,10 @@ def _valid(kp: np.ndarray, cam_pts: np.ndarray, size: tuple, min_depth: float, m
     in_front = (cam_pts[..., 2] >= min_depth).all(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         inside = (
-            (kp[..., 0] >= margin) & (kp[..., 0] <= w - 1 - margin) & (kp[..., 1] >= margin) & (kp[..., 1] <= h - 1 - margin)
+            (kp[..., 0] >= margin)
+            & (kp[..., 0] <= w - 1 - margin)
+            & (kp[..., 1] >= margin)
+            & (kp[..., 1] <= h - 1 - margin)
         ).all(axis=-1)
     return in_front & inside & np.isfinite(kp).all(axis=(-1, -2))
 

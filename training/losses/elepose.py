@@ -33,11 +33,21 @@ D = normalization.ELEPOSE_DEPTH_OFFSET
 # Movement, 4th ed., fig. 4.1; hip and shoulder joint centres and the head joint as documented in
 # docs/elepose.md). No 3D pose data is used: this is the method's fixed body-proportion prior.
 ANTHROPOMETRIC_BONES_OVER_HEIGHT = {
-    ("pelvis", "right_hip"): 0.052, ("right_hip", "right_knee"): 0.245, ("right_knee", "right_ankle"): 0.246,
-    ("pelvis", "left_hip"): 0.052, ("left_hip", "left_knee"): 0.245, ("left_knee", "left_ankle"): 0.246,
-    ("pelvis", "spine"): 0.144, ("spine", "thorax"): 0.144, ("thorax", "head"): 0.100,
-    ("thorax", "left_shoulder"): 0.105, ("left_shoulder", "left_elbow"): 0.186, ("left_elbow", "left_wrist"): 0.146,
-    ("thorax", "right_shoulder"): 0.105, ("right_shoulder", "right_elbow"): 0.186, ("right_elbow", "right_wrist"): 0.146,
+    ("pelvis", "right_hip"): 0.052,
+    ("right_hip", "right_knee"): 0.245,
+    ("right_knee", "right_ankle"): 0.246,
+    ("pelvis", "left_hip"): 0.052,
+    ("left_hip", "left_knee"): 0.245,
+    ("left_knee", "left_ankle"): 0.246,
+    ("pelvis", "spine"): 0.144,
+    ("spine", "thorax"): 0.144,
+    ("thorax", "head"): 0.100,
+    ("thorax", "left_shoulder"): 0.105,
+    ("left_shoulder", "left_elbow"): 0.186,
+    ("left_elbow", "left_wrist"): 0.146,
+    ("thorax", "right_shoulder"): 0.105,
+    ("right_shoulder", "right_elbow"): 0.186,
+    ("right_elbow", "right_wrist"): 0.146,
 }
 
 
@@ -47,8 +57,21 @@ ANTHROPOMETRIC_BONES_OVER_HEIGHT = {
 # fixed in code: the method still never sees a 3D pose. The Bandai skeletons share one proportion
 # (std < 0.02), so on this data the prior is nearly exact; on real people it is a prior.
 BANDAI_TRAIN_BONE_RATIOS = [
-    0.2886, 1.7433, 1.8283, 0.2886, 1.7433, 1.8283, 0.8881, 0.8881,
-    0.4531, 0.4455, 1.0853, 0.9944, 0.4455, 1.0853, 0.9944,
+    0.2886,
+    1.7433,
+    1.8283,
+    0.2886,
+    1.7433,
+    1.8283,
+    0.8881,
+    0.8881,
+    0.4531,
+    0.4455,
+    1.0853,
+    0.9944,
+    0.4455,
+    1.0853,
+    0.9944,
 ]
 
 
@@ -78,8 +101,10 @@ def bone_ratios_from_spec(spec, device: torch.device | str = "cpu") -> Tensor | 
     elif isinstance(spec, (list, tuple)) and len(spec) == 15:
         vals = [float(v) for v in spec]
     else:
-        raise ValueError(f"bone_prior must be 'bandai_train', 'anthropometric', 'bodies', 'none' or a list of 15 ratios, "
-                         f"got {spec!r}")
+        raise ValueError(
+            "bone_prior must be 'bandai_train', 'anthropometric', 'bodies', 'none' or a list of 15 ratios, "
+            f"got {spec!r}"
+        )
     return torch.tensor(vals, dtype=torch.float32, device=device)
 
 
@@ -126,7 +151,10 @@ def bone_lengths(pose3d: Tensor) -> Tensor:
 
 
 def sample_rotations(
-    elevation: Tensor | None, batch: int, generator: torch.Generator | None = None, device=None,
+    elevation: Tensor | None,
+    batch: int,
+    generator: torch.Generator | None = None,
+    device=None,
     fixed_elevation_range: float = math.pi / 9,
 ) -> Tensor:
     """Training rotations R (B,3,3) (module docstring); ``elevation`` (B,) predicted, or None."""

@@ -115,13 +115,18 @@ def flipped_labels(labels: torch.Tensor, flip_prob: float, generator: torch.Gene
     """Binary labels with a random fraction ``flip_prob`` flipped (label noise for the discriminator)."""
     if flip_prob <= 0:
         return labels
-    u = torch.rand(labels.shape, generator=generator, device=generator.device if generator is not None else labels.device)
+    u = torch.rand(
+        labels.shape, generator=generator, device=generator.device if generator is not None else labels.device
+    )
     flip = u.to(labels.device) < flip_prob
     return torch.where(flip, 1.0 - labels, labels)
 
 
 def discriminator_loss(
-    real_logits: torch.Tensor, fake_logits: torch.Tensor, flip_prob: float = 0.05, generator: torch.Generator | None = None
+    real_logits: torch.Tensor,
+    fake_logits: torch.Tensor,
+    flip_prob: float = 0.05,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Standard GAN discriminator loss (binary cross-entropy, real = 1, fake = 0) with label flipping."""
     logits = torch.cat([real_logits, fake_logits])

@@ -66,7 +66,7 @@ def _discover() -> None:
             continue
         try:
             importlib.import_module(f"{__name__}.{info.name}")
-        except Exception as e:  # one broken method module must not hide the others
+        except Exception as e:  # noqa: BLE001 - one broken method module must not hide the others
             _IMPORT_ERRORS[info.name] = f"{type(e).__name__}: {e}"
 
 

@@ -31,9 +31,9 @@ from training.losses.elepose import (
     bone_ratios_from_spec,
     elepose_losses,
 )
-from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
+from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
 
 NO_ELEVATION_VIEWS = [-math.pi / 18, 0.0, math.pi / 18]
 
@@ -56,7 +56,8 @@ class ElePose(Method):
         "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0},
         # Robustness to the per-pose head normalisation (training.losses.elepose.elepose_losses).
         "robust": {"nll_soft_max": 0.0, "min_reprojection_scale": 0.25},
-        # bandai_train (training-split proportions, as the paper) | anthropometric | none | 15 ratios (skeleton.BONES order)
+        # bandai_train (training-split proportions, as the paper) | anthropometric | none
+        # | 15 ratios (skeleton.BONES order)
         "bone_prior": "bandai_train",
         "scorer": {"azimuths": 8, "elevation_sigmas": [-1.0, 0.0, 1.0], "export": True},
     }
@@ -80,17 +81,23 @@ class ElePose(Method):
                 self.prior.load_state_dict(load_prior_state(fp["init"]))
             self.stage = "lifter"
         elif self.flow_epochs <= 0:
-            raise ValueError("elepose: flow_pretrain.epochs must be > 0 unless flow_pretrain.init names a pretrained prior")
+            raise ValueError(
+                "elepose: flow_pretrain.epochs must be > 0 unless flow_pretrain.init names a pretrained prior"
+            )
         self.flow_epochs_done = 0
         self.prior_trainer = PriorTrainer(self.prior, fp, seed=int(self.config.get("seed", 0)))
         self.opt_flow = self.prior_trainer.optimizer
-        self.opt_lifter = torch.optim.Adam(self.net.parameters(), lr=float(op["lr"]), weight_decay=float(op["weight_decay"]))
+        self.opt_lifter = torch.optim.Adam(
+            self.net.parameters(), lr=float(op["lr"]), weight_decay=float(op["weight_decay"])
+        )
         self.sched_lifter = torch.optim.lr_scheduler.ExponentialLR(self.opt_lifter, gamma=float(op["decay"]))
         self.elev_mu, self.elev_sigma, self._elev_n = 0.0, 0.0, 0
         self._epoch_elev: list[tuple[float, float]] = []
         if cfg["init_lifter"]:
             if not fp["init"]:
-                raise ValueError("elepose: init_lifter needs flow_pretrain.init (the prior the lifter was trained with)")
+                raise ValueError(
+                    "elepose: init_lifter needs flow_pretrain.init (the prior the lifter was trained with)"
+                )
             if Path(cfg["init_lifter"]).is_file():  # a checkpoint rebuilt later (export, eval) carries its own weights
                 self._init_lifter(str(cfg["init_lifter"]))
         self._update_views()
@@ -137,7 +144,8 @@ class ElePose(Method):
             init = self.cfg["flow_pretrain"]["init"]
             raise FileNotFoundError(
                 f"elepose: the lifter stage needs a fitted prior: flow_pretrain.init {init!r} is missing"
-                if init else "elepose: the lifter stage needs a fitted prior (flow stage or flow_pretrain.init)"
+                if init
+                else "elepose: the lifter stage needs a fitted prior (flow stage or flow_pretrain.init)"
             )
         self.net.train()
         self.prior.eval()
@@ -145,7 +153,11 @@ class ElePose(Method):
         w = self.cfg["loss"]
         rob = self.cfg["robust"]
         terms = elepose_losses(
-            self.net, self.prior, poses2d, self.bone_ratios, self.use_elevation,
+            self.net,
+            self.prior,
+            poses2d,
+            self.bone_ratios,
+            self.use_elevation,
             nll_soft_max=None if rob["nll_soft_max"] is None else float(rob["nll_soft_max"]),
             min_reprojection_scale=float(rob["min_reprojection_scale"]),
         )

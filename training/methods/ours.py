@@ -40,11 +40,11 @@ from training.losses.elepose import (
     bone_ratios_from_spec,
     elepose_losses,
 )
-from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
+from training.losses.tipsy import mirror_poses
 from training.methods import Method, register
 from training.models.elepose_lifter import EleposeLifter
+from training.models.flow import FLOW_DEFAULTS, FLOW_PRETRAIN_DEFAULTS, PosePrior, PriorTrainer, load_prior_state
 from training.models.ours import PartsElevationLifter
-from training.losses.tipsy import mirror_poses
 
 STAGES = ("flow", "teacher", "distill")
 
@@ -78,25 +78,46 @@ class Ours(Method):
     defaults = {
         "model": {
             "teacher": "parts",  # parts (TIPSy torso + leg generators + elevation head) | whole (ElePose lifter)
-            "width": 1024, "blocks": 3,  # parts teacher: each generator's width and residual blocks
-            "elevation_width": None, "elevation_blocks": None,  # parts teacher's elevation head (None: as the generators)
-            "common_blocks": 1, "head_blocks": 2,  # whole teacher (EleposeLifter)
-            "student_width": None, "student_common_blocks": 1, "student_head_blocks": 2,  # None: as width
+            "width": 1024,
+            "blocks": 3,  # parts teacher: each generator's width and residual blocks
+            "elevation_width": None,
+            "elevation_blocks": None,  # parts teacher's elevation head (None: as the generators)
+            "common_blocks": 1,
+            "head_blocks": 2,  # whole teacher (EleposeLifter)
+            "student_width": None,
+            "student_common_blocks": 1,
+            "student_head_blocks": 2,  # None: as width
             "min_depth": 1.0,
             "flip_average": False,  # the exported lifter averages each pose with its mirror image (FlipAveraged)
         },
         "flow": FLOW_DEFAULTS,
         "flow_pretrain": FLOW_PRETRAIN_DEFAULTS,
         "optim": {"lr": 2e-4, "decay": 0.95, "weight_decay": 1e-5, "distill_lr": 1e-3, "distill_decay": 0.7},
-        "loss": {"nll": 1.0, "l3d": 1.0, "l2d": 1.0, "ldef": 1.0, "bone": 50.0, "nll_cap": 0.0, "grad_clip": 10.0,
-                 "mirror": False},
-        "distill": {"epochs": 2, "depth": 1.0, "elevation": 1.0, "unsup": 0.0, "mirror": True, "teacher": "best_score",
-                    # extra frozen teachers: checkpoints of elepose/ours runs ("elepose" normalisation, depth +
-                    # elevation); the target is the mean over [own teacher (when trained)] + these
-                    "teachers": [], "own_teacher": True,
-                    # "first_teacher": the student starts from the weights of distill.teachers[0] (same
-                    # architecture needed) instead of random ones, so distilling cannot lose what that teacher knew
-                    "init_student": None},
+        "loss": {
+            "nll": 1.0,
+            "l3d": 1.0,
+            "l2d": 1.0,
+            "ldef": 1.0,
+            "bone": 50.0,
+            "nll_cap": 0.0,
+            "grad_clip": 10.0,
+            "mirror": False,
+        },
+        "distill": {
+            "epochs": 2,
+            "depth": 1.0,
+            "elevation": 1.0,
+            "unsup": 0.0,
+            "mirror": True,
+            "teacher": "best_score",
+            # extra frozen teachers: checkpoints of elepose/ours runs ("elepose" normalisation, depth +
+            # elevation); the target is the mean over [own teacher (when trained)] + these
+            "teachers": [],
+            "own_teacher": True,
+            # "first_teacher": the student starts from the weights of distill.teachers[0] (same
+            # architecture needed) instead of random ones, so distilling cannot lose what that teacher knew
+            "init_student": None,
+        },
         "bone_prior": "bandai_train",
         "scorer": {"azimuths": 8, "elevation_sigmas": [-1.0, 0.0, 1.0], "export": True},
     }
@@ -117,9 +138,14 @@ class Ours(Method):
                 width, int(mc["blocks"]), mc["elevation_width"], mc["elevation_blocks"], float(mc["min_depth"])
             )
         else:
-            self.teacher = EleposeLifter(width, int(mc["common_blocks"]), int(mc["head_blocks"]), True, float(mc["min_depth"]))
+            self.teacher = EleposeLifter(
+                width, int(mc["common_blocks"]), int(mc["head_blocks"]), True, float(mc["min_depth"])
+            )
         self.student = EleposeLifter(
-            int(mc["student_width"] or width), int(mc["student_common_blocks"]), int(mc["student_head_blocks"]), True,
+            int(mc["student_width"] or width),
+            int(mc["student_common_blocks"]),
+            int(mc["student_head_blocks"]),
+            True,
             float(mc["min_depth"]),
         )
         self.teacher.to(self.device)
@@ -132,7 +158,9 @@ class Ours(Method):
         fp, op = cfg["flow_pretrain"], cfg["optim"]
         self.flow_epochs = 0 if fp["init"] else int(fp["epochs"])
         if not fp["init"] and self.flow_epochs <= 0:
-            raise ValueError("ours: flow_pretrain.epochs must be > 0 unless flow_pretrain.init names a pretrained prior")
+            raise ValueError(
+                "ours: flow_pretrain.epochs must be > 0 unless flow_pretrain.init names a pretrained prior"
+            )
         if fp["init"] and Path(fp["init"]).is_file():  # a rebuilt checkpoint carries the prior itself
             self.prior.load_state_dict(load_prior_state(fp["init"]))
         self.distill_epochs = int(dc["epochs"])
@@ -147,14 +175,20 @@ class Ours(Method):
             raise ValueError("ours: distill.init_student: first_teacher needs distill.teachers")
         if not dc["own_teacher"] and not self.extra_teacher_paths:
             raise ValueError("ours: distill.own_teacher false needs distill.teachers (checkpoints to distil)")
-        if self.teacher_epochs < min_teacher or self.distill_epochs < 0 or (self.teacher_epochs > 0 and not dc["own_teacher"]):
+        if (
+            self.teacher_epochs < min_teacher
+            or self.distill_epochs < 0
+            or (self.teacher_epochs > 0 and not dc["own_teacher"])
+        ):
             raise ValueError(
                 f"ours: epochs ({epochs}) must exceed flow_pretrain.epochs ({self.flow_epochs}) + distill.epochs "
                 f"({self.distill_epochs}) by at least one teacher epoch"
             )
         self.prior_trainer = PriorTrainer(self.prior, fp, seed=int(self.config.get("seed", 0)))
         self.opt_flow = self.prior_trainer.optimizer
-        self.opt_teacher = torch.optim.Adam(self.teacher.parameters(), lr=float(op["lr"]), weight_decay=float(op["weight_decay"]))
+        self.opt_teacher = torch.optim.Adam(
+            self.teacher.parameters(), lr=float(op["lr"]), weight_decay=float(op["weight_decay"])
+        )
         self.opt_student = torch.optim.Adam(self.student.parameters(), lr=float(op["distill_lr"]))
         self.sched_teacher = torch.optim.lr_scheduler.ExponentialLR(self.opt_teacher, gamma=float(op["decay"]))
         self.sched_student = torch.optim.lr_scheduler.ExponentialLR(self.opt_student, gamma=float(op["distill_decay"]))
@@ -175,7 +209,7 @@ class Ours(Method):
 
     @property
     def stage(self) -> str:
-        """"flow", then "teacher", then "distill" (by finished epochs)."""
+        """ "flow", then "teacher", then "distill" (by finished epochs)."""
         if self.epochs_done < self.flow_epochs:
             return "flow"
         if self.epochs_done < self.flow_epochs + self.teacher_epochs:
@@ -203,7 +237,9 @@ class Ours(Method):
             return self.prior_trainer.step(poses2d)
         if not self.prior.fitted:
             init = self.cfg["flow_pretrain"]["init"]
-            raise FileNotFoundError(f"ours: the lifter stages need a fitted prior (flow_pretrain.init {init!r} is missing)")
+            raise FileNotFoundError(
+                f"ours: the lifter stages need a fitted prior (flow_pretrain.init {init!r} is missing)"
+            )
         if stage == "teacher":
             return self._teacher_step(poses2d)
         return self._distill_step(poses2d)
@@ -263,8 +299,10 @@ class Ours(Method):
             try:
                 self.student.load_state_dict(self.extra_teachers()[0].state_dict())
             except RuntimeError as e:
-                raise ValueError(f"distill.init_student: {self.extra_teacher_paths[0]} is not the student's architecture "
-                                 f"(model.student_*): {e}") from e
+                raise ValueError(
+                    f"distill.init_student: {self.extra_teacher_paths[0]} is not the student's architecture "
+                    f"(model.student_*): {e}"
+                ) from e
         if dc["mirror"]:
             poses2d = self._mirror_half(poses2d)
         self.teacher.eval()
@@ -352,8 +390,11 @@ class Ours(Method):
             "pca_variance_kept": self.prior.variance_kept,
         }
         if self.best_teacher:
-            state["best_teacher"] = {"score": self.best_teacher["score"], "epoch": self.best_teacher["epoch"],
-                                     "state": self.best_teacher["state"]}
+            state["best_teacher"] = {
+                "score": self.best_teacher["score"],
+                "epoch": self.best_teacher["epoch"],
+                "state": self.best_teacher["state"],
+            }
         return state
 
     def load_extra_state(self, state: dict) -> None:

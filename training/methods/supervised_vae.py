@@ -28,9 +28,22 @@ class SupervisedVAE(Method):
         # No batch norm by default: the decoder's batch statistics are those of posterior codes, so in
         # eval mode at z = 0 its running statistics are wrong (measured: val MPJPE 125 mm with batch
         # norm in eval mode vs 52 mm with batch statistics, docs/results.md).
-        "model": {"hidden": 512, "latent": 100, "blocks": 2, "dropout": 0.0, "activation": "leaky_relu", "batchnorm": False},
-        "optim": {"lr": 1e-3, "lr_decay": 0.96, "beta": 1e-3, "kl_anneal_epochs": 5, "grad_clip": 1.0,
-                  "zero_code_weight": 0.0},
+        "model": {
+            "hidden": 512,
+            "latent": 100,
+            "blocks": 2,
+            "dropout": 0.0,
+            "activation": "leaky_relu",
+            "batchnorm": False,
+        },
+        "optim": {
+            "lr": 1e-3,
+            "lr_decay": 0.96,
+            "beta": 1e-3,
+            "kl_anneal_epochs": 5,
+            "grad_clip": 1.0,
+            "zero_code_weight": 0.0,
+        },
     }
 
     def __init__(self, config: dict, device: torch.device) -> None:
@@ -84,7 +97,13 @@ class SupervisedVAE(Method):
         if self.grad_clip > 0:
             nn.utils.clip_grad_norm_(self.vae.parameters(), self.grad_clip)
         self.opt.step()
-        return {"loss": float(loss.detach()), "recon": float(recon.detach()), "kl": float(kl.detach()), "beta": beta, **out}
+        return {
+            "loss": float(loss.detach()),
+            "recon": float(recon.detach()),
+            "kl": float(kl.detach()),
+            "beta": beta,
+            **out,
+        }
 
     def end_epoch(self, epoch: int) -> None:
         self.sched.step()

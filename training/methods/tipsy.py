@@ -70,7 +70,9 @@ class _TipsyBase(Method):
             f"gen_{name}": torch.optim.Adam(params, lr=float(self.optim_cfg["lr"]), betas=betas)
             for name, params in self._part_params().items()
         }
-        self._disc_opt = torch.optim.Adam(self.discriminator.parameters(), lr=float(self.optim_cfg["disc_lr"]), betas=betas)
+        self._disc_opt = torch.optim.Adam(
+            self.discriminator.parameters(), lr=float(self.optim_cfg["disc_lr"]), betas=betas
+        )
         self.rng = torch.Generator(device=self.device)
         self.rng.manual_seed(int(config.get("seed", 0)) + 7919)
         self.epochs_done = 0
@@ -150,7 +152,9 @@ class _TipsyBase(Method):
             rep = L.part_mean(terms["reprojection"], joints[part])
             ninety = L.part_mean(terms["ninety"], joints[part])
             losses[part] = (
-                self._adv_weight(part) * adv + float(self.loss_cfg["reprojection"]) * rep + float(self.loss_cfg["ninety"]) * ninety
+                self._adv_weight(part) * adv
+                + float(self.loss_cfg["reprojection"]) * rep
+                + float(self.loss_cfg["ninety"]) * ninety
             )
             stats[f"reprojection_{part}"] = float(rep.detach())
             stats[f"ninety_{part}"] = float(ninety.detach())
@@ -206,8 +210,12 @@ class TipsySolo(_TipsyBase):
     """The solo-generator baseline: one generator lifts the whole pose, trained like TIPSy."""
 
     parts_layout = "solo"
-    defaults = {"model": dict(_MODEL_DEFAULTS), "optim": dict(_OPTIM_DEFAULTS), "loss": dict(_LOSS_DEFAULTS),
-                "selection": dict(_SELECTION_DEFAULTS)}
+    defaults = {
+        "model": dict(_MODEL_DEFAULTS),
+        "optim": dict(_OPTIM_DEFAULTS),
+        "loss": dict(_LOSS_DEFAULTS),
+        "selection": dict(_SELECTION_DEFAULTS),
+    }
 
 
 @register("tipsy")
@@ -225,7 +233,10 @@ class Tipsy(_TipsyBase):
         "optim": {**_OPTIM_DEFAULTS, "distill_lr": 2e-4},
         "loss": dict(_LOSS_DEFAULTS),
         "selection": dict(_SELECTION_DEFAULTS),
-        "stages": {"distill_epochs": 1, "teacher": "last"},  # the last N epochs distil; the ones before train the generators
+        "stages": {
+            "distill_epochs": 1,
+            "teacher": "last",
+        },  # the last N epochs distil; the ones before train the generators
     }
 
     def __init__(self, config: dict, device: torch.device) -> None:
@@ -241,14 +252,16 @@ class Tipsy(_TipsyBase):
         self.gan_epochs = epochs - self.distill_epochs
         self.student = build_student(self.model_cfg).to(self.device)
         self._student_opt = torch.optim.Adam(
-            self.student.parameters(), lr=float(self.optim_cfg["distill_lr"]), betas=tuple(float(b) for b in self.optim_cfg["betas"])
+            self.student.parameters(),
+            lr=float(self.optim_cfg["distill_lr"]),
+            betas=tuple(float(b) for b in self.optim_cfg["betas"]),
         )
         self.distill_steps = 0
         self.best_teacher: dict = {}  # {"score", "epoch", "state"} of the best-scoring generators
 
     @property
     def stage(self) -> str:
-        """"gan" while the generators train, then "distill"."""
+        """ "gan" while the generators train, then "distill"."""
         return "gan" if self.epochs_done < self.gan_epochs else "distill"
 
     def modules(self) -> dict[str, nn.Module]:

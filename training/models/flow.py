@@ -155,7 +155,9 @@ class CouplingBlock(nn.Module):
 class RealNVP(nn.Module):
     """A stack of coupling blocks: ``forward(x) -> (z, log|det dz/dx|)``; ``nll(x)`` in nats."""
 
-    def __init__(self, dim: int, blocks: int = 8, width: int = 1024, hidden_layers: int = 2, clamp: float = 2.0, seed: int = 0) -> None:
+    def __init__(
+        self, dim: int, blocks: int = 8, width: int = 1024, hidden_layers: int = 2, clamp: float = 2.0, seed: int = 0
+    ) -> None:
         super().__init__()
         if dim < 2:
             raise ValueError(f"a coupling flow needs at least 2 dimensions, got {dim}")
@@ -276,10 +278,21 @@ class PosePrior(nn.Module):
 
 # The ``flow`` and ``flow_pretrain`` config sections of the methods that use a prior (elepose, ours).
 FLOW_DEFAULTS = {
-    "use_pca": True, "num_bases": 26, "blocks": 8, "width": 1024, "hidden_layers": 2, "clamp": 2.0, "noise_std": 0.002,
+    "use_pca": True,
+    "num_bases": 26,
+    "blocks": 8,
+    "width": 1024,
+    "hidden_layers": 2,
+    "clamp": 2.0,
+    "noise_std": 0.002,
 }
 FLOW_PRETRAIN_DEFAULTS = {
-    "epochs": 5, "lr": 1e-4, "weight_decay": 1e-5, "grad_clip": 10.0, "pca_samples": 50000, "init": None,
+    "epochs": 5,
+    "lr": 1e-4,
+    "weight_decay": 1e-5,
+    "grad_clip": 10.0,
+    "pca_samples": 50000,
+    "init": None,
 }
 
 
@@ -290,7 +303,9 @@ class PriorTrainer:
 
     def __init__(self, prior: "PosePrior", cfg: dict, seed: int = 0):
         self.prior = prior
-        self.optimizer = torch.optim.Adam(prior.flow.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"]))
+        self.optimizer = torch.optim.Adam(
+            prior.flow.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"])
+        )
         self.pca_samples = int(cfg["pca_samples"])
         self.grad_clip = float(cfg["grad_clip"])
         self.seed = seed

@@ -29,7 +29,9 @@ def make_activation(name: str, negative_slope: float = 0.01) -> nn.Module:
 class LinearBlock(nn.Sequential):
     """linear -> batch norm (optional) -> activation -> dropout."""
 
-    def __init__(self, n_in: int, n_out: int, activation: str, dropout: float, batchnorm: bool, negative_slope: float = 0.01):
+    def __init__(
+        self, n_in: int, n_out: int, activation: str, dropout: float, batchnorm: bool, negative_slope: float = 0.01
+    ):
         layers: list[nn.Module] = [nn.Linear(n_in, n_out)]
         if batchnorm:
             layers.append(nn.BatchNorm1d(n_out))
@@ -70,9 +72,13 @@ class MartinezMLP(nn.Module):
     ) -> None:
         super().__init__()
         if in_features < 1 or out_features < 1 or hidden < 1 or blocks < 0:
-            raise ValueError(f"bad MartinezMLP sizes: in={in_features} out={out_features} hidden={hidden} blocks={blocks}")
+            raise ValueError(
+                f"bad MartinezMLP sizes: in={in_features} out={out_features} hidden={hidden} blocks={blocks}"
+            )
         self.input = LinearBlock(in_features, hidden, activation, dropout, batchnorm, negative_slope)
-        self.blocks = nn.Sequential(*[ResidualBlock(hidden, activation, dropout, batchnorm, negative_slope) for _ in range(blocks)])
+        self.blocks = nn.Sequential(
+            *[ResidualBlock(hidden, activation, dropout, batchnorm, negative_slope) for _ in range(blocks)]
+        )
         self.output = nn.Linear(hidden, out_features)
         self.tanh = tanh
 
@@ -104,10 +110,16 @@ class PartLifter(nn.Module):
     ``in_joints`` / ``out_joints``: index lists, or "all", "torso", "legs" (skeleton.TORSO / LEGS).
     """
 
-    def __init__(self, in_joints: Sequence[int] | str | None = None, out_joints: Sequence[int] | str | None = None, **mlp) -> None:
+    def __init__(
+        self, in_joints: Sequence[int] | str | None = None, out_joints: Sequence[int] | str | None = None, **mlp
+    ) -> None:
         super().__init__()
         self.register_buffer("in_idx", torch.tensor(_indices(in_joints), dtype=torch.long), persistent=False)
-        self.register_buffer("out_idx", torch.tensor(_indices(out_joints if out_joints is not None else in_joints), dtype=torch.long), persistent=False)
+        self.register_buffer(
+            "out_idx",
+            torch.tensor(_indices(out_joints if out_joints is not None else in_joints), dtype=torch.long),
+            persistent=False,
+        )
         self.mlp = MartinezMLP(2 * len(self.in_idx), len(self.out_idx), **mlp)
 
     def forward(self, poses2d: torch.Tensor) -> torch.Tensor:

@@ -57,7 +57,10 @@ class PartsElevationLifter(nn.Module):
         self.torso = residual_mlp(2 * len(torso), len(torso), width, blocks)
         self.legs = residual_mlp(2 * len(legs), len(legs), width, blocks)
         self.elevation = residual_mlp(
-            2 * skeleton.NUM_JOINTS, 1, int(elevation_width or width), int(blocks if elevation_blocks is None else elevation_blocks)
+            2 * skeleton.NUM_JOINTS,
+            1,
+            int(elevation_width or width),
+            int(blocks if elevation_blocks is None else elevation_blocks),
         )
         self.min_depth = float(min_depth)
         self.depth_offset = float(depth_offset)
@@ -80,5 +83,7 @@ class MeanLifter(nn.Module):
 
     def forward(self, poses2d: torch.Tensor) -> dict[str, torch.Tensor]:
         outs = [n(poses2d) for n in self.nets]
-        return {"depth": torch.stack([o["depth"] for o in outs]).mean(0),
-                "elevation": torch.stack([o["elevation"] for o in outs]).mean(0)}
+        return {
+            "depth": torch.stack([o["depth"] for o in outs]).mean(0),
+            "elevation": torch.stack([o["elevation"] for o in outs]).mean(0),
+        }

@@ -80,7 +80,9 @@ class Discriminator(nn.Module):
     def __init__(self, hidden: int = 1024, blocks: int = 3, dropout: float = 0.0, activation: str = "relu",
                  batchnorm: bool = False, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.mlp = MartinezMLP(2 * skeleton.NUM_JOINTS, 1, hidden, blocks, dropout, activation, batchnorm, False, negative_slope)
+        self.mlp = MartinezMLP(
+            2 * skeleton.NUM_JOINTS, 1, hidden, blocks, dropout, activation, batchnorm, False, negative_slope
+        )
 
     def logits(self, poses2d: torch.Tensor) -> torch.Tensor:
         """Pre-sigmoid scores (B,)."""

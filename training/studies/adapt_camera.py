@@ -3,7 +3,8 @@ camera"): the camera's pitch and height from the 2D people alone, and the cross-
 rendered through that camera.
 
     python -m training.studies.adapt_camera estimate --poses vtest_poses2d.npz [--person-height 1.70]
-    python -m training.studies.adapt_camera evaluate --config config/crossdata_vtest.yaml --model A --model B --json out.json
+    python -m training.studies.adapt_camera evaluate --config config/crossdata_vtest.yaml --model A [--model B] \
+        --json out.json
 
 ``estimate``: standing people's ankles and head points (the ear level, 0.93 and 0.04 of stature,
 Winter) seen by a pinhole camera of known intrinsics, pitched down by ``theta`` at height ``H`` above a
@@ -16,6 +17,7 @@ vertical) gives the camera. Only the ratio of ``H`` to the assumed person height
 settings file's cameras (e.g. one fixed camera: config/crossdata_vtest.yaml), clean and with the
 detector error model, for each model (training.benchmark).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from hpe3d_ros import poses_io, skeleton
-
+from hpe3d_ros.strict_json import json_safe
 from training import benchmark, evaluation
 from training.data import crossdata
 
@@ -42,7 +44,9 @@ def upright_people(keypoints: np.ndarray, max_tilt_deg: float = 15.0) -> np.ndar
     return tilt < max_tilt_deg
 
 
-def head_row(v_ankle: np.ndarray, theta: float, height: float, f: float, cy: float, z_ankle: float, z_head: float) -> np.ndarray:
+def head_row(
+    v_ankle: np.ndarray, theta: float, height: float, f: float, cy: float, z_ankle: float, z_head: float
+) -> np.ndarray:
     """Image rows of the head points of people whose ankles are at rows ``v_ankle``, for a camera
     pitched down by ``theta`` (rad) at ``height`` (m) above the floor (focal ``f``, principal row ``cy``)."""
     c, s = np.cos(theta), np.sin(theta)
@@ -71,12 +75,24 @@ def estimate_camera(keypoints: np.ndarray, intrinsics: np.ndarray, person_height
     def residual(p: np.ndarray) -> np.ndarray:
         return head_row(v_ankle, p[0], p[1], f, cy, za, zh) - v_head
 
-    fit = least_squares(residual, x0=[np.radians(20.0), 5.0], bounds=([np.radians(1.0), 1.0], [np.radians(80.0), 40.0]),
-                        loss="soft_l1", f_scale=3.0)
+    fit = least_squares(
+        residual,
+        x0=[np.radians(20.0), 5.0],
+        bounds=([np.radians(1.0), 1.0], [np.radians(80.0), 40.0]),
+        loss="soft_l1",
+        f_scale=3.0,
+    )
     res = residual(fit.x)
-    return {"pitch_deg": float(np.degrees(fit.x[0])), "height_m": float(fit.x[1]), "people_used": int(keep.sum()),
-            "people": int(len(keep)), "residual_px_median": float(np.median(np.abs(res))), "focal_px": f, "cy_px": cy,
-            "person_height_m": person_height_m}
+    return {
+        "pitch_deg": float(np.degrees(fit.x[0])),
+        "height_m": float(fit.x[1]),
+        "people_used": int(keep.sum()),
+        "people": int(len(keep)),
+        "residual_px_median": float(np.median(np.abs(res))),
+        "focal_px": f,
+        "cy_px": cy,
+        "person_height_m": person_height_m,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--poses", required=True, help="a 2D pose file of one static camera (hpe3d collect)")
     p.add_argument("--person-height", type=float, default=1.70)
     p = sub.add_parser("evaluate")
-    p.add_argument("--config", required=True, help="cross-dataset settings with the camera (config/crossdata_vtest.yaml)")
+    p.add_argument(
+        "--config", required=True, help="cross-dataset settings with the camera (config/crossdata_vtest.yaml)"
+    )
     p.add_argument("--model", action="append", required=True)
     p.add_argument("--json", default=None)
     args = ap.parse_args(argv)
@@ -106,10 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         out.append(row)
         s = row["sets"]
         elev = s["cross"]["elevation"]
-        print(f"| {benchmark.label(m)} | {s['cross']['pa_mpjpe_mm']:.1f} | {s['cross_noisy']['pa_mpjpe_mm']:.1f} | "
-              + ("" if elev is None else f"{elev['bias_deg']:+.1f} / {elev['mae_deg']:.1f}") + " |", flush=True)
+        print(
+            f"| {benchmark.label(m)} | {s['cross']['pa_mpjpe_mm']:.1f} | {s['cross_noisy']['pa_mpjpe_mm']:.1f} | "
+            + ("" if elev is None else f"{elev['bias_deg']:+.1f} / {elev['mae_deg']:.1f}")
+            + " |",
+            flush=True,
+        )
     if args.json:
-        Path(args.json).write_text(json.dumps(evaluation.json_safe({"config": args.config, "results": out}), indent=1))
+        Path(args.json).write_text(json.dumps(json_safe({"config": args.config, "results": out}), indent=1))
     return 0
 
 

@@ -2,13 +2,15 @@
 the plausibility of the sampled ones (training.data.bodies).
 
     python -m training.studies.bodies table --json out.json --png docs/figures/bodies_standing.png
-    python -m training.studies.bodies sampled --bodies 200 --clips 40 --json out.json --png docs/figures/many_bodies_grid.png
+    python -m training.studies.bodies sampled --bodies 200 --clips 40 --json out.json \
+        --png docs/figures/many_bodies_grid.png
 
 ``table``: stature (skull base / 0.90 in standing frames), standing heights and the layout's bone
 groups (medians over all frames) per body. ``sampled``: bodies drawn by ``sample_bodies`` playing
 random Bandai training clips by FK: fractions of stature, errors against the targets, left/right
 symmetry, feet on the floor, and a picture.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from hpe3d_ros import paths, skeleton
-
 from training.data import bodies, bvh, hdm05, mocap
 from training.data.body import GROUPS, layout_groups, standing_mask, stature
 
@@ -56,7 +57,13 @@ def table(json_path: str | None, png: str | None) -> int:
         titles.append(f"HDM05 {a} (~{res[a]['stature_m']:.2f} m)")
         extra.append(d.head_points[m][k])
     keys = ["stature_m", "skull_base_z", "shoulder_z", "hip_z", "ankle_z", *GROUPS, "bone_sum"]
-    print("| body | standing frames | " + " | ".join(keys) + " |\n| --- | ---: | " + " | ".join("---:" for _ in keys) + " |")
+    print(
+        "| body | standing frames | "
+        + " | ".join(keys)
+        + " |\n| --- | ---: | "
+        + " | ".join("---:" for _ in keys)
+        + " |"
+    )
     for a, s in res.items():
         print(f"| {a} | {s['standing_frames']} | " + " | ".join(f"{s[k]:.3f}" for k in keys) + " |")
     print("\nas fractions of stature:\n| body | " + " | ".join(GROUPS) + " |")
@@ -96,12 +103,24 @@ def sampled(n_bodies: int, n_clips: int, seed: int, json_path: str | None, png: 
     errs, fracs = np.array(errs) * 1000, np.array(fracs)
     statures = np.array([b.stature_m for b in people])
     stats = {
-        "bodies": n_bodies, "clips": [p.name for p in files],
-        "stature_m": {k: float(np.percentile(statures, q)) for k, q in (("min", 0), ("p5", 5), ("median", 50), ("p95", 95), ("max", 100))},
-        "fraction_of_stature": {g: {"p5": float(np.percentile(fracs[:, k], 5)), "median": float(np.median(fracs[:, k])),
-                                    "p95": float(np.percentile(fracs[:, k], 95))} for k, g in enumerate(GROUPS)},
-        "target_error_mm": {g: {"median_abs": float(np.median(np.abs(errs[:, k]))), "max_abs": float(np.abs(errs[:, k]).max())}
-                            for k, g in enumerate(GROUPS)},
+        "bodies": n_bodies,
+        "clips": [p.name for p in files],
+        "stature_m": {
+            k: float(np.percentile(statures, q))
+            for k, q in (("min", 0), ("p5", 5), ("median", 50), ("p95", 95), ("max", 100))
+        },
+        "fraction_of_stature": {
+            g: {
+                "p5": float(np.percentile(fracs[:, k], 5)),
+                "median": float(np.median(fracs[:, k])),
+                "p95": float(np.percentile(fracs[:, k], 95)),
+            }
+            for k, g in enumerate(GROUPS)
+        },
+        "target_error_mm": {
+            g: {"median_abs": float(np.median(np.abs(errs[:, k]))), "max_abs": float(np.abs(errs[:, k]).max())}
+            for k, g in enumerate(GROUPS)
+        },
         "left_right_bone_difference_max_mm": float(1000 * max(asym)),
         "lowest_joint_z_m": {"min": float(min(lowest)), "median": float(np.median(lowest))},
         "head_above_pelvis_m": {"min": float(min(head_up)), "median": float(np.median(head_up))},

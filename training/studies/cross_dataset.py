@@ -12,6 +12,7 @@ motions retargeted to the Bandai body by FK and/or rendered through the training
 step from in-domain to cross changes one thing (motions, bodies, cameras). ``body-gap``: one bone
 group at a time set to the Bandai length (the rest the actor's own), and the head-point variants.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from hpe3d_ros import camera, metric, skeleton
-
+from hpe3d_ros.strict_json import json_safe
 from training import benchmark, evaluation
 from training.data import asf_amc, crossdata, hdm05
 from training.data.body import BANDAI_GROUPS_M, GROUPS
@@ -39,8 +40,10 @@ DECOMPOSITION = {
 # 0.13 torso lengths above the skull base), in 2D AND 3D (the same points on both sides): factors
 # (hip scale, shoulder scale, head shift) per source. Not the benchmark, whose ground truth keeps the
 # mocap definitions.
-MEDIAPIPE_DEFINITIONS = {"in_domain_mp_defs": ("in_domain", 1.3, 0.70 / 0.505, 0.13),
-                         "cross_mp_defs": ("cross", 1.3, 0.70 / 0.845, 0.13)}
+MEDIAPIPE_DEFINITIONS = {
+    "in_domain_mp_defs": ("in_domain", 1.3, 0.70 / 0.505, 0.13),
+    "cross_mp_defs": ("cross", 1.3, 0.70 / 0.845, 0.13),
+}
 FIXTURE_SIZE = 1000
 FIXTURE_SEED = 5005
 
@@ -79,29 +82,44 @@ def table(models: list[str], json_path: str | None, sets: list[str] | None = Non
                 cache[name] = decomposition_set(name)
             r["sets"][name] = benchmark.evaluate_set(m, cache[name])
         results.append(r)
-        print(f"{m}: " + ", ".join(f"{k} {v['pa_mpjpe_mm']:.1f}" for k, v in r["sets"].items()), file=sys.stderr, flush=True)
+        print(
+            f"{m}: " + ", ".join(f"{k} {v['pa_mpjpe_mm']:.1f}" for k, v in r["sets"].items()),
+            file=sys.stderr,
+            flush=True,
+        )
     text = benchmark.markdown(results)
     if "cross_val" in sets:
-        text += "\nValidation (HDM05 training actors, independent cameras; PA-MPJPE mm, clean / detector error): " + "; ".join(
-            f"{benchmark.label(r['model'])} {r['sets']['cross_val']['pa_mpjpe_mm']:.1f}"
-            + (f" / {r['sets']['cross_val_noisy']['pa_mpjpe_mm']:.1f}" if "cross_val_noisy" in r["sets"] else "") for r in results) + "\n"
+        text += (
+            "\nValidation (HDM05 training actors, independent cameras; PA-MPJPE mm, clean / detector error): "
+            + "; ".join(
+                f"{benchmark.label(r['model'])} {r['sets']['cross_val']['pa_mpjpe_mm']:.1f}"
+                + (f" / {r['sets']['cross_val_noisy']['pa_mpjpe_mm']:.1f}" if "cross_val_noisy" in r["sets"] else "")
+                for r in results
+            )
+            + "\n"
+        )
     if not all(k in sets for k in ("in_domain", "cross", *DECOMPOSITION)):
         print(text)
         if json_path:
-            Path(json_path).write_text(json.dumps(evaluation.json_safe({"results": results}), indent=1))
+            Path(json_path).write_text(json.dumps(json_safe({"results": results}), indent=1))
         return 0
-    text += ("\nDecomposition (PA-MPJPE mm, clean 2D): in-domain -> HDM05 motions on the Bandai body through the training "
-             "cameras -> their own bodies -> the Bandai body through the independent cameras -> the cross set:\n\n"
-             "| model | in-domain | motions (Bandai body, training cams) | + own bodies (training cams) | "
-             "motions + independent cams (Bandai body) | + own bodies = cross |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
+    text += (
+        "\nDecomposition (PA-MPJPE mm, clean 2D): in-domain -> HDM05 motions on the Bandai body through the training "
+        "cameras -> their own bodies -> the Bandai body through the independent cameras -> the cross set:\n\n"
+        "| model | in-domain | motions (Bandai body, training cams) | + own bodies (training cams) | "
+        "motions + independent cams (Bandai body) | + own bodies = cross |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: |\n"
+    )
     for r in results:
         s = r["sets"]
-        cells = [f"{s[k]['pa_mpjpe_mm']:.1f}" for k in ("in_domain", "cross_bandai_body_train_cams", "cross_train_cams",
-                                                         "cross_bandai_body", "cross")]
+        cells = [
+            f"{s[k]['pa_mpjpe_mm']:.1f}"
+            for k in ("in_domain", "cross_bandai_body_train_cams", "cross_train_cams", "cross_bandai_body", "cross")
+        ]
         text += f"| {benchmark.label(r['model'])} | " + " | ".join(cells) + " |\n"
     print(text)
     if json_path:
-        Path(json_path).write_text(json.dumps(evaluation.json_safe({"results": results}), indent=1))
+        Path(json_path).write_text(json.dumps(json_safe({"results": results}), indent=1))
     return 0
 
 
@@ -114,7 +132,9 @@ def body_gap_set(config: dict, groups: tuple[str, ...], head: str = "skull_base"
         if groups:
             target = hdm05.rest_layout_bones(hdm05.skeleton_of(a))
             target.update({g: BANDAI_GROUPS_M[g] for g in groups})
-            parts.append(hdm05.load_hdm05([a], h["subsample"], retarget=hdm05.Retarget(target, "part-" + "-".join(groups))))
+            parts.append(
+                hdm05.load_hdm05([a], h["subsample"], retarget=hdm05.Retarget(target, "part-" + "-".join(groups)))
+            )
         else:
             parts.append(hdm05.load_hdm05([a], h["subsample"]))
     data = hdm05.Hdm05Data.concat(parts)
@@ -122,8 +142,17 @@ def body_gap_set(config: dict, groups: tuple[str, ...], head: str = "skull_base"
     if head != "skull_base":
         joints[:, skeleton.HEAD] = data.head_points[:, list(asf_amc.HEAD_POINTS).index(head)]
     r = crossdata.sample_views(joints, config["cameras"], np.random.default_rng(config["seeds"]["cameras"]))
-    return evaluation.validate_eval_set({"keypoints": r["keypoints"], "intrinsics": r["intrinsics"], "joints3d": r["joints_cam"],
-                                         "elevation": r["elevation"], "content": data.motion, "clip": data.clip}, "body-gap set")
+    return evaluation.validate_eval_set(
+        {
+            "keypoints": r["keypoints"],
+            "intrinsics": r["intrinsics"],
+            "joints3d": r["joints_cam"],
+            "elevation": r["elevation"],
+            "content": data.motion,
+            "clip": data.clip,
+        },
+        "body-gap set",
+    )
 
 
 def body_gap(models: list[str], json_path: str | None) -> int:
@@ -142,12 +171,23 @@ def body_gap(models: list[str], json_path: str | None) -> int:
             pred = evaluation.predict(m, data)
             res, _ = evaluation.score(pred, data)
             lvl = np.degrees(data["elevation"]) < 10
-            bias = float(np.degrees(pred.elevation - data["elevation"])[lvl].mean()) if pred.elevation is not None else None
+            bias = (
+                float(np.degrees(pred.elevation - data["elevation"])[lvl].mean())
+                if pred.elevation is not None
+                else None
+            )
             row[m] = {"pa_mpjpe_mm": res["pa_mpjpe_mm"], "n_mpjpe_mm": res["n_mpjpe_mm"], "elev_bias_level_deg": bias}
         out[name] = row
-        print(f"| {name} | " + " | ".join(f"{v['pa_mpjpe_mm']:.1f}" + ("" if v["elev_bias_level_deg"] is None else
-                                                                           f" ({v['elev_bias_level_deg']:+.1f} deg)")
-                                            for v in row.values()) + " |", flush=True)
+        print(
+            f"| {name} | "
+            + " | ".join(
+                f"{v['pa_mpjpe_mm']:.1f}"
+                + ("" if v["elev_bias_level_deg"] is None else f" ({v['elev_bias_level_deg']:+.1f} deg)")
+                for v in row.values()
+            )
+            + " |",
+            flush=True,
+        )
     if json_path:
         Path(json_path).write_text(json.dumps(out, indent=1))
     return 0
@@ -181,8 +221,11 @@ def tilt(model: str, png: str, count: int = 6) -> int:
                 ax.plot(pts[[a, b], 2], -pts[[a, b], 1], color=col, lw=1.8, label=lab if n == 0 else None)
         ax.set_aspect("equal")
         ax.grid(alpha=0.3)
-        ax.set_title(f"{d['actor'][i]} {d['content'][i][:9]}\ne true {np.degrees(d['elevation'][i]):.0f} / pred "
-                     f"{np.degrees(res.elevation[k]):.0f} deg", fontsize=8)
+        ax.set_title(
+            f"{d['actor'][i]} {d['content'][i][:9]}\ne true {np.degrees(d['elevation'][i]):.0f} / pred "
+            f"{np.degrees(res.elevation[k]):.0f} deg",
+            fontsize=8,
+        )
         ax.set_xlabel("depth (m)", fontsize=7)
         if k == 0:
             ax.legend(fontsize=7)
@@ -203,8 +246,11 @@ def images(png: str, count: int = 8) -> int:
         m = np.nonzero(clean["view"] == v)[0]
         idx += list(rng.choice(m, size=count // 3 + (1 if v == "level" else 0), replace=False))
     idx = np.array(idx[:count])
-    titles = [f"{clean['actor'][i]} {clean['content'][i][:12]} {clean['view'][i]} e={np.degrees(clean['elevation'][i]):.0f} "
-              f"roll={np.degrees(clean['roll'][i]):+.0f} f={clean['intrinsics'][i, 0, 0]:.0f}" for i in idx]
+    titles = [
+        f"{clean['actor'][i]} {clean['content'][i][:12]} {clean['view'][i]} e={np.degrees(clean['elevation'][i]):.0f} "
+        f"roll={np.degrees(clean['roll'][i]):+.0f} f={clean['intrinsics'][i, 0, 0]:.0f}"
+        for i in idx
+    ]
     plot_image_poses(clean["keypoints"][idx], clean["image_size"][idx], titles, png, noisy=noisy["keypoints"][idx])
     return 0
 
@@ -213,7 +259,18 @@ def fixture(out: str | None) -> int:
     """``FIXTURE_SIZE`` poses of the cross set (clean; seeded) -> the bundled cross fixture."""
     d = crossdata.build_set()
     idx = np.sort(np.random.default_rng(FIXTURE_SEED).choice(len(d["keypoints"]), FIXTURE_SIZE, replace=False))
-    keys = ("keypoints", "intrinsics", "scores", "joints3d", "elevation", "content", "clip", "actor", "view", "person_px")
+    keys = (
+        "keypoints",
+        "intrinsics",
+        "scores",
+        "joints3d",
+        "elevation",
+        "content",
+        "clip",
+        "actor",
+        "view",
+        "person_px",
+    )
     path = Path(out) if out else benchmark.cross_fixture_path()
     np.savez_compressed(path, **{k: np.asarray(d[k])[idx] for k in keys})
     print(f"{path}: {len(idx)} poses")
@@ -228,7 +285,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--model", action="append", required=True)
         p.add_argument("--json", default=None)
         if name == "table":
-            p.add_argument("--sets", default=None, help="comma-separated set names (default: both benchmarks and the decomposition)")
+            p.add_argument(
+                "--sets",
+                default=None,
+                help="comma-separated set names (default: both benchmarks and the decomposition)",
+            )
     p = sub.add_parser("tilt")
     p.add_argument("--model", required=True)
     p.add_argument("--png", required=True)

@@ -18,8 +18,9 @@ import math
 import sys
 from pathlib import Path
 
+from hpe3d_ros.atomic import atomic_write_text
+from hpe3d_ros.strict_json import json_safe
 from training import evaluation
-from training.trainer import atomic_write_text
 
 KEYS = ("mpjpe_mm", "n_mpjpe_mm", "pa_mpjpe_mm", "pck3d", "auc", "cps", "elevation_err_deg", "spearman_nll_pa")
 
@@ -35,7 +36,6 @@ def evaluate(model: str | Path, split: str = "test", noisy: bool = False, data: 
 def evaluate_checkpoint_fast(ckpt: str | Path, data: dict) -> dict:
     """Like ``evaluate`` for a training checkpoint but without the plausibility scorer (only the
     lifter's depth and elevation): the same shapes and 3D metrics at a fraction of the cost."""
-    import numpy as np
     import torch
 
     from hpe3d_ros import camera, metric, normalization
@@ -97,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     e = sub.add_parser("eval", help="test metrics of runs' best.pt")
     e.add_argument("runs", nargs="+", type=Path)
-    e.add_argument("--noisy", action="store_true", help="the mild-noise 2D of the split (3 px at 200 px; the noisy columns of docs/results.md's ElePose tables)")
+    e.add_argument(
+        "--noisy",
+        action="store_true",
+        help="the mild-noise 2D of the split (3 px at 200 px; the noisy columns of docs/results.md's ElePose tables)",
+    )
     e.add_argument("--split", default="test")
     e.add_argument("--out", type=Path)
     s = sub.add_parser("select", help="3D-free model selection against the best epoch")
@@ -113,9 +117,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({str(run): out[str(run)]}), flush=True)
     else:
         out = selection(args.run, args.split)
-        print(json.dumps(evaluation.json_safe(out), indent=1))
+        print(json.dumps(json_safe(out), indent=1))
     if args.out:
-        atomic_write_text(args.out, json.dumps(evaluation.json_safe(out), indent=1) + "\n")
+        atomic_write_text(args.out, json.dumps(json_safe(out), indent=1) + "\n")
     return 0
 
 

@@ -14,6 +14,7 @@ drop out.
 
     python -m training.studies.landmark_gap --json out.json   (docs/joint_layout.md "Joint definitions")
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,12 +25,27 @@ from pathlib import Path
 import numpy as np
 
 from hpe3d_ros import paths, skeleton
-
 from training.data import hdm05
 from training.data.body import standing_mask
 
-COCO = {"nose": 0, "left_ear": 3, "right_ear": 4, "left_shoulder": 5, "right_shoulder": 6, "left_hip": 11, "right_hip": 12}
-MP = {"nose": 0, "left_ear": 7, "right_ear": 8, "left_shoulder": 11, "right_shoulder": 12, "left_hip": 23, "right_hip": 24}
+COCO = {
+    "nose": 0,
+    "left_ear": 3,
+    "right_ear": 4,
+    "left_shoulder": 5,
+    "right_shoulder": 6,
+    "left_hip": 11,
+    "right_hip": 12,
+}
+MP = {
+    "nose": 0,
+    "left_ear": 7,
+    "right_ear": 8,
+    "left_shoulder": 11,
+    "right_shoulder": 12,
+    "left_hip": 23,
+    "right_hip": 24,
+}
 
 
 def ratios(pts: dict) -> dict:
@@ -54,8 +70,16 @@ def ratios(pts: dict) -> dict:
 
 
 def _summary(values: dict) -> dict:
-    return {k: {"median": float(np.median(v)), "p25": float(np.percentile(v, 25)), "p75": float(np.percentile(v, 75)),
-                "n": int(len(v))} for k, v in values.items() if len(v)}
+    return {
+        k: {
+            "median": float(np.median(v)),
+            "p25": float(np.percentile(v, 25)),
+            "p75": float(np.percentile(v, 75)),
+            "n": int(len(v)),
+        }
+        for k, v in values.items()
+        if len(v)
+    }
 
 
 def run_mediapipe(coco_dir: Path, min_box_px: float = 100.0, limit: int | None = None) -> list[dict]:
@@ -65,8 +89,9 @@ def run_mediapipe(coco_dir: Path, min_box_px: float = 100.0, limit: int | None =
 
     ann = json.loads((coco_dir / "person_keypoints.json").read_text())
     images = {im["id"]: im for im in ann["images"]}
-    pose = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False,
-                                  min_detection_confidence=0.5)
+    pose = mp.solutions.pose.Pose(
+        static_image_mode=True, model_complexity=1, enable_segmentation=False, min_detection_confidence=0.5
+    )
     records = []
     try:
         for a in ann["annotations"]:
@@ -89,7 +114,9 @@ def run_mediapipe(coco_dir: Path, min_box_px: float = 100.0, limit: int | None =
             res = pose.process(crop)
             if res.pose_landmarks is None or res.pose_world_landmarks is None:
                 continue
-            lm = np.array([(p.x * (x1 - x0) + x0, p.y * (y1 - y0) + y0, p.visibility) for p in res.pose_landmarks.landmark])
+            lm = np.array(
+                [(p.x * (x1 - x0) + x0, p.y * (y1 - y0) + y0, p.visibility) for p in res.pose_landmarks.landmark]
+            )
             wl = np.array([(p.x, p.y, p.z) for p in res.pose_world_landmarks.landmark])
             # the same person? shoulder and hip midpoints within 0.15 box heights of the labels
             mp_mid = lm[[MP["left_shoulder"], MP["right_shoulder"], MP["left_hip"], MP["right_hip"]], :2].mean(0)
@@ -137,16 +164,43 @@ def measure_mediapipe(records: list[dict], max_yaw: float = 25.0, max_tilt: floa
             if "left_ear" in pts and "right_ear" in pts:
                 r2coco["ears_above_shoulders"].append(float(ratios(pts)["ears_above_shoulders"]))
             if "nose" in pts:
-                r2coco["nose_above_shoulders"].append(float(ratios({**{n: pts[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")}, "nose": pts["nose"]})["nose_above_shoulders"]))
-    return {"people": len(records), "frontal_upright": frontal, "mediapipe_world_3d": _summary(r3),
-            "mediapipe_2d_frontal": _summary(r2mp), "coco_labels_2d_frontal": _summary(r2coco)}
+                r2coco["nose_above_shoulders"].append(
+                    float(
+                        ratios(
+                            {
+                                **{n: pts[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")},
+                                "nose": pts["nose"],
+                            }
+                        )["nose_above_shoulders"]
+                    )
+                )
+    return {
+        "people": len(records),
+        "frontal_upright": frontal,
+        "mediapipe_world_3d": _summary(r3),
+        "mediapipe_2d_frontal": _summary(r2mp),
+        "coco_labels_2d_frontal": _summary(r2coco),
+    }
 
 
 # COCO keypoint index -> MediaPipe landmark index for the limb joints of the layout
 COCO_TO_MP = {5: 11, 6: 12, 7: 13, 8: 14, 9: 15, 10: 16, 11: 23, 12: 24, 13: 25, 14: 26, 15: 27, 16: 28, 3: 7, 4: 8}
-COCO_NAMES = {3: "left_ear", 4: "right_ear", 5: "left_shoulder", 6: "right_shoulder", 7: "left_elbow", 8: "right_elbow",
-              9: "left_wrist", 10: "right_wrist", 11: "left_hip", 12: "right_hip", 13: "left_knee", 14: "right_knee",
-              15: "left_ankle", 16: "right_ankle"}
+COCO_NAMES = {
+    3: "left_ear",
+    4: "right_ear",
+    5: "left_shoulder",
+    6: "right_shoulder",
+    7: "left_elbow",
+    8: "right_elbow",
+    9: "left_wrist",
+    10: "right_wrist",
+    11: "left_hip",
+    12: "right_hip",
+    13: "left_knee",
+    14: "right_knee",
+    15: "left_ankle",
+    16: "right_ankle",
+}
 
 
 def error_vs_coco(records: list[dict]) -> dict:
@@ -165,10 +219,21 @@ def error_vs_coco(records: list[dict]) -> dict:
             d = np.linalg.norm(lm[m, :2] - kp[c, :2])
             err[COCO_NAMES[c]].append(d / h)
             o = mirror[c]
-            if kp[o, 2] == 2 and np.linalg.norm(lm[m, :2] - kp[o, :2]) < d and np.linalg.norm(kp[o, :2] - kp[c, :2]) > 0.05 * h:
+            if (
+                kp[o, 2] == 2
+                and np.linalg.norm(lm[m, :2] - kp[o, :2]) < d
+                and np.linalg.norm(kp[o, :2] - kp[c, :2]) > 0.05 * h
+            ):
                 swaps[COCO_NAMES[c]] += 1
-    return {n: {"median_frac": float(np.median(v)) if v else None, "p90_frac": float(np.percentile(v, 90)) if v else None,
-                "n": len(v), "nearer_other_side": swaps[n]} for n, v in err.items()}
+    return {
+        n: {
+            "median_frac": float(np.median(v)) if v else None,
+            "p90_frac": float(np.percentile(v, 90)) if v else None,
+            "n": len(v),
+            "nearer_other_side": swaps[n],
+        }
+        for n, v in err.items()
+    }
 
 
 def measure_mocap() -> dict:
@@ -180,8 +245,13 @@ def measure_mocap() -> dict:
     n = skeleton.JOINT_NAMES.index
 
     def named(j: np.ndarray, head: np.ndarray) -> dict:
-        return {"left_hip": j[:, n("left_hip")], "right_hip": j[:, n("right_hip")], "left_shoulder": j[:, n("left_shoulder")],
-                "right_shoulder": j[:, n("right_shoulder")], "head": head}
+        return {
+            "left_hip": j[:, n("left_hip")],
+            "right_hip": j[:, n("right_hip")],
+            "left_shoulder": j[:, n("left_shoulder")],
+            "right_shoulder": j[:, n("right_shoulder")],
+            "head": head,
+        }
 
     b = mocap.load_split("all", subsample=4).joints.astype(np.float64)
     st = standing_mask(b, straight=0.95, upright=0.99, floor_tol_m=0.03, floor="upright")
@@ -194,7 +264,9 @@ def measure_mocap() -> dict:
         hp = d.head_points[m][st].astype(np.float64)
         row = _summary(ratios(named(j[st], hp[:, 0])))
         for k, name in ((1, "mid_head"), (2, "head_end")):
-            row[f"{name}_above_shoulders"] = _summary({"x": ratios(named(j[st], hp[:, k]))["head_above_shoulders"]})["x"]
+            row[f"{name}_above_shoulders"] = _summary({"x": ratios(named(j[st], hp[:, k]))["head_above_shoulders"]})[
+                "x"
+            ]
         out[f"hdm05_{a}"] = row
     return out
 

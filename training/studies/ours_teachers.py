@@ -2,7 +2,8 @@
 held-out 2D, all under ONE prior and scorer (so the numbers are comparable across runs whose own
 priors differ), and the mean-ensemble of the kept ones.
 
-    python -m training.studies.ours_teachers --reference CKPT TEACHER.pt [TEACHER.pt ...] [--keep-within 1.0] [--json OUT]
+    python -m training.studies.ours_teachers --reference CKPT TEACHER.pt [TEACHER.pt ...] \
+        [--keep-within 1.0] [--json OUT]
 
 ``--reference``: an elepose or ours checkpoint whose prior and scorer (views at its learned elevation
 distribution) score everyone. Teachers: elepose or ours checkpoints (ours: its current network).
@@ -20,18 +21,23 @@ from pathlib import Path
 
 import torch
 
+from hpe3d_ros.atomic import atomic_write_text
 from training.models.ours import MeanLifter
 from training.teachers import network, plausibility
-from training.trainer import atomic_write_text, method_from_checkpoint
+from training.trainer import method_from_checkpoint
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.studies.ours_teachers", description=__doc__.split("\n\n")[0])
-    p.add_argument("--reference", required=True, help="elepose/ours checkpoint whose prior and scorer score all teachers")
+    p.add_argument(
+        "--reference", required=True, help="elepose/ours checkpoint whose prior and scorer score all teachers"
+    )
     p.add_argument("teachers", nargs="+")
     p.add_argument("--keep-within", type=float, default=1.0, help="keep teachers within this many nats of the best")
     p.add_argument("--max-poses", type=int, default=2048)
-    p.add_argument("--with-3d", action="store_true", help="also print validation PA-MPJPE (for the record; not used to choose)")
+    p.add_argument(
+        "--with-3d", action="store_true", help="also print validation PA-MPJPE (for the record; not used to choose)"
+    )
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     from training.data import batches as data_mod
@@ -47,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         nets[t] = network(t)
         row = {"teacher": t, "nll": plausibility(ref.scorer, nets[t], val["poses2d"])}
         if args.with_3d:
-            row["val_pa_mpjpe_mm"] = metrics_3d(predicted_shape(nets[t], val["poses2d"], "elepose"), val["gt3d"])["pa_mpjpe_mm"]
+            row["val_pa_mpjpe_mm"] = metrics_3d(predicted_shape(nets[t], val["poses2d"], "elepose"), val["gt3d"])[
+                "pa_mpjpe_mm"
+            ]
         rows.append(row)
         print(json.dumps(row), flush=True)
     best = min(r["nll"] for r in rows)
@@ -56,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     mean = MeanLifter([nets[t] for t in kept])
     out["kept_mean_nll"] = plausibility(ref.scorer, mean, val["poses2d"])
     if args.with_3d:
-        out["kept_mean_val_pa_mpjpe_mm"] = metrics_3d(predicted_shape(mean, val["poses2d"], "elepose"), val["gt3d"])["pa_mpjpe_mm"]
+        out["kept_mean_val_pa_mpjpe_mm"] = metrics_3d(predicted_shape(mean, val["poses2d"], "elepose"), val["gt3d"])[
+            "pa_mpjpe_mm"
+        ]
     print(json.dumps({k: v for k, v in out.items() if k != "rows"}))
     if args.json:
         atomic_write_text(args.json, json.dumps(out, indent=1) + "\n")

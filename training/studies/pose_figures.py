@@ -1,5 +1,6 @@
 """Pictures for checking skeletons by eye: world poses (x forward, y left, z up) in front and side
 views (left side blue, right side red, midline grey), and 2D keypoints inside their image frame."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,7 +41,9 @@ def facing(pose: np.ndarray) -> float:
     return float(np.arctan2(fwd[1], fwd[0]))
 
 
-def plot_world_poses(poses: list[np.ndarray], titles: list[str], path: str | Path, extra_points: list | None = None) -> None:
+def plot_world_poses(
+    poses: list[np.ndarray], titles: list[str], path: str | Path, extra_points: list | None = None
+) -> None:
     """Each world pose (16, 3) in a front view (its left on the image's right) and a side view (from
     its left), the floor z = 0 drawn; ``extra_points`` (per pose (K, 3) or None) drawn as crosses."""
     plt = pyplot()
@@ -58,7 +61,9 @@ def plot_world_poses(poses: list[np.ndarray], titles: list[str], path: str | Pat
         if extra_points is not None and extra_points[i] is not None:
             ex = np.asarray(extra_points[i], dtype=np.float64) @ rz.T
             ex[:, :2] -= shift
-        for row, (cols, label) in enumerate((((1, 2), "front (its left on the right)"), ((0, 2), "side (from its left)"))):
+        for row, (cols, label) in enumerate(
+            (((1, 2), "front (its left on the right)"), ((0, 2), "side (from its left)"))
+        ):
             ax = axes[row, i]
             q = p[:, cols].copy()
             if row == 1:
@@ -83,8 +88,9 @@ def plot_world_poses(poses: list[np.ndarray], titles: list[str], path: str | Pat
     plt.close(fig)
 
 
-def plot_image_poses(keypoints: np.ndarray, image_sizes: np.ndarray, titles: list[str], path: str | Path,
-                     noisy: np.ndarray | None = None) -> None:
+def plot_image_poses(
+    keypoints: np.ndarray, image_sizes: np.ndarray, titles: list[str], path: str | Path, noisy: np.ndarray | None = None
+) -> None:
     """2D poses (N, 16, 2) in pixels inside their image rectangles (N, 2) (width, height); ``noisy``
     (the same poses with 2D error) drawn faintly on top."""
     plt = pyplot()

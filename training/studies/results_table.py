@@ -1,13 +1,16 @@
 """The lifters evaluation table: every model on the same test split and the same 2D input, mean and
 spread over seeds.
 
-    python -m training.studies.results_table config/results/lifters_table.yaml [--out docs/results_lifters.json] [--markdown]
+    python -m training.studies.results_table config/results/lifters_table.yaml \
+        [--out docs/results_lifters.json] [--markdown]
 
 The spec (YAML) lists rows; each row has a ``label``, the ``models`` (one per seed: ONNX files with
 their manifest, or training checkpoints ``.pt``), optionally ``noisy: true`` (the split's
-mild-noise 2D, 3 px at 200 px: the noisy rows of docs/results.md's lifter tables) and a ``command`` (how to reproduce the models). Instead of ``models`` a row may
+mild-noise 2D, 3 px at 200 px: the noisy rows of docs/results.md's lifter tables) and a ``command``
+(how to reproduce the models). Instead of ``models`` a row may
 take its per-seed metrics from another study's JSON output: ``from_json: {path: FILE, group: NAME}``
-reads ``FILE["groups"][NAME]``, a list of per-seed metric dicts (training/studies/tipsy.py writes those). Each model goes through
+reads ``FILE["groups"][NAME]``, a list of per-seed metric dicts (training/studies/tipsy.py writes those).
+Each model goes through
 ``training.evaluation`` (the code of ``hpe3d eval``, hence through hpe3d_ros.lifting.Lifter);
 the row holds every seed's metrics, their mean and their sample standard deviation. Missing model
 files are listed under ``missing`` (the row is kept with the seeds that exist).
@@ -22,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
+from hpe3d_ros.atomic import atomic_write_text
+from hpe3d_ros.strict_json import json_safe
 from training import evaluation
 from training.config import yaml_load
-from training.trainer import atomic_write_text
 
 KEYS = ("mpjpe_mm", "n_mpjpe_mm", "pa_mpjpe_mm", "pck3d", "auc", "cps", "elevation_err_deg", "spearman_nll_pa")
 _CACHE: dict = {}
@@ -61,15 +65,33 @@ def build_table(spec: dict, split: str = "test", reuse: list[dict] | None = None
     rows = []
     for row in spec["rows"]:
         prev = old.get((row["label"], bool(row.get("noisy", False))))
-        if prev and "models" in row and not prev["missing"] and [p["model"] for p in prev["per_seed"]] == list(row["models"]) \
-                and all(Path(m).is_file() and Path(m).stat().st_mtime == p.get("mtime") for m, p in zip(row["models"], prev["per_seed"])):
+        if (
+            prev
+            and "models" in row
+            and not prev["missing"]
+            and [p["model"] for p in prev["per_seed"]] == list(row["models"])
+            and all(
+                Path(m).is_file() and Path(m).stat().st_mtime == p.get("mtime")
+                for m, p in zip(row["models"], prev["per_seed"])
+            )
+        ):
             rows.append(prev)
             continue
         if "from_json" in row:
             src = row["from_json"]
             per_seed = json.loads(Path(src["path"]).read_text())["groups"][src["group"]]
-            rows.append({"label": row["label"], "noisy": bool(row.get("noisy", False)), "command": row.get("command", ""),
-                         "seeds": len(per_seed), "per_seed": per_seed, "missing": [], "source": src, **aggregate(per_seed)})
+            rows.append(
+                {
+                    "label": row["label"],
+                    "noisy": bool(row.get("noisy", False)),
+                    "command": row.get("command", ""),
+                    "seeds": len(per_seed),
+                    "per_seed": per_seed,
+                    "missing": [],
+                    "source": src,
+                    **aggregate(per_seed),
+                }
+            )
             continue
         models = [Path(m) for m in row["models"]]
         present = [m for m in models if m.is_file()]
@@ -79,12 +101,18 @@ def build_table(spec: dict, split: str = "test", reuse: list[dict] | None = None
             r["model"] = str(m)
             r["mtime"] = m.stat().st_mtime
             per_seed.append(r)
-            print(json.dumps(evaluation.json_safe({row["label"]: r})), file=sys.stderr, flush=True)
-        rows.append({
-            "label": row["label"], "noisy": bool(row.get("noisy", False)), "command": row.get("command", ""),
-            "seeds": len(per_seed), "per_seed": per_seed, "missing": [str(m) for m in models if not m.is_file()],
-            **aggregate(per_seed),
-        })
+            print(json.dumps(json_safe({row["label"]: r})), file=sys.stderr, flush=True)
+        rows.append(
+            {
+                "label": row["label"],
+                "noisy": bool(row.get("noisy", False)),
+                "command": row.get("command", ""),
+                "seeds": len(per_seed),
+                "per_seed": per_seed,
+                "missing": [str(m) for m in models if not m.is_file()],
+                **aggregate(per_seed),
+            }
+        )
     return rows
 
 
@@ -101,7 +129,8 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         m, s = r["mean"], r["std"]
         lines.append(
-            f"| {r['label']} | {'noisy' if r['noisy'] else 'clean'} | {r['seeds']} | {_fmt(m['mpjpe_mm'], s['mpjpe_mm'], 1)} | "
+            f"| {r['label']} | {'noisy' if r['noisy'] else 'clean'} | {r['seeds']} | "
+            f"{_fmt(m['mpjpe_mm'], s['mpjpe_mm'], 1)} | "
             f"{_fmt(m['n_mpjpe_mm'], s['n_mpjpe_mm'], 1)} | {_fmt(m['pa_mpjpe_mm'], s['pa_mpjpe_mm'], 1)} | "
             f"{_fmt(m['pck3d'], s['pck3d'], 3)} | {_fmt(m['auc'], s['auc'], 3)} | {_fmt(m['cps'], s['cps'], 1)} |"
         )
@@ -126,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     reuse = json.loads(args.reuse.read_text())["rows"] if args.reuse and args.reuse.is_file() else None
     rows = build_table(spec, args.split, reuse)
     if args.out:
-        atomic_write_text(args.out, json.dumps(evaluation.json_safe({"split": args.split, "rows": rows}), indent=1) + "\n")
+        atomic_write_text(
+            args.out, json.dumps(json_safe({"split": args.split, "rows": rows}), indent=1) + "\n"
+        )
     if args.markdown:
         print(markdown(rows), end="")
     return 0

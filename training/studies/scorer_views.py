@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"| {r['views']} | {r['count']} | {r['spearman_nll_pa']:.3f} |")
     if args.json:
-        args.json.write_text(json.dumps({"checkpoint": str(args.checkpoint), "split": args.split, "rows": rows}, indent=1))
+        args.json.write_text(
+            json.dumps({"checkpoint": str(args.checkpoint), "split": args.split, "rows": rows}, indent=1)
+        )
     return 0
 
 

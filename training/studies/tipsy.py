@@ -2,14 +2,14 @@
 the distilled student, mean and spread over seeds, and how close the 3D-free selection score's pick
 comes to the best epoch by 3D error (validation split).
 
-    python -m training.studies.tipsy runs/tipsy-gan_bandai-2d_cpu-mid_seed* runs/tipsy-gan-solo_bandai-2d_cpu-mid_seed* \
+    python -m training.studies.tipsy runs/tipsy-gan_bandai-2d_cpu-mid_seed* \
+        runs/tipsy-gan-solo_bandai-2d_cpu-mid_seed* \
         [--split test] [--noisy] [--json out.json]
 """
 from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +31,14 @@ def _predict(module: torch.nn.Module, data: dict, kind: str, batch: int = 8192):
         for s in range(0, len(poses2d), batch):
             depth.append(module(torch.as_tensor(poses2d[s : s + batch], dtype=torch.float32))["depth"].double().numpy())
     shape = normalization.lift_to_3d(poses2d, np.concatenate(depth), kind)
-    return Prediction(shape=shape, joints_m=metric.scale_to_height(shape), elevation=None, nll=None, backend="torch",
-                      normalization=kind)
+    return Prediction(
+        shape=shape,
+        joints_m=metric.scale_to_height(shape),
+        elevation=None,
+        nll=None,
+        backend="torch",
+        normalization=kind,
+    )
 
 
 class FlatLifter(torch.nn.Module):
@@ -69,9 +75,12 @@ def selection_study(history: list[dict], gan_epochs: int | None = None, key: str
     err = np.array([h["val"][key] for h in rows])
     pick, best = int(np.argmin(score)), int(np.argmin(err))
     return {
-        "picked_epoch": rows[pick]["epoch"], "picked_err": float(err[pick]),
-        "best_epoch": rows[best]["epoch"], "best_err": float(err[best]),
-        "last_epoch": rows[-1]["epoch"], "last_err": float(err[-1]),
+        "picked_epoch": rows[pick]["epoch"],
+        "picked_err": float(err[pick]),
+        "best_epoch": rows[best]["epoch"],
+        "best_err": float(err[best]),
+        "last_epoch": rows[-1]["epoch"],
+        "last_err": float(err[-1]),
         "gap_pct": float(100.0 * (err[pick] - err[best]) / err[best]),
         "spearman": spearman(score, err) if len(rows) > 2 else float("nan"),
     }
@@ -106,30 +115,51 @@ def main(argv: list[str] | None = None) -> int:
         walls = [h["epoch_wall_s"] for h in summary["history"]]
         n_gan = gan_epochs if gan_epochs is not None else len(walls)
         stage_wall = {"gan_s": float(sum(walls[:n_gan])), "distill_s": float(sum(walls[n_gan:]))}
-        per_run[str(run)] = {"method": method, "seed": cfg["seed"], "wall_s": summary["wall_s"], "stage_wall": stage_wall,
-                             "test": res, "selection": sel}
-        names = {"generators": "solo generator" if method == "tipsy_solo" else "torso+legs generators", "distilled": "distilled TIPSy"}
+        per_run[str(run)] = {
+            "method": method,
+            "seed": cfg["seed"],
+            "wall_s": summary["wall_s"],
+            "stage_wall": stage_wall,
+            "test": res,
+            "selection": sel,
+        }
+        names = {
+            "generators": "solo generator" if method == "tipsy_solo" else "torso+legs generators",
+            "distilled": "distilled TIPSy",
+        }
         for k, r in res.items():
-            groups.setdefault(names[k], []).append({**{m: r[m] for m in ROW_KEYS}, "wall_s": summary["wall_s"], "seed": cfg["seed"]})
+            groups.setdefault(names[k], []).append(
+                {**{m: r[m] for m in ROW_KEYS}, "wall_s": summary["wall_s"], "seed": cfg["seed"]}
+            )
     from training.evaluation import score as score_fn
 
     flat = score_fn(_predict(FlatLifter(), data, "tipsy"), data)[0]
-    groups["reference: flat pose (depth 0 everywhere)"] = [{**{m: flat[m] for m in ROW_KEYS}, "wall_s": 0.0, "seed": "-"}]
+    groups["reference: flat pose (depth 0 everywhere)"] = [
+        {**{m: flat[m] for m in ROW_KEYS}, "wall_s": 0.0, "seed": "-"}
+    ]
     split = args.split + (" (noisy 2D)" if args.noisy else "")
-    print(f"| model ({split}) | seeds | MPJPE mm | N-MPJPE mm | PA-MPJPE mm | PCK3D % | AUC % | CPS mm | train wall s |")
+    print(
+        f"| model ({split}) | seeds | MPJPE mm | N-MPJPE mm | PA-MPJPE mm | PCK3D % | AUC % | CPS mm | train wall s |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, rows in groups.items():
         cells = [_mean_std([r[k] * (100 if k in ("pck3d", "auc") else 1) for r in rows]) for k in ROW_KEYS]
         seeds = ",".join(str(r["seed"]) for r in rows)
         print(f"| {name} | {seeds} | " + " | ".join(cells) + f" | {_mean_std([r['wall_s'] for r in rows])} |")
     print()
-    print("| run | picked epoch (score) | its val PA-MPJPE | best epoch (3D) | best val PA-MPJPE | gap % | last epoch PA-MPJPE | Spearman(score, PA) |")
+    print(
+        "| run | picked epoch (score) | its val PA-MPJPE | best epoch (3D) | best val PA-MPJPE | gap % | last epoch "
+        "PA-MPJPE | Spearman(score, PA) |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for run, r in per_run.items():
         s = r["selection"]
         if s:
-            print(f"| {Path(run).name} | {s['picked_epoch']} | {s['picked_err']:.1f} | {s['best_epoch']} | {s['best_err']:.1f} | "
-                  f"{s['gap_pct']:.1f} | {s['last_err']:.1f} | {s['spearman']:.2f} |")
+            print(
+                f"| {Path(run).name} | {s['picked_epoch']} | {s['picked_err']:.1f} | {s['best_epoch']} | "
+                f"{s['best_err']:.1f} | "
+                f"{s['gap_pct']:.1f} | {s['last_err']:.1f} | {s['spearman']:.2f} |"
+            )
     print()
     print("| run | GAN stage wall s | distillation wall s | total wall s |")
     print("| --- | --- | --- | --- |")

@@ -19,10 +19,12 @@ import torch
 from hpe3d_ros import camera, normalization, skeleton
 
 
-def best_of_k_metrics(checkpoint: str, split: str = "test", k: int = 10, seed: int = 0, limit: int | None = None) -> dict:
+def best_of_k_metrics(
+    checkpoint: str, split: str = "test", k: int = 10, seed: int = 0, limit: int | None = None
+) -> dict:
     """Metrics (hpe3d_ros.pose_metrics.evaluate keys) of the best of ``k`` VAE samples per pose."""
-    from training import evaluation
     from hpe3d_ros import pose_metrics as metrics
+    from training import evaluation
     from training.trainer import method_from_checkpoint
 
     method, _ = method_from_checkpoint(checkpoint, "cpu")
@@ -35,7 +37,9 @@ def best_of_k_metrics(checkpoint: str, split: str = "test", k: int = 10, seed: i
     gt = gt - gt[:, skeleton.ROOT : skeleton.ROOT + 1]
     pred = method.best_of_k(poses2d, gt, k, seed)
     out = {k2: v for k2, v in metrics.evaluate(pred, gt).items() if k2 != "per_joint_mm"}
-    out.update({"model": str(checkpoint), "split": split, "k": k, "seed": seed, "selection": "oracle best of K (uses 3D)"})
+    out.update(
+        {"model": str(checkpoint), "split": split, "k": k, "seed": seed, "selection": "oracle best of K (uses 3D)"}
+    )
     return out
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hpe3d_ros import skeleton
-from hpe3d_ros.detection import PoseDetector, Person2D
+from hpe3d_ros.detection import Person2D, PoseDetector
 from hpe3d_ros.video import read_frames
 
 J = {n: i for i, n in enumerate(skeleton.JOINT_NAMES)}
@@ -108,7 +108,6 @@ def test_track_ids_stable_over_video(street_video):
 
 @pytest.mark.parametrize("max_people", [1, 4])
 def test_black_and_noise_images_give_no_people(max_people):
-    rng = np.random.default_rng(0)
     with PoseDetector(max_people=max_people, detect_every_n_frames=1) as det:
         assert det.detect(np.zeros((480, 640, 3), np.uint8)) == []
         assert det.detect(np.zeros((480, 640, 3), np.uint8)) == []

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import subprocess
 import sys
 import time
@@ -21,10 +20,13 @@ FIXTURE_MEDIA = REPO / "tests" / "fixtures" / "media"
 
 def isolated_ros_env(log_dir: Path) -> dict:
     """An isolated ROS environment for child processes and ``Client``: a random ROS_DOMAIN_ID (0..101 are
-    the safe ids on Linux), localhost-only discovery, a private ROS_LOG_DIR. os.environ is not changed."""
+    the safe ids on Linux) that no visible process uses (parallel test runs of other engineers), localhost-only
+    discovery, a private ROS_LOG_DIR. os.environ is not changed."""
+    from hpe3d_ros.replay.demo import free_domain_id  # a random id that no process visible here uses
+
     env = dict(os.environ)
     env.update({
-        "ROS_DOMAIN_ID": str(random.SystemRandom().randint(1, 101)),
+        "ROS_DOMAIN_ID": str(free_domain_id()),
         "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
         "ROS_LOG_DIR": str(log_dir),
         "RCUTILS_COLORIZED_OUTPUT": "0",
@@ -82,10 +84,12 @@ def fixture_frames(n: int = 3) -> list[tuple[str, np.ndarray]]:
     return frames
 
 
-def start_node(env: dict, *extra: str, params_file: Path | None = None, log: Path | None = None) -> subprocess.Popen:
-    """Start lift_node as its own process with config/lift.yaml and ``-p name:=value`` overrides."""
+def start_node(env: dict, *extra: str, params_file: Path | None = None, log: Path | None = None,
+               module: str = "hpe3d_ros.node.lift_node") -> subprocess.Popen:
+    """Start lift_node (or another node ``module``) as its own process with config/lift.yaml and
+    ``-p name:=value`` overrides."""
     params_file = params_file or REPO / "config" / "lift.yaml"
-    cmd = [sys.executable, "-m", "hpe3d_ros.node.lift_node", "--ros-args", "--params-file", str(params_file)]
+    cmd = [sys.executable, "-m", module, "--ros-args", "--params-file", str(params_file)]
     for e in extra:
         cmd += ["-p", e]
     out = open(log, "w") if log else subprocess.DEVNULL
@@ -135,10 +139,16 @@ class Client:
         self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", 10)
         self.received: dict[str, list] = {"markers": [], "skeletons": [], "poses": [], "diagnostics": []}
         out_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=50, reliability=ReliabilityPolicy.RELIABLE)
-        self.node.create_subscription(MarkerArray, "hpe3d/markers", lambda m: self.received["markers"].append(m), out_qos)
-        self.node.create_subscription(PointCloud2, "hpe3d/skeletons", lambda m: self.received["skeletons"].append(m), out_qos)
+        self.node.create_subscription(
+            MarkerArray, "hpe3d/markers", lambda m: self.received["markers"].append(m), out_qos
+        )
+        self.node.create_subscription(
+            PointCloud2, "hpe3d/skeletons", lambda m: self.received["skeletons"].append(m), out_qos
+        )
         self.node.create_subscription(PoseArray, "hpe3d/poses", lambda m: self.received["poses"].append(m), out_qos)
-        self.node.create_subscription(DiagnosticArray, "/diagnostics", lambda m: self.received["diagnostics"].append(m), 10)
+        self.node.create_subscription(
+            DiagnosticArray, "/diagnostics", lambda m: self.received["diagnostics"].append(m), 10
+        )
 
     def spin_for(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -155,19 +165,21 @@ class Client:
 
     def wait_for_node(self, proc: subprocess.Popen, timeout: float = 120.0) -> None:
         """Until the node's skeleton publisher is matched (the node finished loading its models)."""
-        ok = self.spin_until(lambda: proc.poll() is not None or self.node.count_publishers("hpe3d/skeletons") > 0, timeout)
+        ok = self.spin_until(
+            lambda: proc.poll() is not None or self.node.count_publishers("hpe3d/skeletons") > 0, timeout
+        )
         if proc.poll() is not None:
             raise AssertionError(f"lift_node exited with code {proc.returncode} during start-up")
         assert ok, "lift_node did not come up in time"
         self.spin_until(lambda: self.image_pub.get_subscription_count() > 0, 10.0)
 
     def skeletons_with_stamp(self, stamp_ns: int) -> list:
-        from hpe3d_ros.node.lift_node import stamp_ns as to_ns
+        from hpe3d_ros.ros_convert import stamp_to_ns as to_ns
 
         return [m for m in self.received["skeletons"] if to_ns(m.header.stamp) == stamp_ns]
 
     def markers_with_stamp(self, stamp_ns: int) -> list:
-        from hpe3d_ros.node.lift_node import stamp_ns as to_ns
+        from hpe3d_ros.ros_convert import stamp_to_ns as to_ns
 
         return [m for m in self.received["markers"] if m.markers and to_ns(m.markers[0].header.stamp) == stamp_ns]
 

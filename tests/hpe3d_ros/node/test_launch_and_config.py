@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from hpe3d_ros.node.lift_node import PARAM_BY_NAME, PARAMS
+from hpe3d_ros.node.params import PARAM_BY_NAME, PARAMS
 
 REPO = Path(__file__).resolve().parents[3]
 LAUNCH = REPO / "launch" / "lift.launch.py"
@@ -16,8 +16,13 @@ RVIZ = REPO / "rviz" / "hpe3d.rviz"
 
 def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
     return [
-        n for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and ((isinstance(n.func, ast.Name) and n.func.id == name) or (isinstance(n.func, ast.Attribute) and n.func.attr == name))
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and (
+            (isinstance(n.func, ast.Name) and n.func.id == name)
+            or (isinstance(n.func, ast.Attribute) and n.func.attr == name)
+        )
     ]
 
 
@@ -53,6 +58,15 @@ def test_launch_file_uses_the_official_api_and_names_the_right_node():
     assert ast.literal_eval(_kw(node, "executable")) == "lift_node"
     setup = (REPO / "setup.py").read_text()
     assert '"lift_node = hpe3d_ros.node.lift_node:main"' in setup
+    # the lifecycle variant: the same node name, parameters and remappings, its own executable, by condition
+    managed = [c for c in _calls(tree, "LifecycleNode") if ast.literal_eval(_kw(c, "package")) == "hpe3d_ros"]
+    assert len(managed) == 1 and ast.literal_eval(_kw(managed[0], "executable")) == "lift_lifecycle_node"
+    assert ast.literal_eval(_kw(managed[0], "name")) == ast.literal_eval(_kw(node, "name"))
+    for key in ("parameters", "remappings"):
+        assert ast.unparse(_kw(managed[0], key)) == ast.unparse(_kw(node, key))
+    conditions = {ast.unparse(_kw(c, "condition")) for c in (node, managed[0])}
+    assert conditions == {"UnlessCondition(lifecycle)", "IfCondition(lifecycle)"}
+    assert '"lift_lifecycle_node = hpe3d_ros.node.lifecycle_node:main"' in setup
     # The parameter file: share/config/lift.yaml, installed by setup.py's config/*.yaml rule.
     joins = [c for c in _calls(tree, "join") if [ast.literal_eval(a) for a in c.args[1:]] == ["config", "lift.yaml"]]
     assert joins, "the launch file does not pass config/lift.yaml"
@@ -65,18 +79,22 @@ def test_every_launch_argument_is_a_node_parameter_and_every_configuration_is_de
     for want in ("image_topic", "camera_info_topic", "backend", "model_file_path"):
         assert want in declared
     for name in declared:
-        assert name in PARAM_BY_NAME, f"launch argument {name!r} is not a lift_node parameter"
+        assert name in PARAM_BY_NAME or name == "lifecycle", f"launch argument {name!r} is not a lift_node parameter"
     used = {ast.literal_eval(c.args[0]) for c in _calls(tree, "LaunchConfiguration")}
     assert used <= set(declared), f"undeclared launch configurations {used - set(declared)}"
     assert set(declared) <= used, f"declared but unused launch arguments {set(declared) - used}"
     # Parameters passed to the node carry their own names; remappings start from the node's default topic names.
-    node = [c for c in _calls(tree, "Node")][0]
-    params_dict = [e for e in _kw(node, "parameters").elts if isinstance(e, ast.Dict)][0]
+    assigned = {t.id: n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets
+                if isinstance(t, ast.Name)}
+    params_dict = [e for e in assigned["parameters"].elts if isinstance(e, ast.Dict)][0]
     for k, v in zip(params_dict.keys, params_dict.values):
         assert ast.literal_eval(k) == ast.literal_eval(v.args[0])
-    remapped = {ast.literal_eval(t.elts[0]) for t in _kw(node, "remappings").elts}
-    assert remapped == {PARAM_BY_NAME["image_topic"].default, PARAM_BY_NAME["image_topic"].default + "/compressed",
-                        PARAM_BY_NAME["camera_info_topic"].default}
+    remapped = {ast.literal_eval(t.elts[0]) for t in assigned["remappings"].elts}
+    assert remapped == {
+        PARAM_BY_NAME["image_topic"].default,
+        PARAM_BY_NAME["image_topic"].default + "/compressed",
+        PARAM_BY_NAME["camera_info_topic"].default,
+    }
 
 
 def test_config_sets_every_parameter_with_a_valid_value():
@@ -101,13 +119,16 @@ def test_rviz_config_shows_image_and_markers_in_the_camera_frame():
     ns = PARAM_BY_NAME["output_namespace"].default
     assert displays["rviz_default_plugins/MarkerArray"]["Topic"]["Value"] == f"/{ns}/markers"
     tree = ast.parse(LAUNCH.read_text())
-    image_default = [ast.literal_eval(_kw(c, "default_value")) for c in _calls(tree, "DeclareLaunchArgument")
-                     if ast.literal_eval(c.args[0]) == "image_topic"][0]
+    image_default = [
+        ast.literal_eval(_kw(c, "default_value"))
+        for c in _calls(tree, "DeclareLaunchArgument")
+        if ast.literal_eval(c.args[0]) == "image_topic"
+    ][0]
     assert displays["rviz_default_plugins/Image"]["Topic"]["Value"] == image_default
 
 
 def test_docs_parameter_table_matches_the_node():
-    from hpe3d_ros.node.lift_node import parameters_table_markdown
+    from hpe3d_ros.node.params import parameters_table_markdown
 
     text = (REPO / "docs" / "node.md").read_text()
     begin, end = "<!-- BEGIN parameters_table_markdown() -->\n", "<!-- END parameters_table_markdown() -->"

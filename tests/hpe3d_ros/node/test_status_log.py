@@ -1,7 +1,7 @@
 """The status line's numbers are those of the frames since the previous line (the node's own Stats)."""
 from __future__ import annotations
 
-from hpe3d_ros.node.lift_node import Stats
+from hpe3d_ros.node.stats import Stats
 from hpe3d_ros.node.status_log import StatusLog
 
 
@@ -44,14 +44,16 @@ def test_counts_people_and_latency_of_the_period_only():
     assert "1 frames skipped or bad messages" in second
     clock.t += 5.0
     assert status.line(stats.snapshot()) == (
-        "status: no images in the last 5.0 s on /camera/image_raw (24 so far); backend onnxruntime [CPUExecutionProvider]")
+        "status: no images in the last 5.0 s on /camera/image_raw (24 so far); backend onnxruntime "
+        "[CPUExecutionProvider]"
+    )
 
 
 def test_emit_never_raises():
     logged = []
 
     class Logger:
-        def info(self, text):
+        def info(self, _text):
             raise RuntimeError("logging backend gone")
 
         def warning(self, text):

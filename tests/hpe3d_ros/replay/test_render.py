@@ -13,9 +13,24 @@ GRID = (215, 215, 215)
 
 def _standing(x: float, z: float, feet_y: float) -> np.ndarray:
     """A straight standing body (upright frame: y down) whose ankles are at ``feet_y``."""
-    heights = {"pelvis": 0.9, "right_hip": 0.9, "right_knee": 0.5, "right_ankle": 0.08, "left_hip": 0.9, "left_knee": 0.5,
-               "left_ankle": 0.08, "spine": 1.15, "thorax": 1.4, "head": 1.6, "left_shoulder": 1.4, "left_elbow": 1.15,
-               "left_wrist": 0.9, "right_shoulder": 1.4, "right_elbow": 1.15, "right_wrist": 0.9}
+    heights = {
+        "pelvis": 0.9,
+        "right_hip": 0.9,
+        "right_knee": 0.5,
+        "right_ankle": 0.08,
+        "left_hip": 0.9,
+        "left_knee": 0.5,
+        "left_ankle": 0.08,
+        "spine": 1.15,
+        "thorax": 1.4,
+        "head": 1.6,
+        "left_shoulder": 1.4,
+        "left_elbow": 1.15,
+        "left_wrist": 0.9,
+        "right_shoulder": 1.4,
+        "right_elbow": 1.15,
+        "right_wrist": 0.9,
+    }
     side = {n: (0.15 if n.startswith("left") else -0.15 if n.startswith("right") else 0.0) for n in heights}
     return np.array([[x + side[n], feet_y - (heights[n] - 0.08), z] for n in skeleton.JOINT_NAMES])
 
@@ -23,8 +38,17 @@ def _standing(x: float, z: float, feet_y: float) -> np.ndarray:
 def _record(people: list[np.ndarray], elevation: np.ndarray) -> FrameRecord:
     n = len(people)
     up = np.array(people).reshape(n, skeleton.NUM_JOINTS, 3)
-    return FrameRecord(0, 0, 0, track_ids=np.arange(1, n + 1), joints=up.copy(), upright=up,
-                       confidence=np.ones((n, skeleton.NUM_JOINTS)), plausibility=np.full(n, np.nan), elevation=elevation)
+    return FrameRecord(
+        0,
+        0,
+        0,
+        track_ids=np.arange(1, n + 1),
+        joints=up.copy(),
+        upright=up,
+        confidence=np.ones((n, skeleton.NUM_JOINTS)),
+        plausibility=np.full(n, np.nan),
+        elevation=elevation,
+    )
 
 
 def test_ground_is_the_lowest_ankle_of_the_frame():
@@ -55,7 +79,7 @@ def test_feet_on_the_grid_and_a_floating_person_gets_a_line_down():
     foot = floating[ANKLES[0]]
     a, b = view(np.array([foot, [foot[0], 1.6, foot[2]]]))
     colour = np.array(track_color(2))
-    segment = right[min(a[1], b[1]) + 8: max(a[1], b[1]) + 4, a[0] - 4: a[0] + 5]
+    segment = right[min(a[1], b[1]) + 8 : max(a[1], b[1]) + 4, a[0] - 4 : a[0] + 5]
     assert np.any(np.all(segment == colour, axis=-1)), "no line from the floating feet down to the ground"
     # Without people: no grid at all.
     assert not np.all(view.background(None)[60:] == GRID, axis=-1).any()
@@ -77,7 +101,7 @@ def test_the_grid_follows_each_frames_feet():
     n = len(x)
 
     def grid_at(img: np.ndarray, u: int, v: int) -> bool:
-        return bool(np.all(img[v - 1: v + 2, u] == GRID, axis=-1).any())  # a 1 px line, rounding aside
+        return bool(np.all(img[v - 1 : v + 2, u] == GRID, axis=-1).any())  # a 1 px line, rounding aside
 
     for rec, here, elsewhere in ((high, 1.0, 1.6), (low, 1.6, 1.0)):
         right = compose(np.zeros((360, 480, 3), np.uint8), rec, np.eye(3), view, held=False, label="t")[:, 480:]

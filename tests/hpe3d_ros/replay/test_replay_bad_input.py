@@ -63,9 +63,13 @@ def test_truncated_or_corrupt_bag_file(capsys, tmp_path, storage, damage):
 
 
 def test_missing_topic_and_wrong_type(capsys, good_bag, tmp_path):
-    rc, err = _cli(capsys, "replay", "--bag", str(good_bag), "--out", str(tmp_path / "o1"), "--image-topic", "/front/image")
+    rc, err = _cli(
+        capsys, "replay", "--bag", str(good_bag), "--out", str(tmp_path / "o1"), "--image-topic", "/front/image"
+    )
     assert rc == 1 and "no topic '/front/image'" in err and "/camera/image_raw" in err
-    rc, err = _cli(capsys, "replay", "--bag", str(good_bag), "--out", str(tmp_path / "o2"), "--image-topic", "/camera/camera_info")
+    rc, err = _cli(
+        capsys, "replay", "--bag", str(good_bag), "--out", str(tmp_path / "o2"), "--image-topic", "/camera/camera_info"
+    )
     assert rc == 1 and "has type sensor_msgs/msg/CameraInfo" in err
 
 
@@ -82,9 +86,7 @@ def test_bag_without_images(capsys, tmp_path):
 def _bag_with_extras(path: Path, src: Path) -> Path:
     """``src``'s messages plus an unknown message type topic and one corrupt image message."""
     from rosbags.rosbag2 import Writer
-    from rosbags.typesys import get_types_from_msg
-
-    from rosbags.typesys import Stores, get_typestore
+    from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
     store = get_typestore(Stores.ROS2_KILTED)  # a fresh one: the product's TYPESTORE must not learn the test type
     store.register(get_types_from_msg("int32 value\n", "acme_msgs/msg/Gizmo"))
@@ -97,7 +99,9 @@ def _bag_with_extras(path: Path, src: Path) -> Path:
             w.write(conns[m.topic], m.timestamp, m.data)
             times.append(m.timestamp)
         gizmo = w.add_connection("/acme/gizmo", "acme_msgs/msg/Gizmo", typestore=store)
-        w.write(gizmo, times[0], store.serialize_cdr(store.types["acme_msgs/msg/Gizmo"](value=7), "acme_msgs/msg/Gizmo"))
+        w.write(
+            gizmo, times[0], store.serialize_cdr(store.types["acme_msgs/msg/Gizmo"](value=7), "acme_msgs/msg/Gizmo")
+        )
         w.write(conns["/camera/image_raw"], times[-1] + 1, b"\x00\x01\x00\x00garbage")
     return path
 
@@ -107,7 +111,12 @@ def test_unknown_type_and_corrupt_message_are_skipped_and_reported(good_bag, mod
     res = replay(ReplayOptions(bag=bag, out=tmp_path / "o", overrides={"model_file_path": str(model)}, plots=False))
     assert res.complete
     fr = res.report["frames"]
-    assert fr["in"] == 5 and fr["processed"] == 4 and fr["errors"] == 1 and fr["errors_by_reason"] == {"corrupt message": 1}
+    assert (
+        fr["in"] == 5
+        and fr["processed"] == 4
+        and fr["errors"] == 1
+        and fr["errors_by_reason"] == {"corrupt message": 1}
+    )
     assert "acme_msgs/msg/Gizmo" not in TYPESTORE.types
     with InputBag(tmp_path / "o") as out:  # the unknown type is copied with the input bag's own definition
         assert out.topics["/acme/gizmo"] == "acme_msgs/msg/Gizmo"
@@ -140,8 +149,21 @@ def test_interrupt_midway_leaves_a_valid_output_bag_and_a_report(model, tmp_path
     bag = clip_bag(tmp_path / "long", 40)
     out = tmp_path / "o"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "hpe3d_ros.cli", "replay", "--bag", str(bag), "--out", str(out), "--model", str(model),
-           "--rate", "1", "--no-plots"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hpe3d_ros.cli",
+        "replay",
+        "--bag",
+        str(bag),
+        "--out",
+        str(out),
+        "--model",
+        str(model),
+        "--rate",
+        "1",
+        "--no-plots",
+    ]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         end = time.monotonic() + 120
@@ -188,8 +210,11 @@ def test_bag_without_camera_info_uses_the_field_of_view_fallback_and_says_so(goo
     with InputBag(good_bag) as src, OutputBag(tmp_path / "noinfo") as dst:
         for m in src.messages(["/camera/image_raw"]):
             dst.write(m.topic, m.msgtype, m.timestamp, m.data)
-    res = replay(ReplayOptions(bag=tmp_path / "noinfo", out=tmp_path / "o", overrides={"model_file_path": str(model)},
-                               plots=False))
+    res = replay(
+        ReplayOptions(
+            bag=tmp_path / "noinfo", out=tmp_path / "o", overrides={"model_file_path": str(model)}, plots=False
+        )
+    )
     assert res.complete and res.report["meta"]["camera_info_topic"] is None
     assert res.report["meta"]["frames_with_fallback_intrinsics"] == 4
     assert "field-of-view fallback" in capsys.readouterr().err

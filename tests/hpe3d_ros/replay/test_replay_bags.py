@@ -28,15 +28,23 @@ def bags(tmp_path_factory):
 
 
 def _replay(bag, out, model, **kw):
-    return replay(ReplayOptions(bag=bag, out=out, overrides={"model_file_path": str(model)}, plots=False, **kw), log=lambda s: None)
+    return replay(
+        ReplayOptions(bag=bag, out=out, overrides={"model_file_path": str(model)}, plots=False, **kw),
+        log=lambda _: None,
+    )
 
 
 def test_make_bag_holds_the_clip_frames_and_intrinsics(bags):
     for storage, path in bags.items():
         with InputBag(path) as bag:
             assert bag.storage == storage
-            assert bag.topics == {"/camera/image_raw": "sensor_msgs/msg/Image", "/camera/camera_info": "sensor_msgs/msg/CameraInfo"}
-            assert bag.message_count("/camera/image_raw") == FRAMES and bag.message_count("/camera/camera_info") == FRAMES
+            assert bag.topics == {
+                "/camera/image_raw": "sensor_msgs/msg/Image",
+                "/camera/camera_info": "sensor_msgs/msg/CameraInfo",
+            }
+            assert (
+                bag.message_count("/camera/image_raw") == FRAMES and bag.message_count("/camera/camera_info") == FRAMES
+            )
         (_, img0), *_ = topic_messages(path, "/camera/image_raw")
         np.testing.assert_array_equal(image_decode.decode_image(img0), first_frame_rgb())
         (_, info0), *_ = topic_messages(path, "/camera/camera_info")
@@ -112,8 +120,22 @@ def test_cli_replay_with_a_rendered_video(bags, model, tmp_path, capsys):
 
     from hpe3d_ros import cli
 
-    rc = cli.main(["replay", "--bag", str(bags["mcap"]), "--out", str(tmp_path / "o"), "--model", str(model),
-                   "--max-frames", "3", "--no-plots", "--render", str(tmp_path / "v.mp4")])
+    rc = cli.main(
+        [
+            "replay",
+            "--bag",
+            str(bags["mcap"]),
+            "--out",
+            str(tmp_path / "o"),
+            "--model",
+            str(model),
+            "--max-frames",
+            "3",
+            "--no-plots",
+            "--render",
+            str(tmp_path / "v.mp4"),
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0 and "replayed 3 frames (3 processed" in out and "rendered 3 frames" in out
     cap = cv2.VideoCapture(str(tmp_path / "v.mp4"))

@@ -24,11 +24,21 @@ def _body(offset) -> np.ndarray:
 def _rec(i, people: dict[int, np.ndarray], status="processed", gt=None, timings=None):
     ids = np.array(sorted(people), dtype=np.int64)
     joints = np.stack([people[t] for t in ids]) if len(ids) else np.zeros((0, J, 3))
-    return FrameRecord(i, 1_000 + i * DT_NS, 1_000 + i * DT_NS, status=status, timings=timings or {"total": 0.01 * (i + 1)},
-                       latency_s=0.02, track_ids=ids if status == "processed" else ids[:0],
-                       joints=joints if status == "processed" else joints[:0], upright=joints if status == "processed" else joints[:0],
-                       confidence=np.ones((len(ids), J)), plausibility=np.full(len(ids), 3.0), elevation=np.full(len(ids), 0.1),
-                       gt_joints=gt)
+    return FrameRecord(
+        i,
+        1_000 + i * DT_NS,
+        1_000 + i * DT_NS,
+        status=status,
+        timings=timings or {"total": 0.01 * (i + 1)},
+        latency_s=0.02,
+        track_ids=ids if status == "processed" else ids[:0],
+        joints=joints if status == "processed" else joints[:0],
+        upright=joints if status == "processed" else joints[:0],
+        confidence=np.ones((len(ids), J)),
+        plausibility=np.full(len(ids), 3.0),
+        elevation=np.full(len(ids), 0.1),
+        gt_joints=gt,
+    )
 
 
 def test_jitter_is_the_joint_acceleration_of_a_track():

@@ -17,7 +17,9 @@ from hpe3d_ros.runtime.engine_cache import (
 
 
 def _key(**over):
-    args = dict(tensorrt_version="10.3.0", gpu_name="NVIDIA H100", model_sha256="ab" * 32, max_batch=16, opt_batch=2, fp16=True)
+    args = dict(
+        tensorrt_version="10.3.0", gpu_name="NVIDIA H100", model_sha256="ab" * 32, max_batch=16, opt_batch=2, fp16=True
+    )
     args.update(over)
     return engine_cache_key(**args)
 

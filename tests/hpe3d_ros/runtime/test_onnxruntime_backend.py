@@ -115,7 +115,9 @@ def test_cuda_request_without_cuda_provider(tmp_path):
         OnnxRuntimeBackend(path, device="cuda")
 
 
-@pytest.mark.skipif(CUDA_PROVIDER not in available_providers(), reason="onnxruntime here has no CUDAExecutionProvider (CPU-only build)")
+@pytest.mark.skipif(
+    CUDA_PROVIDER not in available_providers(), reason="onnxruntime here has no CUDAExecutionProvider (CPU-only build)"
+)
 def test_cuda_parity(mlp_and_onnx):
     module, path = mlp_and_onnx
     backend = OnnxRuntimeBackend(path, device="cuda")

@@ -17,9 +17,21 @@ GPU_EP = [CUDA_PROVIDER, "CPUExecutionProvider"]
 @pytest.mark.parametrize(
     "trt, gpu, providers, expected, skipped_word",
     [
-        (True, True, GPU_EP, [("tensorrt", {}), ("onnxruntime", {"device": "cuda"}), ("onnxruntime", {"device": "cpu"})], None),
+        (
+            True,
+            True,
+            GPU_EP,
+            [("tensorrt", {}), ("onnxruntime", {"device": "cuda"}), ("onnxruntime", {"device": "cpu"})],
+            None,
+        ),
         (True, False, GPU_EP, [("onnxruntime", {"device": "cpu"})], "no CUDA GPU"),
-        (False, True, GPU_EP, [("onnxruntime", {"device": "cuda"}), ("onnxruntime", {"device": "cpu"})], "tensorrt not importable"),
+        (
+            False,
+            True,
+            GPU_EP,
+            [("onnxruntime", {"device": "cuda"}), ("onnxruntime", {"device": "cpu"})],
+            "tensorrt not importable",
+        ),
         (False, True, CPU, [("onnxruntime", {"device": "cpu"})], "no CUDA provider"),
         (False, False, CPU, [("onnxruntime", {"device": "cpu"})], "tensorrt not importable"),
         (True, True, CPU, [("tensorrt", {}), ("onnxruntime", {"device": "cpu"})], "no CUDA provider"),

@@ -1,6 +1,7 @@
 """ASF/AMC parser and forward kinematics (training.data.asf_amc) and the HDM05 loader
 (training.data.hdm05): a tiny synthetic fixture with hand-computed poses, malformed files, and the
 HDM05 subset when ../shared has it."""
+
 from __future__ import annotations
 
 import gzip
@@ -136,10 +137,17 @@ ASF_HEAD = ":units\n length 0.45\n angle deg\n:root\n order TX TY TZ RX RY RZ\n 
     [
         (":root\n order TX TY TZ RX RY RZ\n:bonedata\n:hierarchy\n begin\n end\n", "units length"),
         (ASF_HEAD + " begin\n name a\n direction 1 0 0\n length x\n end\n:hierarchy\n root a\n", "non-numeric length"),
-        (ASF_HEAD + " begin\n name a\n direction 1 0 0\n length 1\n dof rx tx\n end\n:hierarchy\n root a\n", "unsupported dof"),
+        (
+            ASF_HEAD + " begin\n name a\n direction 1 0 0\n length 1\n dof rx tx\n end\n:hierarchy\n root a\n",
+            "unsupported dof",
+        ),
         (ASF_HEAD + " begin\n name a\n direction 1 0 0\n length 1\n end\n:hierarchy\n root b\n", "unknown bone"),
-        (ASF_HEAD + " begin\n name a\n direction 1 0 0\n length 1\n end\n begin\n name b\n direction 1 0 0\n length 1\n end\n"
-         ":hierarchy\n root a\n", "not in the hierarchy"),
+        (
+            ASF_HEAD
+            + " begin\n name a\n direction 1 0 0\n length 1\n end\n begin\n name b\n direction 1 0 0\n length 1\n end\n"
+            ":hierarchy\n root a\n",
+            "not in the hierarchy",
+        ),
         (ASF_HEAD + " begin\n name a\n direction 1 0 0\n length 1\n", "has no 'end'"),
     ],
 )
@@ -157,7 +165,7 @@ def test_malformed_asf(text, match):
         (lambda t: t.replace("ltibia 90", "ltibia x"), "non-numeric"),
         (lambda t: t.replace("root 0 16.8307 0 0 0 0", "root 0 16.8307 0"), "root has 3 values"),
         (lambda t: "lfemur 0 0 0\n" + t.split(":DEGREES\n")[1], "before the first frame"),
-        (lambda t: ":DEGREES\n", "no frames"),
+        (lambda _t: ":DEGREES\n", "no frames"),
     ],
 )
 def test_malformed_amc(tiny, edit, match):
@@ -185,7 +193,8 @@ def hdm05_root():
     return d
 
 
-def test_every_actor_parses_and_keeps_its_bone_lengths(hdm05_root):
+@pytest.mark.usefixtures("hdm05_root")
+def test_every_actor_parses_and_keeps_its_bone_lengths():
     for a in hdm05.ACTORS:
         skel = hdm05.skeleton_of(a)
         f = hdm05.clip_files(a)[0]
@@ -202,7 +211,8 @@ def _clips(actor: str, motion: str) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("actor", hdm05.ACTORS)
-def test_left_and_right_and_the_floor(hdm05_root, actor):
+@pytest.mark.usefixtures("hdm05_root")
+def test_left_and_right_and_the_floor(actor):
     # kickLFront: the LEFT ankle goes up; grabHighR: the RIGHT wrist; elbowToKnee (left elbow first):
     # the left elbow meets the right knee
     for j in _clips(actor, "kickLFront1Reps"):
@@ -217,7 +227,8 @@ def test_left_and_right_and_the_floor(hdm05_root, actor):
         assert (j[:, N("head"), 2] > j[:, N("pelvis"), 2] + 0.3).all()
 
 
-def test_statures_are_adult(hdm05_root, tmp_path):
+@pytest.mark.usefixtures("hdm05_root")
+def test_statures_are_adult(tmp_path):
     d = hdm05.load_hdm05(subsample=8, cache=tmp_path)
     for a in hdm05.ACTORS:
         s = body.stature(d.joints[d.actor == a])

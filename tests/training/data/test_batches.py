@@ -86,14 +86,16 @@ def test_2d_pose_file_source_for_2d_only_methods(tmp_path):
 
 def test_joint_definitions_change_the_2d_and_the_3d_target_together():
     plain = _data(True).render(0)
-    aug = _data(True, extra=["data.joint_defs={hip_scale: [1.4, 1.5], shoulder_scale: [1.4, 1.5], head_shift: [0.1, 0.15]}"]).render(0)
+    defs = "data.joint_defs={hip_scale: [1.4, 1.5], shoulder_scale: [1.4, 1.5], head_shift: [0.1, 0.15]}"
+    aug = _data(True, extra=[defs]).render(0)
     n = skeleton.JOINT_NAMES.index
     width = lambda p, a, b: (p[:, n(a)] - p[:, n(b)]).norm(dim=-1)  # noqa: E731
     ratio = width(aug["pose3d"], "left_hip", "right_hip") / width(plain["pose3d"], "left_hip", "right_hip")
     assert float(ratio.min()) > 1.39 and float(ratio.max()) < 1.51
     # the knees did not move; the 2D is the projection of the augmented 3D
-    assert torch.allclose(aug["pose3d"][:, n("left_knee")] - aug["pose3d"][:, 0], plain["pose3d"][:, n("left_knee")] - plain["pose3d"][:, 0],
-                          atol=1e-5)
+    knee = n("left_knee")
+    moved = aug["pose3d"][:, knee] - aug["pose3d"][:, 0]
+    assert torch.allclose(moved, plain["pose3d"][:, knee] - plain["pose3d"][:, 0], atol=1e-5)
     assert not torch.allclose(aug["poses2d"], plain["poses2d"])
 
 

@@ -1,5 +1,6 @@
 """Many bodies (training.data.bodies): anthropometric sampling, forward kinematics of Bandai clips
 with other bone lengths (the bundled Bandai fixture clips), the relative bone band of ElePose's prior."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,7 +50,9 @@ def test_fk_with_body_reaches_the_target_lengths(clip):
         child = {c: k for k, (_, c) in enumerate(skeleton.BONES)}
         n = skeleton.JOINT_NAMES.index
         for a, b in (("left_knee", "right_knee"), ("left_wrist", "right_wrist")):
-            np.testing.assert_allclose(bl[:, child[n(a)]], bl[:, child[n(b)]], atol=2e-5)  # the source is symmetric to 3 um
+            np.testing.assert_allclose(
+                bl[:, child[n(a)]], bl[:, child[n(b)]], atol=2e-5
+            )  # the source is symmetric to 3 um
         # feet on the floor: the lower ankle's 2nd-percentile height scales with the shin
         ank = np.percentile(j[:, [n("left_ankle"), n("right_ankle")], 2].min(1), 2)
         src = skeleton.from_mocap(bvh_mod.forward_kinematics(clip), clip.names)
@@ -85,7 +88,9 @@ def test_relative_bone_band_holds_the_bodies_and_definitions():
     child = {c: k for k, (_, c) in enumerate(skeleton.BONES)}
     fixed_head = bodies.relative_bone_band(n=2000, seed=1, defs=JointDefinitions(head_shift=(0.0, 0.0)))
     assert width[child[n("head")]] > 1.5 * (fixed_head[1] - fixed_head[0])[child[n("head")]]
-    narrow = bodies.relative_bone_band(n=2000, seed=1, defs=JointDefinitions((1, 1), (1, 1), (0, 0)), bandai_share=1.0, margin=0.0)
+    narrow = bodies.relative_bone_band(
+        n=2000, seed=1, defs=JointDefinitions((1, 1), (1, 1), (0, 0)), bandai_share=1.0, margin=0.0
+    )
     assert (narrow[1] - narrow[0]).max() < 1e-6  # one body, one definition: one point
     t = bone_ratios_from_spec("bodies")
     assert tuple(t.shape) == (2, 15)

@@ -128,15 +128,33 @@ GOOD_ROW = [0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0]
     "mutate, pattern",
     [
         (lambda t: t.replace("Frames: 2", "Frames: 3"), r"t\.bvh:25: truncated: header says 3 frames"),
-        (lambda t: t.replace("0 0 0 0 0 0 10 0 0 0 0 0 0 0 0\n", "0 0 0 0 0 0 10 0 0 0 0 0 0 0\n", 1), r"t\.bvh:24: motion line has 14 values, expected 15"),
-        (lambda t: t.replace("0 0 0 0 0 0 10 0 0 0 0 0 0 0 0\n", "0 0 0 0 abc 0 10 0 0 0 0 0 0 0 0\n", 1), r"t\.bvh:24: non-numeric motion value 'abc'"),
-        (lambda t: t.replace("CHANNELS 3 Xrotation", "CHANNELS 4 Xrotation"), r"t\.bvh:13: CHANNELS says 4 channels but names 3"),
-        (lambda t: t.replace("Zrotation Xrotation Yrotation\n  JOINT", "Zrotation Xrotation Wrotation\n  JOINT"), r"t\.bvh:5: unknown channel name"),
+        (
+            lambda t: t.replace("0 0 0 0 0 0 10 0 0 0 0 0 0 0 0\n", "0 0 0 0 0 0 10 0 0 0 0 0 0 0\n", 1),
+            r"t\.bvh:24: motion line has 14 values, expected 15",
+        ),
+        (
+            lambda t: t.replace("0 0 0 0 0 0 10 0 0 0 0 0 0 0 0\n", "0 0 0 0 abc 0 10 0 0 0 0 0 0 0 0\n", 1),
+            r"t\.bvh:24: non-numeric motion value 'abc'",
+        ),
+        (
+            lambda t: t.replace("CHANNELS 3 Xrotation", "CHANNELS 4 Xrotation"),
+            r"t\.bvh:13: CHANNELS says 4 channels but names 3",
+        ),
+        (
+            lambda t: t.replace("Zrotation Xrotation Yrotation\n  JOINT", "Zrotation Xrotation Wrotation\n  JOINT"),
+            r"t\.bvh:5: unknown channel name",
+        ),
         (lambda t: t.replace("OFFSET 10 0 0", "OFFSET 10 zero 0"), r"t\.bvh:8: non-numeric OFFSET"),
         (lambda t: t.replace("HIERARCHY", "HIERARCHI"), r"t\.bvh:1: expected 'HIERARCHY'"),
         (lambda t: t.split("MOTION")[0], r"t\.bvh:\d+: unexpected end of file"),
-        (lambda t: t.replace("Frame Time: 0.0333333", "Frame Time: soon"), r"t\.bvh:23: frame time 'soon' is not a number"),
-        (lambda t: t.replace("0 0 0 0 0 0 10 0 0 0 0 0 0 0 0\n", "0 0 0 0 nan 0 10 0 0 0 0 0 0 0 0\n", 1), r"t\.bvh:24: non-finite motion value"),
+        (
+            lambda t: t.replace("Frame Time: 0.0333333", "Frame Time: soon"),
+            r"t\.bvh:23: frame time 'soon' is not a number",
+        ),
+        (
+            lambda t: t.replace("0 0 0 0 0 0 10 0 0 0 0 0 0 0 0\n", "0 0 0 0 nan 0 10 0 0 0 0 0 0 0 0\n", 1),
+            r"t\.bvh:24: non-finite motion value",
+        ),
         (lambda t: t + "1 2 3\n", r"t\.bvh:26: 1 motion line\(s\) beyond the 2 frames"),
         (lambda t: t.replace("JOINT b", "JOINT a"), r"duplicate joint name 'a'"),
     ],

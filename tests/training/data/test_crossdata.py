@@ -1,5 +1,6 @@
 """Cross-dataset benchmark (training.data.crossdata): its cameras (independent, off-axis, rolled,
 level views included), the settings file, and the HDM05 set when ../shared has it."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -58,10 +59,15 @@ def test_projection_is_consistent_and_inside_the_image(views):
     kp = camera.project(r["joints_cam"], r["intrinsics"])
     np.testing.assert_allclose(kp, r["keypoints"], atol=1e-6)
     assert (r["joints_cam"][..., 2] >= 0.5).all()
-    assert (kp >= 0).all() and (kp[..., 0] < r["image_size"][:, None, 0]).all() and (kp[..., 1] < r["image_size"][:, None, 1]).all()
+    assert (
+        (kp >= 0).all()
+        and (kp[..., 0] < r["image_size"][:, None, 0]).all()
+        and (kp[..., 1] < r["image_size"][:, None, 1]).all()
+    )
     # bones keep their lengths: the camera is a rigid transform
-    np.testing.assert_allclose(skeleton.bone_lengths(r["joints_cam"]), skeleton.bone_lengths(standing_pose()[None]).repeat(600, 0),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        skeleton.bone_lengths(r["joints_cam"]), skeleton.bone_lengths(standing_pose()[None]).repeat(600, 0), atol=1e-9
+    )
 
 
 def test_people_are_off_the_optical_axis(views):
@@ -102,13 +108,16 @@ def test_config_rules():
     assert cfg["noise"]["model"].endswith("config/detector_error_model.json")
 
 
-@pytest.mark.parametrize("text, match", [
-    ("hdm05: {test_actors: [bk, mm], train_actors: [mm, bd]}\n", "both test and train"),
-    ("hdm05: {test_actors: [bk]}\n", "at least two"),
-    ("hdm05: {test_actors: [bk, mm]}\ncameras: {zoom: 2}\n", "unknown cross-dataset camera"),
-    ("hdm05: {test_actors: [bk, xx]}\n", "unknown HDM05 actors"),
-    ("hdm05: {test_actors: [bk, mm]}\nnoise: {fitted: m.json}\n", "noise: unknown keys"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("hdm05: {test_actors: [bk, mm], train_actors: [mm, bd]}\n", "both test and train"),
+        ("hdm05: {test_actors: [bk]}\n", "at least two"),
+        ("hdm05: {test_actors: [bk, mm]}\ncameras: {zoom: 2}\n", "unknown cross-dataset camera"),
+        ("hdm05: {test_actors: [bk, xx]}\n", "unknown HDM05 actors"),
+        ("hdm05: {test_actors: [bk, mm]}\nnoise: {fitted: m.json}\n", "noise: unknown keys"),
+    ],
+)
 def test_bad_config_names_the_problem(tmp_path, text, match):
     bad = tmp_path / "c.yaml"
     bad.write_text(text)
@@ -124,10 +133,15 @@ def cross_set(tmp_path_factory):
     if hdm05.hdm05_dir() is None:
         pytest.skip("../shared/data/hdm05-subset is not available")
     cache = tmp_path_factory.mktemp("cache")
-    return crossdata.build_set(cache=cache), crossdata.build_set(cache=cache), crossdata.build_set(noisy=True, cache=cache)
+    return (
+        crossdata.build_set(cache=cache),
+        crossdata.build_set(cache=cache),
+        crossdata.build_set(noisy=True, cache=cache),
+    )
 
 
-def test_validation_set_holds_only_the_training_actors(cross_set, tmp_path):
+@pytest.mark.usefixtures("cross_set")
+def test_validation_set_holds_only_the_training_actors(tmp_path):
     cfg = crossdata.load_config()
     v = crossdata.build_set(actors="train", cache=tmp_path)
     assert set(np.unique(v["actor"])) == set(cfg["hdm05"]["train_actors"])

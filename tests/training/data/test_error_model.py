@@ -1,5 +1,6 @@
 """The 2D detector error model (training.data.error_model): the shipped fitted file, the sampler's
 statistics against the file's, swaps, derived joints, and bad files."""
+
 from __future__ import annotations
 
 import json
@@ -24,10 +25,18 @@ def person(n: int, box_px: float) -> np.ndarray:
 
 def write_model(path, core_sd: float, total_sd: float | None = None, tail: float = 0.0, swap: float = 0.0, n: int = 50):
     total_sd = core_sd if total_sd is None else total_sd
-    joint = {"n": n, "mean": [0.0, 0.0], "cov": [[total_sd ** 2, 0.0], [0.0, total_sd ** 2]],
-             "core": {"mean": [0.0, 0.0], "cov": [[core_sd ** 2, 0.0], [0.0, core_sd ** 2]]}, "heavy_tail_fraction": tail}
-    d = {"joint_order": list(skeleton.JOINT_NAMES), "joints": {j: {b: joint for b in BINS} for j in skeleton.JOINT_NAMES},
-         "swap_rate": {p: {b: {"n": n, "swap_rate": swap} for b in BINS} for p in error_model.SWAP_PAIRS}}
+    joint = {
+        "n": n,
+        "mean": [0.0, 0.0],
+        "cov": [[total_sd**2, 0.0], [0.0, total_sd**2]],
+        "core": {"mean": [0.0, 0.0], "cov": [[core_sd**2, 0.0], [0.0, core_sd**2]]},
+        "heavy_tail_fraction": tail,
+    }
+    d = {
+        "joint_order": list(skeleton.JOINT_NAMES),
+        "joints": {j: {b: joint for b in BINS} for j in skeleton.JOINT_NAMES},
+        "swap_rate": {p: {b: {"n": n, "swap_rate": swap} for b in BINS} for p in error_model.SWAP_PAIRS},
+    }
     path.write_text(json.dumps(d))
     return path
 

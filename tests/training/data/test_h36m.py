@@ -86,14 +86,20 @@ def test_martinez_test_split_every_64th_frame(tmp_path: Path):
     assert test["joints_world"].shape == (2 * 2 * frames_per_action, 16, 3)
     sel = (test["subject"] == 9) & (test["action"] == "Walking")
     np.testing.assert_array_equal(test["frame"][sel], [0, 64, 128])
-    np.testing.assert_allclose(test["joints_world"][sel], h36m.from_h36m32(poses[(9, "Walking")][[0, 64, 128]]) / 1000.0)
+    np.testing.assert_allclose(
+        test["joints_world"][sel], h36m.from_h36m32(poses[(9, "Walking")][[0, 64, 128]]) / 1000.0
+    )
 
 
 def test_martinez_with_cameras(tmp_path: Path):
     poses = write_martinez(tmp_path, subjects=(1,), actions=("Walking",), frames=10)
     write_cameras(tmp_path / "cameras.h5", subjects=(1,))
     d = h36m.load_martinez(tmp_path, "train", cameras_h5=tmp_path / "cameras.h5", subjects=(1,))
-    assert d["keypoints"].shape == (20, 16, 2) and d["joints3d"].shape == (20, 16, 3) and d["intrinsics"].shape == (20, 3, 3)
+    assert (
+        d["keypoints"].shape == (20, 16, 2)
+        and d["joints3d"].shape == (20, 16, 3)
+        and d["intrinsics"].shape == (20, 3, 3)
+    )
     assert list(np.unique(d["camera"])) == [1, 2]
     # hand-computed: world (x, y, z) mm -> camera (x, -(z - 1000), y + 4000 + m) / 1000
     w = h36m.from_h36m32(poses[(1, "Walking")])
@@ -101,7 +107,9 @@ def test_martinez_with_cameras(tmp_path: Path):
     expect = np.stack([w[..., 0], -(w[..., 2] - 1000.0), w[..., 1] + 4001.0], -1) / 1000.0
     np.testing.assert_allclose(d["joints3d"][cam1], expect, atol=1e-9)
     # no distortion: pinhole with f, c
-    np.testing.assert_allclose(d["keypoints"][cam1][..., 0], 1145.0 * expect[..., 0] / expect[..., 2] + 512.0, atol=1e-6)
+    np.testing.assert_allclose(
+        d["keypoints"][cam1][..., 0], 1145.0 * expect[..., 0] / expect[..., 2] + 512.0, atol=1e-6
+    )
     np.testing.assert_allclose(d["intrinsics"][0], [[1145.0, 0, 512.0], [0, 1144.0, 515.0], [0, 0, 1]])
 
 
@@ -113,7 +121,8 @@ def test_camera_distortion_hand_computed(tmp_path: Path):
     np.testing.assert_allclose(cam.project(np.array([0.1, 0.2, 1.0])), [1145 * 0.1005 + 512, 1144 * 0.201 + 515])
     write_cameras(tmp_path / "c2.h5", subjects=(1,), k=(0.0, 0.0, 0.0), p=(0.01, 0.02))
     cam = h36m.load_cameras_h5(tmp_path / "c2.h5")[(1, 1)]
-    # tan = p0*y + p1*x = 0.002 + 0.002 = 0.004; x' = 0.1*1.004 + p1*r2 = 0.1004 + 0.001; y' = 0.2*1.004 + p0*r2 = 0.2008 + 0.0005
+    # tan = p0*y + p1*x = 0.002 + 0.002 = 0.004;
+    # x' = 0.1*1.004 + p1*r2 = 0.1004 + 0.001; y' = 0.2*1.004 + p0*r2 = 0.2008 + 0.0005
     np.testing.assert_allclose(cam.project(np.array([0.1, 0.2, 1.0])), [1145 * 0.1014 + 512, 1144 * 0.2013 + 515])
 
 
@@ -141,9 +150,16 @@ def test_martinez_bad_shape(tmp_path: Path):
 
 
 def write_videopose3d(tmp_path: Path, subjects=("S1", "S9"), frames=200, frames2d=190):
-    pos3d = {s: {"Walking": synthetic_poses32(frames) / 1000.0, "Eating": synthetic_poses32(frames) / 1000.0} for s in subjects}
+    pos3d = {
+        s: {"Walking": synthetic_poses32(frames) / 1000.0, "Eating": synthetic_poses32(frames) / 1000.0}
+        for s in subjects
+    }
     pos2d = {s: {a: [RNG.uniform(0, 1000, (frames2d, 17, 2)) for _ in range(4)] for a in pos3d[s]} for s in subjects}
-    meta = {"layout_name": "h36m", "num_joints": 17, "keypoints_symmetry": [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]}
+    meta = {
+        "layout_name": "h36m",
+        "num_joints": 17,
+        "keypoints_symmetry": [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]],
+    }
     np.savez_compressed(tmp_path / "data_3d_h36m.npz", positions_3d=pos3d)
     np.savez_compressed(tmp_path / "data_2d_h36m_gt.npz", positions_2d=pos2d, metadata=meta)
     return pos3d, pos2d

@@ -1,4 +1,5 @@
 """Joint-definition augmentation (training.data.joint_defs)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,9 @@ N = skeleton.JOINT_NAMES.index
 
 def test_points_move_about_their_centres_and_nothing_else():
     p = np.repeat(standing_pose()[None], 3, axis=0)
-    out = joint_defs.apply_definitions(p, np.array([1.0, 1.5, 0.8]), np.array([1.0, 1.4, 0.8]), np.array([0.0, 0.12, 0.0]))
+    out = joint_defs.apply_definitions(
+        p, np.array([1.0, 1.5, 0.8]), np.array([1.0, 1.4, 0.8]), np.array([0.0, 0.12, 0.0])
+    )
     np.testing.assert_allclose(out[0], p[0])
     hip_w = np.linalg.norm(out[:, N("left_hip")] - out[:, N("right_hip")], axis=-1)
     np.testing.assert_allclose(hip_w / hip_w[0], [1.0, 1.5, 0.8])

@@ -13,7 +13,9 @@ from training.data.bvh import load_bvh_positions
 
 @pytest.fixture(scope="module")
 def poses(fixtures_dir: Path) -> np.ndarray:
-    pos, names, _ = load_bvh_positions(fixtures_dir / "bandai" / "dataset-2" / "data" / "dataset-2_walk-turn-left_elderly_004.bvh.gz")
+    pos, names, _ = load_bvh_positions(
+        fixtures_dir / "bandai" / "dataset-2" / "data" / "dataset-2_walk-turn-left_elderly_004.bvh.gz"
+    )
     return skeleton.from_mocap(pos, names)
 
 
@@ -98,7 +100,9 @@ def test_detector_noise(poses: np.ndarray):
     assert np.all((scores[kept] > 0) & (scores[kept] <= 1))
     assert np.corrcoef(ratio, scores[kept])[0, 1] < -0.5
     # zero noise is the identity
-    same, s1 = render.detector_noise(kp, np.full(kp.shape[:2], 0.5), np.random.default_rng(0), jitter_px=0.0, drop_prob=0.0)
+    same, s1 = render.detector_noise(
+        kp, np.full(kp.shape[:2], 0.5), np.random.default_rng(0), jitter_px=0.0, drop_prob=0.0
+    )
     np.testing.assert_allclose(same, kp, atol=1e-4)
     np.testing.assert_allclose(s1, 0.5)
     with pytest.raises(ValueError, match="scores must have shape"):

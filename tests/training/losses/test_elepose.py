@@ -10,6 +10,7 @@ import torch
 
 from hpe3d_ros import camera, normalization, skeleton
 from training.data.batches import synthetic_poses
+from training.export import export_onnx
 from training.losses.elepose import (
     BANDAI_TRAIN_BONE_RATIOS,
     FlipAveraged,
@@ -24,9 +25,8 @@ from training.losses.elepose import (
     rotate,
     sample_rotations,
 )
-from training.export import export_onnx
-from training.models.flow import PosePrior, pretrain_prior
 from training.models.elepose_lifter import EleposeLifter
+from training.models.flow import PosePrior, pretrain_prior
 
 
 def render(n: int, seed: int = 0) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
@@ -63,7 +63,9 @@ def test_gravity_rotation_undoes_the_camera_pitch():
     e = torch.tensor([0.4, 0.4], dtype=torch.float64)
     optical = rotate(up.repeat(2, 1, 1), rot_x(e))  # p_opt = rot_x(e) p_up (camera.py)
     torch.testing.assert_close(rotate(optical, rot_x(e).transpose(-1, -2)), up.repeat(2, 1, 1))
-    np.testing.assert_allclose(camera.upright_from_optical(optical.numpy(), 0.4), up.repeat(2, 1, 1).numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        camera.upright_from_optical(optical.numpy(), 0.4), up.repeat(2, 1, 1).numpy(), atol=1e-12
+    )
     r = sample_rotations(e, 2, generator=torch.Generator().manual_seed(0))
     # Equal elevations: sigma = 0, so R = rot_x(e) rot_y(a) rot_x(e)^T, i.e. in the upright frame a pure
     # turn about the vertical (y) axis: the pose is seen from another azimuth at the same pitch.

@@ -121,7 +121,9 @@ def test_mirror_is_an_involution_that_swaps_sides():
 
 def _tiny_lifter(seed: int = 0) -> torch.nn.Module:
     torch.manual_seed(seed)
-    return torch.nn.Sequential(torch.nn.Flatten(1), torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 16), torch.nn.Tanh())
+    return torch.nn.Sequential(
+        torch.nn.Flatten(1), torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 16), torch.nn.Tanh()
+    )
 
 
 def _descend(loss_fn, params, steps: int = 40, lr: float = 1e-2) -> tuple[float, float]:

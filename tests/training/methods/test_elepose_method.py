@@ -12,7 +12,13 @@ from training.config import load_config
 from training.export import export_checkpoint
 from training.methods import create_method, get_method
 from training.trainer import (
-    CHECKPOINT_FORMAT, atomic_torch_save, load_checkpoint, load_method_state, method_from_checkpoint, method_state, train,
+    CHECKPOINT_FORMAT,
+    atomic_torch_save,
+    load_checkpoint,
+    load_method_state,
+    method_from_checkpoint,
+    method_state,
+    train,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -89,7 +95,10 @@ def test_fine_tuning_starts_from_the_checkpoint_lifter(tmp_path):
     """init_lifter: the run starts from a trained lifter (and its elevation distribution), with a fresh optimiser."""
     train(load_config(TINY, FAST + ["epochs=2"]), out_dir=tmp_path / "base", progress=False)
     base, _ = method_from_checkpoint(tmp_path / "base" / "last.pt")
-    over = FAST + [f"init_lifter={tmp_path / 'base' / 'last.pt'}", f"flow_pretrain.init={tmp_path / 'base' / 'last.pt'}"]
+    over = FAST + [
+        f"init_lifter={tmp_path / 'base' / 'last.pt'}",
+        f"flow_pretrain.init={tmp_path / 'base' / 'last.pt'}",
+    ]
     m = create_method(load_config(TINY, over), torch.device("cpu"))
     assert m.stage == "lifter" and m.elev_mu == base.elev_mu and m.elev_sigma == base.elev_sigma
     x = _poses2d(32)
@@ -111,7 +120,10 @@ def test_fine_tuning_starts_from_the_checkpoint_lifter(tmp_path):
 @pytest.mark.parametrize(
     "name, check",
     [
-        ("elepose_bandai-2d_cpu-mid_no-elevation", lambda m: not m.use_elevation and "elevation" not in m.lifter()(_poses2d(4))),
+        (
+            "elepose_bandai-2d_cpu-mid_no-elevation",
+            lambda m: not m.use_elevation and "elevation" not in m.lifter()(_poses2d(4)),
+        ),
         ("elepose_bandai-2d_cpu-mid_no-pca", lambda m: not m.prior.use_pca),
         ("elepose_bandai-2d_cpu-mid_no-bone-prior", lambda m: m.bone_ratios is None),
         ("elepose_bandai-2d_cpu-mid", lambda m: m.use_elevation and m.prior.use_pca and m.bone_ratios is not None),

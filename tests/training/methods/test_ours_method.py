@@ -15,7 +15,13 @@ from training.export import export_checkpoint
 from training.methods import create_method, get_method
 from training.models.ours import PartsElevationLifter
 from training.trainer import (
-    CHECKPOINT_FORMAT, atomic_torch_save, load_checkpoint, load_method_state, method_from_checkpoint, method_state, train,
+    CHECKPOINT_FORMAT,
+    atomic_torch_save,
+    load_checkpoint,
+    load_method_state,
+    method_from_checkpoint,
+    method_state,
+    train,
 )
 
 REPO = Path(__file__).resolve().parents[3]

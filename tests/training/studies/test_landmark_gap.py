@@ -1,5 +1,6 @@
 """Landmark-gap measurement (training.studies.landmark_gap): the ratios on hand-made points, and
 MediaPipe on real COCO people (skips without ../shared)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +11,15 @@ from training.studies import landmark_gap
 
 
 def test_ratios_of_a_hand_made_body():
-    pts = {"left_hip": np.array([0.1, 0.0]), "right_hip": np.array([-0.1, 0.0]),
-           "left_shoulder": np.array([0.2, 0.5]), "right_shoulder": np.array([-0.2, 0.5]),
-           "left_ear": np.array([0.07, 0.7]), "right_ear": np.array([-0.07, 0.7]), "nose": np.array([0.0, 0.68])}
+    pts = {
+        "left_hip": np.array([0.1, 0.0]),
+        "right_hip": np.array([-0.1, 0.0]),
+        "left_shoulder": np.array([0.2, 0.5]),
+        "right_shoulder": np.array([-0.2, 0.5]),
+        "left_ear": np.array([0.07, 0.7]),
+        "right_ear": np.array([-0.07, 0.7]),
+        "nose": np.array([0.0, 0.68]),
+    }
     r = landmark_gap.ratios(pts)
     assert r["hip_width"] == pytest.approx(0.4)
     assert r["shoulder_width"] == pytest.approx(0.8)

@@ -22,7 +22,10 @@ def test_parse_view():
 
 
 def test_views_on_a_tiny_run_over_the_bundled_fixture(tmp_path):
-    cfg = load_config(REPO / "config" / "train" / "elepose" / "elepose_synthetic_tiny.yaml", ["data.synthetic_poses=512", "val.max_poses=128"])
+    cfg = load_config(
+        REPO / "config" / "train" / "elepose" / "elepose_synthetic_tiny.yaml",
+        ["data.synthetic_poses=512", "val.max_poses=128"],
+    )
     train(cfg, out_dir=tmp_path / "run", progress=False)
     rows = scorer_spearman(tmp_path / "run" / "last.pt", ["4x0", "2x-1,1"], split="fixture")
     assert [r["count"] for r in rows] == [4, 4]

@@ -8,15 +8,19 @@ import pytest
 import torch
 
 from training.config import load_config
-from training.trainer import method_from_checkpoint, train
 from training.studies.vae_best_of_k import best_of_k_metrics
+from training.trainer import method_from_checkpoint, train
 
 REPO = Path(__file__).resolve().parents[3]
 CFG = REPO / "config" / "train"
 
 
 def test_best_of_k_improves_with_k(tmp_path):
-    train(load_config(CFG / "supervised-vae_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"]), out_dir=tmp_path, progress=False)
+    train(
+        load_config(CFG / "supervised-vae_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"]),
+        out_dir=tmp_path,
+        progress=False,
+    )
     method, _ = method_from_checkpoint(tmp_path / "best.pt")
     gen = np.random.default_rng(0)
     poses2d = torch.as_tensor(gen.standard_normal((20, 16, 2)) * 0.3, dtype=torch.float32)
@@ -33,6 +37,10 @@ def test_best_of_k_improves_with_k(tmp_path):
 
 
 def test_best_of_k_refuses_a_non_vae(tmp_path):
-    train(load_config(CFG / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"]), out_dir=tmp_path, progress=False)
+    train(
+        load_config(CFG / "supervised-martinez_synthetic_tipsy-norm_tiny.yaml", ["epochs=1"]),
+        out_dir=tmp_path,
+        progress=False,
+    )
     with pytest.raises(ValueError, match="not a VAE"):
         best_of_k_metrics(str(tmp_path / "last.pt"), "fixture", k=2, limit=10)
