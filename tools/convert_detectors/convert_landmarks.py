@@ -12,7 +12,7 @@ Per model (lite, full, heavy):
    the 256x256 segmentation mask on every call even with segmentation off; it is more than half of the
    model's CPU time (lite 13.9 -> 5.8 ms, full 18.3 -> 9.8 ms measured here, docs/detection.md);
 3. the batch dimension becomes symbolic (``N``), so the landmarks of several people run in one call;
-4. weights stored as float16 where that is exact (they are float16 in the TFLite files; fp16_storage.py:
+4. weights stored as float16 where that is exact (they are float16 in the TFLite files; onnx_finish.py:
    half the file, identical outputs);
 5. provenance in ``metadata_props``, ``onnx.checker``, and a sha256 line on stdout.
 The outputs keep their TFLite names: ``Identity`` (1, 195), ``Identity_1`` (1, 1), ``Identity_3``
@@ -21,13 +21,12 @@ The outputs keep their TFLite names: ``Identity`` (1, 195), ``Identity_1`` (1, 1
 from __future__ import annotations
 
 import argparse
-import hashlib
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from fp16_storage import store_fp16
+from onnx_finish import finish
 
 OPSET = 17
 KEEP = ["Identity", "Identity_1", "Identity_3", "Identity_4"]  # not Identity_2, the segmentation mask
@@ -57,22 +56,14 @@ def convert(tflite: Path, out: Path) -> None:
         v.type.tensor_type.shape.dim[0].Clear()
         v.type.tensor_type.shape.dim[0].dim_param = "N"
     del model.graph.value_info[:]  # shapes inside were inferred for batch 1
-    stored = store_fp16(model)
-    meta = {
+    finish(model, out, {
         "source_package": SOURCE,
         "source_file": f"package/{tflite.name}",
         "upstream": "MediaPipe BlazePose GHUM 3D landmark model, Google LLC",
         "licence": "Apache-2.0",
         "converter": f"tools/convert_detectors/convert_landmarks.py: tf2onnx (tflite), opset {OPSET}, "
-        f"segmentation head removed, batch symbolic, {stored} weights stored as float16",
-    }
-    del model.metadata_props[:]
-    for k, v in meta.items():
-        model.metadata_props.add(key=k, value=v)
-    model.doc_string = ""
-    onnx.checker.check_model(model)
-    onnx.save(model, str(out))
-    print(f"{hashlib.sha256(out.read_bytes()).hexdigest()}  {out.name}")
+        "segmentation head removed, batch symbolic",
+    })
 
 
 def main(argv: list[str] | None = None) -> int:

