@@ -97,6 +97,7 @@ class NanoDetPoseDetector(StreamDetector):
             async_detection=p.async_detection,
             match_iou=p.match_iou,
             new_iou=NEW_IOU,
+            low_box_min_pose_confidence=p.low_box_min_pose_confidence,
             reanchor_iou=REANCHOR_IOU,
         )
 

@@ -140,6 +140,10 @@ class NanoDetParams(TrackingParams):
     min_keep_confidence: float = field(default=0.2, metadata=_meta(
         """boxes scoring at least this (0..1) but below ``min_detection_confidence`` keep and re-anchor
         existing tracks but never start one (ByteTrack's low threshold).""", 0.0, 1.0))
+    low_box_min_pose_confidence: float = field(default=0.7, metadata=_meta(
+        """a box scoring below ``min_detection_confidence`` (but at least ``min_keep_confidence``) that matches
+        no track starts a person when BlazePose's pose there has at least this confidence (mean joint score,
+        0..1; above 1: never).""", 0.0, 2.0))
     detect_every_n_frames: int = field(default=3, metadata=_meta(
         """run the person detector every N frames (1..1000); tracked people are followed in between. It also
         runs on every frame while nobody is tracked and right after a person is lost.""", 1, 1000))

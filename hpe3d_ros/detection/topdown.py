@@ -14,7 +14,8 @@ Per frame:
 4. its proposals are associated with the tracks (BoxTracker, ByteTrack's two thresholds): a lost track
    matched by a box is re-found from the box's region, a followed track whose box disagrees with it
    (IoU < ``reanchor_iou``, NanoDet) restarts from it, and a new high-score box starts a person when the
-   landmark model finds a pose there that is nobody else's (largest boxes first, up to ``max_people``).
+   landmark model finds a pose there that is nobody else's (largest boxes first, up to ``max_people``);
+   a low-score box left over does too when that pose's confidence reaches ``low_box_min_pose_confidence``.
    Only people with landmarks are reported: a box without a pose (a cone, a poster, a bag) is never
    published.
 
@@ -173,6 +174,7 @@ class TopDownTracker:
         match_iou: float,
         new_iou: float | None = None,
         min_start_confidence: float = 0.0,
+        low_box_min_pose_confidence: float = 2.0,
         reanchor_iou: float | None = None,
         detect_when_full: bool = True,
     ):
@@ -180,6 +182,7 @@ class TopDownTracker:
         self.max_people, self.max_missed = int(max_people), int(max_missed_frames)
         self.every, self.roi_scale, self.smooth = int(detect_every_n_frames), float(roi_scale), bool(smooth_landmarks)
         self.min_start_confidence, self.reanchor_iou = float(min_start_confidence), reanchor_iou
+        self.low_box_min_pose_confidence = float(low_box_min_pose_confidence)  # > 1: low boxes start nobody
         self.detect_when_full = detect_when_full
         self.boxes = BoxTracker(match_iou, new_iou)
         self.tracks: list[PersonTrack] = []
@@ -271,7 +274,7 @@ class TopDownTracker:
         f = self.frame
         boxes = np.array([p.box for p in proposals])
         scores = np.array([p.score for p in proposals])
-        pairs, new = self.boxes.associate(self.tracks, boxes, scores, seen, self.finder.high, self.finder.low)
+        pairs, new, low = self.boxes.associate(self.tracks, boxes, scores, seen, self.finder.high, self.finder.low)
         found = 0
         restart = []
         for t, d in pairs:
@@ -287,18 +290,25 @@ class TopDownTracker:
                 found += t.missed > 0
                 t.landmark_boxes.clear()
                 self._update(t, res, f, boxes[d])
-        queue = sorted(new, key=lambda d: -(boxes[d, 3] - boxes[d, 1]))  # largest (nearest) first
+        def largest_first(idx: list[int]) -> list[int]:
+            return sorted(idx, key=lambda d: -(boxes[d, 3] - boxes[d, 1]))
+
+        # high-score boxes start people; low-score ones only with a confident pose (when set)
+        queue = [(d, self.min_start_confidence) for d in largest_first(new)]
+        if self.low_box_min_pose_confidence <= 1.0:
+            queue += [(d, self.low_box_min_pose_confidence) for d in largest_first(low)]
         while queue:
             slots = self.max_people - sum(t.missed == 0 for t in self.tracks)
             if slots <= 0:
                 break
             batch, queue = queue[:slots], queue[slots:]
-            for d, res in zip(batch, self.landmarks.process_many(image_rgb, [proposals[d].roi for d in batch])):
+            rois = [proposals[d].roi for d, _ in batch]
+            for (d, need), res in zip(batch, self.landmarks.process_many(image_rgb, rois)):
                 if res is None:
                     continue
                 t = PersonTrack(-1, boxes[d].copy())
                 t.result = res
-                if t.confidence < self.min_start_confidence or self._taken(landmark_box(res.landmarks), t):
+                if t.confidence < need or self._taken(landmark_box(res.landmarks), t):
                     continue
                 t.track_id = self.boxes.new_id()
                 self._update(t, res, f, boxes[d])

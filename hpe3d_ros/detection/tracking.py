@@ -3,12 +3,15 @@
 ``BoxTracker`` keeps, per track, its box on each recent frame and a constant-velocity estimate, and
 associates a person-detector pass with the tracks in two stages (ByteTrack, Zhang et al. 2022):
 boxes scoring >= ``high`` first, then boxes in [``low``, ``high``) only to the tracks still unmatched
-(low-score boxes keep people through occlusion and blur but never start a track). The similarity is
+(low-score boxes keep people through occlusion and blur but start no track by themselves). The similarity is
 the IoU between a detection and the track's box *on the frame the detector saw*: taken from the
 track's history when it was seen then (an asynchronous detector's boxes are a few frames old),
-predicted from its velocity otherwise (a lost track). Pairs are chosen by Hungarian assignment and
-kept when their IoU >= ``match_iou``. A high-score box left over is a new person unless it overlaps a
-track's box with IoU >= ``new_iou`` (a second box on someone already followed).
+predicted by its velocity otherwise (a lost track), or with its latest box when that overlaps more
+(a velocity from the jittering landmarks of a small person must not push it out of reach). Pairs are
+chosen by Hungarian assignment and kept when their IoU >= ``match_iou``. A high-score box left over
+is a new person unless it overlaps a track's box with IoU >= ``new_iou`` (a second box on someone
+already followed); low-score ones left over are returned apart (a person only if something else, the
+landmark model's confidence, confirms them).
 
 What a track's box is depends on the kind (hpe3d_ros.detection.topdown): NanoDet matches person
 boxes, MediaPipe's person detector matches body squares (hip centre +- body radius).
@@ -142,21 +145,27 @@ class BoxTracker:
         frame: int,
         high: float,
         low: float,
-    ) -> tuple[list[tuple[BoxTrack, int]], list[int]]:
+    ) -> tuple[list[tuple[BoxTrack, int]], list[int], list[int]]:
         """Match the boxes of a detector pass over ``frame`` to ``tracks`` (two stages, module docstring).
 
-        Returns (matched (track, box index) pairs, indices of high-score boxes that are new people,
-        highest score first)."""
+        Returns (matched (track, box index) pairs, indices of high-score boxes that are new people, indices
+        of low-score boxes that matched nobody and overlap no track: people only if something else
+        confirms them), each list highest score first."""
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
         pairs: list[tuple[BoxTrack, int]] = []
         pool = list(tracks)
         predicted = {id(t): t.box_at(frame) for t in tracks}
+
+        def similarity(group: list[BoxTrack], dets: np.ndarray) -> np.ndarray:
+            iou = box_iou(np.array([predicted[id(t)] for t in group]), dets)
+            return np.maximum(iou, box_iou(np.array([t.box for t in group]), dets))
+
         for stage in (scores >= high, (scores >= low) & (scores < high)):
             idx = np.nonzero(stage)[0]
             if len(idx) == 0 or not pool:
                 continue
-            iou = box_iou(np.array([predicted[id(t)] for t in pool]), boxes[idx])
+            iou = similarity(pool, boxes[idx])
             rows, cols = linear_sum_assignment(-iou)
             taken = set()
             for r, c in zip(rows, cols):
@@ -167,9 +176,8 @@ class BoxTracker:
         matched = {d for _, d in pairs}
         known = np.array([predicted[id(t)] for t in tracks]).reshape(-1, 4)
         near = box_iou(boxes, known).max(axis=1) if len(known) else np.zeros(len(boxes))
-        new = [int(d) for d in np.nonzero(scores >= high)[0] if d not in matched and near[d] < self.new_iou]
-        new.sort(key=lambda d: -scores[d])
-        return pairs, new
+        free = [int(d) for d in np.argsort(-scores) if d not in matched and near[d] < self.new_iou and scores[d] >= low]
+        return pairs, [d for d in free if scores[d] >= high], [d for d in free if scores[d] < high]
 
     @staticmethod
     def duplicates(tracks: list[BoxTrack], boxes: list[np.ndarray] | None = None) -> list[BoxTrack]:

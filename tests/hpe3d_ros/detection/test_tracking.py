@@ -33,17 +33,17 @@ def test_two_stage_association_keeps_tracks_with_low_boxes_but_starts_people_onl
     a, b = _track(1, [0, 0, 50, 100]), _track(2, [200, 0, 250, 100])
     boxes = np.array([[2, 0, 52, 100], [201, 0, 251, 100], [400, 0, 450, 100], [600, 0, 650, 100]])
     scores = np.array([0.9, 0.25, 0.8, 0.25])
-    pairs, new = tr.associate([a, b], boxes, scores, 1, high=0.35, low=0.2)
+    pairs, new, low = tr.associate([a, b], boxes, scores, 1, high=0.35, low=0.2)
     assert sorted((t.track_id, d) for t, d in pairs) == [(1, 0), (2, 1)]  # the low box keeps track 2
-    assert new == [2]  # the low box at 600 starts nobody
+    assert new == [2] and low == [3]  # the low box at 600 is no new person by itself
 
 
 def test_a_box_overlapping_a_matched_track_starts_no_new_person():
     a = _track(1, [0, 0, 50, 100])
     boxes, scores = np.array([[0, 0, 50, 100], [5, 5, 45, 95], [20, 0, 70, 100]]), np.array([0.9, 0.8, 0.7])
-    pairs, new = BoxTracker(match_iou=0.3).associate([a], boxes, scores, 1, 0.35, 0.2)
+    pairs, new, _ = BoxTracker(match_iou=0.3).associate([a], boxes, scores, 1, 0.35, 0.2)
     assert [(t.track_id, d) for t, d in pairs] == [(1, 0)] and new == []  # both others overlap track 1 (IoU >= 0.3)
-    _, new = BoxTracker(match_iou=0.3, new_iou=0.7).associate([a], boxes, scores, 1, 0.35, 0.2)
+    _, new, _ = BoxTracker(match_iou=0.3, new_iou=0.7).associate([a], boxes, scores, 1, 0.35, 0.2)
     assert new == [2]  # IoU 0.43 with track 1: someone beside them; box 1 (IoU 0.72) is track 1 again
 
 
@@ -54,7 +54,7 @@ def test_association_uses_the_box_on_the_frame_the_detector_saw_and_extrapolates
         BoxTracker.observe(t, np.array([10.0 * f, 0, 10.0 * f + 40, 100]), f)
     np.testing.assert_allclose(t.velocity, [10, 0, 10, 0], atol=1e-6)
     old = np.array([[30.0, 0, 70, 100]])  # where it was on frame 3: an asynchronous pass's box
-    pairs, _ = tr.associate([t], old, np.array([0.9]), 3, 0.35, 0.2)
+    pairs, _, _ = tr.associate([t], old, np.array([0.9]), 3, 0.35, 0.2)
     assert len(pairs) == 1
     assert tr.associate([t], old, np.array([0.9]), 10, 0.35, 0.2)[0] == []  # against frame 10's box: no match
     np.testing.assert_allclose(t.box_at(14), [140, 0, 180, 100])  # not seen on frame 14: moved on at 10 px/frame
