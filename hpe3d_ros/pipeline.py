@@ -10,8 +10,9 @@ Stages timed per frame (seconds, in ``FrameResult.timings``):
   elevation, metric scale and root translation).
 
 Parameters (a flat dict; unknown keys are an error so that typos do not pass silently):
-``model_file_path``, ``backend``, ``engine_file_path``, ``force_engine_update``, ``lifter_threads``
-(ONNX Runtime intra-op threads, 0 = its default), ``body_height_m``,
+``model_file_path``, ``backend`` (the lifter's runtime, or ``mediapipe_world``: BlazePose's own world
+landmarks instead of a learned lifter, hpe3d_ros.world_landmarks), ``engine_file_path``,
+``force_engine_update``, ``lifter_threads`` (ONNX Runtime intra-op threads, 0 = its default), ``body_height_m``,
 ``fallback_hfov_deg``, ``lift`` (False: detector only, for measuring the cost of lifting) and
 ``detector`` (a dict passed to ``hpe3d_ros.detection.make_detector``: ``kind``, default "mediapipe",
 and that kind's parameters).
@@ -41,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "lift": True,
     "detector": {},
 }
-BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
+BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch", "mediapipe_world")  # the last: world_landmarks.py
 
 
 @dataclass
@@ -132,6 +133,8 @@ class PosePipeline:
     def _describe_backend(self) -> str:
         if self.lifter is None:
             return "none (detector only)"
+        if hasattr(self.lifter, "describe"):
+            return str(self.lifter.describe())
         b = getattr(self.lifter, "backend", None)
         if hasattr(b, "describe"):
             return str(b.describe())
@@ -143,6 +146,10 @@ class PosePipeline:
         model = resolve_model_path(self.params["model_file_path"])
         if not model.is_file():
             raise FileNotFoundError(f"PosePipeline: model_file_path {model} does not exist")
+        if self.params["backend"] == "mediapipe_world":  # the lifter model gives the elevation only
+            from .world_landmarks import WorldLandmarkLifter
+
+            return WorldLandmarkLifter(Lifter(str(model), backend="auto", intra_op_threads=1))
         kwargs: dict[str, Any] = {"backend": self.params["backend"]}
         if self.params["engine_file_path"]:
             kwargs["engine_file_path"] = str(self.params["engine_file_path"])
@@ -189,7 +196,12 @@ class PosePipeline:
             bboxes = [
                 tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None for d in detections
             ]
-            people = self.lift_people(keypoints, scores, k_used, [d.track_id for d in detections], bboxes)
+            world = None
+            if getattr(self.lifter, "needs_world_landmarks", False):
+                if any(getattr(d, "world_landmarks", None) is None for d in detections):
+                    raise ValueError("PosePipeline: backend mediapipe_world needs a detector giving world landmarks")
+                world = np.array([d.world_landmarks for d in detections]).reshape(n, -1, 3)
+            people = self.lift_people(keypoints, scores, k_used, [d.track_id for d in detections], bboxes, world)
         else:
             people = [self._unlifted(d.track_id, keypoints[i], scores[i], k_used, d) for i, d in enumerate(detections)]
         timings["lift"] = time.perf_counter() - t2
@@ -202,16 +214,21 @@ class PosePipeline:
         k: np.ndarray,
         track_ids: Sequence[int],
         bboxes: Sequence[tuple | None] | None = None,
+        world: np.ndarray | None = None,
     ) -> list[Person3D]:
         """Lift N people of one frame (keypoints (N, 16, 2) px, scores (N, 16), K (3, 3)) in one batch.
 
         They are seen by one camera at one instant, so they share one camera elevation: the median of
         the people's estimates (``Lifter.lift(pool_elevation=True)``), and every skeleton is made
-        upright with it (docs/runtime.md)."""
+        upright with it (docs/runtime.md). ``world`` (N, 33, 3): the detector's world landmarks, for the
+        ``mediapipe_world`` backend."""
         n = len(keypoints)
         if n == 0:
             return []
-        res = self.lifter.lift(keypoints, k, scores, height_m=float(self.params["body_height_m"]), pool_elevation=True)
+        extra = {} if world is None else {"world": world}
+        res = self.lifter.lift(
+            keypoints, k, scores, height_m=float(self.params["body_height_m"]), pool_elevation=True, **extra
+        )
         plaus = getattr(res, "plausibility", None)
         return [
             Person3D(
