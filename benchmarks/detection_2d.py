@@ -89,6 +89,10 @@ def configurations() -> list[dict]:
         {"name": "nanodet512 t0.35 + low >= 0.7, full, max 20", "params": nanodet(input_size=512, **m20)},
         {"name": "nanodet640 t0.35 + low >= 0.7, full, max 20", "params": nanodet(input_size=640, **m20)},
         {"name": "nanodet416 whole+3x2 tiles t0.35 + low >= 0.7, full, max 20", "params": nanodet(tiles="3x2", **m20)},
+        {"name": "nanodet416 t0.35 + low >= 0.7, full, box_roi_scale 1.25, max 20",
+         "params": nanodet(box_roi_scale=1.25, **m20)},
+        {"name": "nanodet416 t0.35 + low >= 0.7, full, box_roi_scale 1.75, max 20",
+         "params": nanodet(box_roi_scale=1.75, **m20)},
     ]
 
 

@@ -8,7 +8,7 @@ Two measurements per backend and batch size:
 The model is ``--model`` (an ONNX file with its manifest; ``--checkpoint`` adds the torch backend for
 it), else a stand-in with the architecture of the supervised Martinez baseline (hidden 1024,
 2 residual blocks, random weights: cost does not depend on the weights), exported to ONNX and
-saved as a torch.export program for the torch backend.
+saved as a training checkpoint for the torch backend.
 
     nice -n 10 .venv/bin/python benchmarks/lifter_throughput.py --json docs/bench/lifter_throughput.json
 
@@ -40,36 +40,35 @@ J = skeleton.NUM_JOINTS
 
 
 def stand_in_model(out_dir: Path) -> tuple[Path, Path]:
-    """A Martinez-baseline-sized lifter (random weights) as ONNX + manifest and as a .pt2 program."""
+    """A Martinez-baseline-sized lifter (random weights) as ONNX + manifest and as a training checkpoint
+    (.pt, run by the torch backend through training's loader)."""
     import torch
 
-    from hpe3d_ros.manifest import build_manifest, file_sha256, manifest_path
+    from hpe3d_ros.manifest import build_manifest, write_bound_manifest
+    from training.config import resolve_config
     from training.export import export_onnx, io_description
-    from training.models.martinez import lifter_from_config
+    from training.methods import create_method
+    from training.trainer import CHECKPOINT_FORMAT
 
     torch.manual_seed(0)
-    net = lifter_from_config(
-        {"hidden": 1024, "blocks": 2, "dropout": 0.5, "activation": "relu", "batchnorm": True, "tanh": False}
-    ).eval()
+    config = resolve_config({"method": "supervised_martinez", "model": {"hidden": 1024, "blocks": 2}}, "benchmark")
+    method = create_method(config, "cpu")
+    method.train(False)
     onnx_path = out_dir / "martinez_standin.onnx"
-    names = export_onnx(net, onnx_path)
+    names = export_onnx(method.lifter(), onnx_path)
     inputs, outputs = io_description(names)
-    for path in (onnx_path, out_dir / "martinez_standin_torch.pt2"):
-        if path.suffix == ".pt2":
-            batch = torch.export.Dim("batch", min=1, max=65536)
-            torch.export.save(
-                torch.export.export(net, (torch.zeros(4, J, 2),), dynamic_shapes={"poses2d": {0: batch}}), str(path)
-            )
-        m = build_manifest(
-            name=path.stem,
-            normalization_kind="tipsy",
-            inputs=inputs,
-            outputs=outputs,
-            training={"data": "none: random weights, for timing only"},
-            model_sha256=file_sha256(path),
-        )
-        manifest_path(path).write_text(json.dumps(m, indent=1))
-    return onnx_path, out_dir / "martinez_standin_torch.pt2"
+    manifest = build_manifest(
+        name=onnx_path.stem,
+        normalization_kind=method.normalization,
+        inputs=inputs,
+        outputs=outputs,
+        training={"data": "none: random weights, for timing only"},
+    )
+    write_bound_manifest(onnx_path, manifest)
+    ckpt = out_dir / "martinez_standin.pt"
+    modules = {k: m.state_dict() for k, m in method.modules().items()}
+    torch.save({"format": CHECKPOINT_FORMAT, "config": config, "modules": modules}, ckpt)
+    return onnx_path, ckpt
 
 
 def constant_model(out_dir: Path) -> Path:
@@ -78,7 +77,7 @@ def constant_model(out_dir: Path) -> Path:
     import onnx
     from onnx import TensorProto, helper
 
-    from hpe3d_ros.manifest import build_manifest, file_sha256, manifest_path
+    from hpe3d_ros.manifest import build_manifest, write_bound_manifest
 
     x = helper.make_tensor_value_info("poses2d", TensorProto.FLOAT, ["batch", J, 2])
     y = helper.make_tensor_value_info("depth", TensorProto.FLOAT, ["batch", J])
@@ -107,9 +106,8 @@ def constant_model(out_dir: Path) -> Path:
         inputs=[{"name": "poses2d"}],
         outputs=[{"name": "depth"}],
         training={"data": "none: constant output, for timing only"},
-        model_sha256=file_sha256(path),
     )
-    manifest_path(path).write_text(json.dumps(m, indent=1))
+    write_bound_manifest(path, m)
     return path
 
 
@@ -259,7 +257,7 @@ def markdown(result: dict) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", help="ONNX model with manifest (default: a Martinez-sized stand-in)")
-    p.add_argument("--checkpoint", help="torch file of the same model for the torch backend (with --model)")
+    p.add_argument("--checkpoint", help="training checkpoint of the same model for the torch backend (with --model)")
     p.add_argument("--batches", type=int, nargs="+", default=[1, 1024])
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="ONNX Runtime intra-op thread counts to try")
     p.add_argument("--torch-threads", type=int, default=1)

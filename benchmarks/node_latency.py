@@ -174,9 +174,8 @@ def standin_model(path: Path) -> Path:
             "non_commercial": False,
         },
         command="benchmarks/node_latency.py",
-        model_sha256=mf.file_sha256(path),
     )
-    path.with_suffix(".json").write_text(json.dumps(m, indent=1))
+    mf.write_bound_manifest(path, m)
     return path
 
 
@@ -438,7 +437,7 @@ def markdown(paths: list[Path]) -> str:
     for r in ros:
         st = r["node_stage_ms"]
         e = r["end_to_end_markers_ms"]
-        mp = next((o.split(":=")[1] for o in r["overrides"] if o.startswith("detector.max_people")), "5")
+        mp = next((o.split(":=")[1] for o in r["overrides"] if o.startswith("detector.max_people")), "lift.yaml")
         lines.append(
             f"| {r['people_in_frame']} | {'yes' if r['lifting'] else 'no (detector only)'} | {mp} | "
             f"{r['frames_sent']} / {r.get('frames_received_by_node', '')} / {r['frames_processed']} / "

@@ -75,6 +75,58 @@ def intrinsics_from_fov(width: int, height: int, hfov_deg: float) -> np.ndarray:
     return intrinsics_matrix(f, f, (width - 1) / 2.0, (height - 1) / 2.0)
 
 
+#: The horizontal and vertical field of view a pinhole K may give, degrees (outside: not a real camera).
+PLAUSIBLE_FOV_DEG = (2.0, 170.0)
+#: Largest ratio fx / fy (or fy / fx): pixels are never that far from square.
+MAX_PIXEL_ASPECT = 4.0
+#: How far outside the image the principal point may lie, as a fraction of the image's width / height.
+PRINCIPAL_POINT_MARGIN = 0.25
+
+
+def fov_deg(k: np.ndarray, width: int, height: int) -> tuple[float, float]:
+    """(horizontal, vertical) field of view in degrees of a pinhole K for a ``width`` x ``height`` image."""
+    k = np.asarray(k, dtype=np.float64).reshape(3, 3)
+    return (float(np.degrees(2.0 * np.arctan2(width / 2.0, k[0, 0]))),
+            float(np.degrees(2.0 * np.arctan2(height / 2.0, k[1, 1]))))
+
+
+def intrinsics_problem(k: np.ndarray, width: int, height: int) -> str:
+    """Why K cannot be the pinhole camera of a ``width`` x ``height`` image ('' when it is plausible):
+    not finite, not the form [[fx, s, cx], [0, fy, cy], [0, 0, 1]], focal lengths giving a field of view
+    outside ``PLAUSIBLE_FOV_DEG``, very non-square pixels, a skew beyond the focal length, or the
+    principal point far outside the image. The callers then use the field-of-view fallback."""
+    k = np.asarray(k, dtype=np.float64)
+    if k.size != 9:
+        return f"K has {k.size} values, expected 9"
+    k = k.reshape(3, 3)
+    if not np.all(np.isfinite(k)):
+        return "K holds NaN or inf"
+    if not (width > 0 and height > 0):
+        return f"the image size {width}x{height} is empty"
+    fx, fy, cx, cy = (float(v) for v in (k[0, 0], k[1, 1], k[0, 2], k[1, 2]))
+    if not (fx > 0 and fy > 0):
+        return f"focal lengths fx = {fx:g}, fy = {fy:g} are not positive (an uncalibrated K is all zeros)"
+    if k[1, 0] != 0 or k[2, 0] != 0 or k[2, 1] != 0 or abs(k[2, 2] - 1.0) > 1e-6:
+        return (
+            f"K is not a pinhole matrix [[fx, s, cx], [0, fy, cy], [0, 0, 1]] (rows 2-3: {k[1:].reshape(-1).tolist()})"
+        )
+    if abs(k[0, 1]) > 0.1 * fx:
+        return f"skew {k[0, 1]:g} is beyond a tenth of the focal length {fx:g}"
+    if fx > MAX_PIXEL_ASPECT * fy or fy > MAX_PIXEL_ASPECT * fx:
+        return f"fx = {fx:g} and fy = {fy:g} differ by more than {MAX_PIXEL_ASPECT:g}x"
+    lo, hi = PLAUSIBLE_FOV_DEG
+    hfov, vfov = fov_deg(k, width, height)
+    if not (lo <= hfov <= hi and lo <= vfov <= hi):
+        return (
+            f"focal lengths fx = {fx:g}, fy = {fy:g} give a {hfov:.3g} x {vfov:.3g} degree field of view on a "
+            f"{width}x{height} image, outside [{lo:g}, {hi:g}]"
+        )
+    m = PRINCIPAL_POINT_MARGIN
+    if not (-m * width <= cx <= (1 + m) * width and -m * height <= cy <= (1 + m) * height):
+        return f"principal point ({cx:g}, {cy:g}) lies far outside the {width}x{height} image"
+    return ""
+
+
 def is_calibrated(k: np.ndarray) -> bool:
     """False for an all-zero, non-finite or degenerate K (what an uncalibrated CameraInfo carries)."""
     k = np.asarray(k, dtype=np.float64).reshape(3, 3)

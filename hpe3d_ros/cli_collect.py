@@ -111,12 +111,12 @@ def bag_frames(
     stride: int = 1,
     max_frames: int | None = None,
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """``(stamp_ns, image_rgb, K)`` from a bag's image topic; K from the latest calibrated CameraInfo
-    before the image, else ``fallback_k(width, height)`` (which raises when there is no fallback)."""
-    from .camera import is_calibrated
+    """``(stamp_ns, image_rgb, K)`` from a bag's image topic; K from the latest CameraInfo before the
+    image that is usable for it (``ros_convert.camera_info_intrinsics``: calibrated, plausible, same
+    size), else ``fallback_k(width, height)`` (which raises when there is no fallback)."""
     from .node.image_decode import decode_compressed, decode_image
     from .replay.bag_io import InputBag, deserialize
-    from .ros_convert import camera_info_k, stamp_to_ns
+    from .ros_convert import camera_info_intrinsics, stamp_to_ns
 
     with InputBag(path) as bag:
         image = bag_image_topic(bag, image_topic)
@@ -125,13 +125,13 @@ def bag_frames(
             if info_topic is None
             else [info_topic]
         )
-        k_info = None
+        info = None
+        good: dict[tuple[int, int], np.ndarray] = {}  # image size -> the last K usable for it
         index = used = 0
         for raw in bag.messages([image] + infos[:1]):
             msg = deserialize(raw)
             if raw.msgtype == "sensor_msgs/msg/CameraInfo":
-                k = camera_info_k(msg)
-                k_info = k if is_calibrated(k) else k_info
+                info = msg
                 continue
             index += 1
             if (index - 1) % stride:
@@ -139,7 +139,12 @@ def bag_frames(
             if max_frames is not None and used >= max_frames:
                 break
             rgb = decode_compressed(msg) if raw.msgtype.endswith("CompressedImage") else decode_image(msg)
-            k = k_info if k_info is not None else fallback_k(rgb.shape[1], rgb.shape[0])
+            size = (rgb.shape[1], rgb.shape[0])
+            k = None if info is None else camera_info_intrinsics(info, *size)[0]
+            if k is not None:
+                good[size] = k
+            k = good.get(size)
+            k = k if k is not None else fallback_k(*size)
             used += 1
             yield stamp_to_ns(msg.header.stamp), rgb, k
 

@@ -51,7 +51,7 @@ class LiftResult:
     confidence: np.ndarray  # (N, 16) per-joint 2D confidence passed through (1 when no scores were given)
     translation: np.ndarray  # (N, 3) metres, the root joint's position in the optical frame
     backend: str  # backend name ("onnxruntime", "tensorrt", "torch")
-    valid: np.ndarray | None = None  # (N,) bool: False where the model's output made a skeleton non-finite
+    valid: np.ndarray | None = None  # (N,) bool: False where a skeleton (or its elevation) came out non-finite
 
     def __len__(self) -> int:
         return int(self.joints_optical.shape[0])
@@ -88,12 +88,12 @@ class Lifter:
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise FileNotFoundError(f"{self.model_path}: no such model file")
-        has_manifest = manifest_path(self.model_path).is_file()
-        manifest = (
-            load_manifest(self.model_path) if has_manifest or self.model_path.suffix not in TORCH_SUFFIXES else None
-        )
+        torch_file = self.model_path.suffix in TORCH_SUFFIXES
+        # An ONNX model's manifest is checked (and its binding to the model) before the model is loaded;
+        # a training checkpoint's is derived by the torch backend from its method.
+        manifest = None if torch_file else load_manifest(self.model_path)
         self.backend: Backend = make_backend(self.model_path, backend, **backend_options)
-        if manifest is None:  # a training checkpoint: the torch backend derives the manifest from its method
+        if manifest is None:
             manifest = getattr(self.backend, "manifest", None)
             if manifest is None:
                 raise ManifestError(f"{self.model_path}: no manifest at {manifest_path(self.model_path)}")
@@ -233,14 +233,18 @@ def recover_3d(
         elevation = np.asarray(outputs["elevation"], dtype=np.float64)
         if root_rotation is not None:
             elevation = camera.elevation_in_optical(elevation, root_rotation)
-        if pool_elevation and n > 1:
-            elevation = np.full(n, np.median(elevation))
+        if pool_elevation and n > 1 and np.isfinite(elevation).any():  # one person's NaN must not spoil the others
+            elevation = np.full(n, np.nanmedian(elevation))
         joints_upright = camera.upright_from_optical(joints_optical, elevation)
     else:
         elevation = np.zeros(n)
         joints_upright = joints_optical.copy()
     plaus = np.asarray(outputs["nll"], dtype=np.float64) if outputs.get("nll") is not None else None
-    valid = np.isfinite(joints_upright).all(axis=(1, 2))
+    valid = (
+        np.isfinite(joints_upright).all(axis=(1, 2))
+        & np.isfinite(joints_optical).all(axis=(1, 2))
+        & np.isfinite(elevation)
+    )
     if not valid.all():
         log.warning(
             "lifter returned non-finite joints for %d of %d people (see LiftResult.valid)", int((~valid).sum()), n

@@ -67,9 +67,11 @@ class FrameResult:
     timings: dict[str, float]  # stage -> seconds
     stamp_ns: int = 0
     intrinsics: np.ndarray | None = None  # the K used (the fallback one when none was given)
-    intrinsics_fallback: bool = False  # True when K was missing or uncalibrated
+    intrinsics_fallback: bool = False  # True when K was missing, uncalibrated or implausible
     backend: str = ""
     extra: dict = field(default_factory=dict)
+    intrinsics_problem: str = ""  # why the fallback was used ('' when K was used)
+    dropped_nonfinite: int = 0  # people left out because their lift came out non-finite (LiftResult.valid)
 
 
 def resolve_model_path(model: str | Path) -> Path:
@@ -100,15 +102,15 @@ def check_params(params: dict | None) -> dict:
     return out
 
 
-def frame_intrinsics(
-    k: np.ndarray | None, width: int, height: int, fallback_hfov_deg: float
-) -> tuple[np.ndarray, bool]:
-    """K to use for a frame and whether it is the field-of-view fallback (K missing or uncalibrated)."""
+def frame_intrinsics(k: np.ndarray | None, width: int, height: int, fallback_hfov_deg: float) -> tuple[np.ndarray, str]:
+    """K to use for a frame, and '' or why the field-of-view fallback is used instead: K missing, or
+    not a plausible camera for this image size (``camera.intrinsics_problem``)."""
+    problem = "no camera intrinsics"
     if k is not None:
-        k = np.asarray(k, dtype=np.float64)
-        if k.size == 9 and camera.is_calibrated(k.reshape(3, 3)):
-            return k.reshape(3, 3), False
-    return camera.intrinsics_from_fov(width, height, fallback_hfov_deg), True
+        problem = camera.intrinsics_problem(k, width, height)
+        if not problem:
+            return np.asarray(k, dtype=np.float64).reshape(3, 3), ""
+    return camera.intrinsics_from_fov(width, height, fallback_hfov_deg), problem
 
 
 class PosePipeline:
@@ -182,7 +184,7 @@ class PosePipeline:
         t1 = time.perf_counter()
         timings["detect"] = t1 - t0
 
-        k_used, fallback = frame_intrinsics(k, w, h, self.params["fallback_hfov_deg"])
+        k_used, problem = frame_intrinsics(k, w, h, self.params["fallback_hfov_deg"])
         n = len(detections)
         keypoints = np.zeros((n, skeleton.NUM_JOINTS, 2), dtype=np.float64)
         scores = np.zeros((n, skeleton.NUM_JOINTS), dtype=np.float64)
@@ -192,6 +194,7 @@ class PosePipeline:
         t2 = time.perf_counter()
         timings["map"] = t2 - t1
 
+        dropped = 0
         if self.lifter is not None:
             bboxes = [
                 tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None for d in detections
@@ -201,13 +204,26 @@ class PosePipeline:
                 if any(getattr(d, "world_landmarks", None) is None for d in detections):
                     raise ValueError("PosePipeline: backend mediapipe_world needs a detector giving world landmarks")
                 world = np.array([d.world_landmarks for d in detections]).reshape(n, -1, 3)
-            people = self.lift_people(keypoints, scores, k_used, [d.track_id for d in detections], bboxes, world)
+            people, dropped = self.lift_batch(
+                keypoints, scores, k_used, [d.track_id for d in detections], bboxes, world
+            )
         else:
             people = [self._unlifted(d.track_id, keypoints[i], scores[i], k_used, d) for i, d in enumerate(detections)]
+            finite = [p for p in people if np.isfinite(p.joints_optical).all() and np.isfinite(p.confidence).all()]
+            people, dropped = finite, len(people) - len(finite)
         timings["lift"] = time.perf_counter() - t2
-        return FrameResult(people, timings, int(stamp_ns), k_used, fallback, self.backend)
+        return FrameResult(
+            people,
+            timings,
+            int(stamp_ns),
+            k_used,
+            bool(problem),
+            self.backend,
+            intrinsics_problem=problem,
+            dropped_nonfinite=dropped,
+        )
 
-    def lift_people(
+    def lift_batch(
         self,
         keypoints: np.ndarray,
         scores: np.ndarray,
@@ -215,8 +231,11 @@ class PosePipeline:
         track_ids: Sequence[int],
         bboxes: Sequence[tuple | None] | None = None,
         world: np.ndarray | None = None,
-    ) -> list[Person3D]:
-        """Lift N people of one frame (keypoints (N, 16, 2) px, scores (N, 16), K (3, 3)) in one batch.
+    ) -> tuple[list[Person3D], int]:
+        """Lift N people of one frame (keypoints (N, 16, 2) px, scores (N, 16), K (3, 3)) in one batch;
+        returns the people and the number left out because their lift came out non-finite
+        (``LiftResult.valid``: NaN or inf joints or elevation; a non-finite plausibility becomes None),
+        so nothing non-finite reaches the output messages.
 
         They are seen by one camera at one instant, so they share one camera elevation: the median of
         the people's estimates (``Lifter.lift(pool_elevation=True)``), and every skeleton is made
@@ -224,25 +243,29 @@ class PosePipeline:
         ``mediapipe_world`` backend."""
         n = len(keypoints)
         if n == 0:
-            return []
+            return [], 0
         extra = {} if world is None else {"world": world}
         res = self.lifter.lift(
             keypoints, k, scores, height_m=float(self.params["body_height_m"]), pool_elevation=True, **extra
         )
         plaus = getattr(res, "plausibility", None)
-        return [
+        valid = np.ones(n, dtype=bool) if res.valid is None else np.asarray(res.valid, dtype=bool)
+        valid &= np.isfinite(np.asarray(scores, dtype=np.float64)).all(axis=1)
+        people = [
             Person3D(
                 track_id=int(track_ids[i]),
                 joints_optical=np.asarray(res.joints_optical[i], dtype=np.float64),
                 joints_upright=np.asarray(res.joints_upright[i], dtype=np.float64),
                 confidence=scores[i],
-                plausibility=None if plaus is None else float(plaus[i]),
+                plausibility=None if plaus is None or not np.isfinite(plaus[i]) else float(plaus[i]),
                 elevation=float(res.elevation[i]),
                 keypoints_px=keypoints[i],
                 bbox=None if bboxes is None else bboxes[i],
             )
             for i in range(n)
+            if valid[i]
         ]
+        return people, int(n - valid.sum())
 
     def _unlifted(self, track_id: int, kp: np.ndarray, sc: np.ndarray, k: np.ndarray, d: Any) -> Person3D:
         """Detector-only mode: the 2D joints on their camera rays at a fixed 3 m (a placeholder, not a 3D estimate)."""

@@ -1,5 +1,6 @@
 """Small ROS message helpers: numpy <-> sensor_msgs conversions used when making camera messages
-(bags, the demo's camera node), stamps <-> nanoseconds, message classes by type name."""
+(bags, the demo's camera node), the intrinsics of a received CameraInfo (the node and the replay),
+stamps <-> nanoseconds, message classes by type name."""
 from __future__ import annotations
 
 import importlib
@@ -63,3 +64,23 @@ def camera_info_msg(k: np.ndarray, width: int, height: int, stamp_ns: int, frame
 def camera_info_k(msg) -> np.ndarray:
     """The 3x3 K of a CameraInfo message."""
     return np.asarray(msg.k, dtype=np.float64).reshape(3, 3)
+
+
+def camera_info_intrinsics(msg, width: int, height: int) -> tuple[np.ndarray | None, str]:
+    """K of a CameraInfo for a ``width`` x ``height`` image, or None and why it cannot be used: the
+    CameraInfo is for another image size (0x0 included), or K is not a plausible camera for this image
+    (``camera.intrinsics_problem``: all zeros = uncalibrated, NaN, absurd focal lengths, principal point
+    far outside). The caller then uses the field-of-view fallback and says so."""
+    from .camera import intrinsics_problem
+
+    try:
+        k = np.asarray(msg.k, dtype=np.float64)
+        size = (int(msg.width), int(msg.height))
+    except (TypeError, ValueError, OverflowError) as e:
+        return None, f"malformed CameraInfo ({type(e).__name__}: {e})"
+    if size != (int(width), int(height)):
+        return None, f"CameraInfo is for {size[0]}x{size[1]} images but the image is {width}x{height}"
+    problem = intrinsics_problem(k, int(width), int(height))
+    if problem:
+        return None, "CameraInfo K is not usable: " + problem
+    return k.reshape(3, 3), ""

@@ -1,4 +1,5 @@
-"""`hpe3d export --checkpoint C --out engines/NAME.onnx [--name N] [--metrics eval.json]`."""
+"""`hpe3d export --checkpoint C --out engines/NAME.onnx [--name N] [--metrics eval.json]`, or
+`hpe3d export --bind engines/NAME.onnx` to bind a model and its (edited) manifest again."""
 from __future__ import annotations
 
 import argparse
@@ -9,19 +10,33 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True, help="training checkpoint (runs/<name>/best.pt or last.pt)")
-    parser.add_argument("--out", required=True, help="ONNX file to write (the manifest goes beside it as .json)")
+    parser.add_argument("--checkpoint", help="training checkpoint (runs/<name>/best.pt or last.pt)")
+    parser.add_argument("--out", help="ONNX file to write (the manifest goes beside it as .json)")
+    parser.add_argument(
+        "--bind",
+        metavar="MODEL.onnx",
+        help="instead of exporting: bind an ONNX model and the manifest beside it again (after editing the "
+        "manifest on purpose); weights unchanged",
+    )
     parser.add_argument("--name", default=None, help="model name in the manifest (default: the file stem)")
     parser.add_argument(
         "--metrics",
         default=None,
         help="JSON with the metrics to record (e.g. `hpe3d eval --json` output); default: the checkpoint's validation "
-             "metrics",
+        "metrics",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    from training.export import export_checkpoint
+    from training.export import bind_model, export_checkpoint
+
+    if args.bind:
+        if args.checkpoint or args.out:
+            raise ValueError("--bind takes no --checkpoint or --out")
+        print(f"bound {args.bind} and {bind_model(args.bind)}")
+        return 0
+    if not (args.checkpoint and args.out):
+        raise ValueError("give --checkpoint and --out (or --bind MODEL)")
 
     metrics = None
     if args.metrics:

@@ -3,7 +3,9 @@
 ONNX: input "poses2d" float32 (batch, 16, 2); outputs "depth" (batch, 16) and, when the lifter
 predicts them, "elevation" (batch,) and "nll" (batch,); dynamic axis "batch"; opset 17.
 The manifest (hpe3d_ros.manifest.build_manifest) records layout, normalisation, inputs and
-outputs, training data and its license, metrics, the command and the model's sha256.
+outputs, training data and its license, metrics, the command and the model's sha256; the model's
+ONNX metadata records the manifest's digest (hpe3d_ros.manifest.write_bound_manifest), so the
+runtime refuses either file edited alone.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from torch import nn
 
 from hpe3d_ros import manifest as manifest_mod
 from hpe3d_ros import skeleton
-from hpe3d_ros.atomic import atomic_path, atomic_write_text
+from hpe3d_ros.atomic import atomic_path
 
 OPSET = 17
 OUTPUT_ORDER = ("depth", "elevation", "nll")
@@ -154,10 +156,25 @@ def export_checkpoint(
         training=train_info,
         metrics=metrics,
         command=command,
-        model_sha256=manifest_mod.file_sha256(out),
         extra={"opset": OPSET, "framework": f"torch {torch.__version__}"},
     )
     manifest_mod.validate_manifest(manifest, str(out))
-    mpath = manifest_mod.manifest_path(out)
-    atomic_write_text(mpath, json.dumps(manifest, indent=2, default=float) + "\n")
-    return out, mpath
+    manifest_mod.write_bound_manifest(out, manifest)
+    return out, manifest_mod.manifest_path(out)
+
+
+def bind_model(model: str | Path) -> Path:
+    """Bind an ONNX model and the manifest beside it again (after the manifest was edited on purpose):
+    the manifest's digest into the model's metadata, the model's new sha256 into the manifest.
+    Weights and graph are unchanged. Returns the manifest's path."""
+    model = Path(model)
+    mpath = manifest_mod.manifest_path(model)
+    if not model.is_file():
+        raise ValueError(f"--bind {model}: no such model file")
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"--bind {model}: its manifest {mpath} is not a readable JSON file ({e})") from e
+    manifest_mod.validate_manifest(manifest, str(mpath))
+    manifest_mod.write_bound_manifest(model, manifest)
+    return mpath

@@ -100,10 +100,10 @@ class TrackingParams(_Checked):
         people appear a frame or two later, and results depend on timing (keep false for reproducible
         offline runs such as ``hpe3d collect``).""",))
     inference_threads: int = field(default=0, metadata=_meta(
-        """threads of MediaPipe's TFLite inference (0..16; 0 = MediaPipe's default, one). 2 cut one
-        person's detection from 20 to 12 ms p50 on the 2-core development machine for about 4 ms more CPU
-        time, but widened the node's end-to-end tail there (docs/benchmarks.md); use it where cores are
-        free, not with ``async_detection``.""", 0, 16))
+        """threads of the landmark model's inference (0..16; 0 = one: MediaPipe's default, and ONNX
+        Runtime's setting for the nanodet kind). For MediaPipe, 2 cut one person's detection from 20 to 12 ms
+        p50 on the 2-core development machine for about 4 ms more CPU time, but widened the node's
+        end-to-end tail there (docs/benchmarks.md); use more where cores are free.""", 0, 16))
 
 
 @dataclass
@@ -139,7 +139,8 @@ class NanoDetParams(TrackingParams):
         "minimum NanoDet box score (0..1) to start a new person (ByteTrack's high threshold).", 0.0, 1.0))
     min_keep_confidence: float = field(default=0.2, metadata=_meta(
         """boxes scoring at least this (0..1) but below ``min_detection_confidence`` keep and re-anchor
-        existing tracks but never start one (ByteTrack's low threshold).""", 0.0, 1.0))
+        existing tracks (ByteTrack's low threshold); they start a person only with a confident pose
+        (``low_box_min_pose_confidence``).""", 0.0, 1.0))
     low_box_min_pose_confidence: float = field(default=0.7, metadata=_meta(
         """a box scoring below ``min_detection_confidence`` (but at least ``min_keep_confidence``) that matches
         no track starts a person when BlazePose's pose there has at least this confidence (mean joint score,
@@ -161,13 +162,14 @@ class NanoDetParams(TrackingParams):
         "non-maximum suppression IoU of NanoDet's boxes (0..1).", 0.0, 1.0))
     box_roi_scale: float = field(default=1.5, metadata=_meta(
         """the landmark model's first region on a new box: an upright square of this many times the box's
-        longer side (1..3; 1.5 measured best, docs/detection.md).""", 1.0, 3.0))
+        longer side (1..3; 1.5 gave the best keypoints in issue 12's research, docs/detection.md).""", 1.0, 3.0))
     match_iou: float = field(default=0.3, metadata=_meta(
         """a box belongs to a track when their IoU is at least this (0..1), the track's box taken on the
         frame the detector saw (moved by the track's velocity when it was not seen then).""", 0.0, 1.0))
     landmark_model: str = field(default="full", metadata=_meta(
-        """BlazePose landmark model: "lite", "full", "heavy" (about 1.3x, 1x and 3x full's cost per person),
-        or "auto" (lite for people shorter than ``small_person_px``, full for the others).""",
+        """BlazePose landmark model: "lite", "full", "heavy" (about 0.6x, 1x and 4.5x full's cost per
+        person here, docs/detection.md), or "auto" (lite for people shorter than ``small_person_px``, full
+        for the others).""",
         choices=("auto", "lite", "full", "heavy")))
     small_person_px: float = field(default=100.0, metadata=_meta(
         """with ``landmark_model`` auto: people shorter than this (pixels, 0..10000) get the lite model.""",

@@ -9,16 +9,17 @@ from .stats import percentiles_ms
 
 # Counters in the order they are reported; the first three as frames_<key>.
 COUNT_KEYS = ("received", "processed", "dropped", "stale_skipped", "decode_errors", "processing_errors",
-              "camera_info_errors", "callback_errors")
+              "camera_info_errors", "callback_errors", "people_dropped_nonfinite", "stamps_implausible")
 FRAME_COUNTS = ("received", "processed", "dropped")
 
 
 def diagnostics_values(backend: str, model: str, rates: dict[str, float], counts: dict[str, int],
                        latency: dict[str, Sequence[float]], stages: Sequence[str], age: Sequence[float] | None = None,
                        people: Sequence[int] | None = None, intrinsics_fallback: bool | None = None,
-                       reasons: dict[str, int] | None = None) -> list[tuple[str, str]]:
+                       reasons: dict[str, int] | None = None, intrinsics_problem: str = "") -> list[tuple[str, str]]:
     """The key/value pairs: backend, model, input/output rates, the counters present in ``counts``,
-    p50/p95/p99 in ms of each of ``stages``, then what is given of frame age, people, intrinsics, skip reasons."""
+    p50/p95/p99 in ms of each of ``stages``, then what is given of frame age, people, intrinsics (with why
+    the fallback is used), skip reasons."""
     kv = [("backend", backend), ("model", model),
           ("input_rate_hz", f"{rates.get('input', 0.0):.2f}"), ("output_rate_hz", f"{rates.get('output', 0.0):.2f}")]
     for key in COUNT_KEYS:
@@ -34,17 +35,22 @@ def diagnostics_values(backend: str, model: str, rates: dict[str, float], counts
         kv.append(("people_last", str(people[-1]) if people else "0"))
     if intrinsics_fallback is not None:
         kv.append(("intrinsics", "fallback field of view" if intrinsics_fallback else "CameraInfo"))
+        if intrinsics_fallback and intrinsics_problem:
+            kv.append(("intrinsics_fallback_reason", intrinsics_problem))
     for reason, n in sorted((reasons or {}).items()):
         kv.append((f"skipped[{reason}]", str(n)))
     return kv
 
 
-def diagnostics_status(counts: dict[str, int], intrinsics_fallback: bool | None = None) -> tuple[str, str]:
-    """("OK" or "WARN", message): no frames yet, the field-of-view fallback in use, skipped frames, else running."""
+def diagnostics_status(counts: dict[str, int], intrinsics_fallback: bool | None = None,
+                       intrinsics_problem: str = "") -> tuple[str, str]:
+    """("OK" or "WARN", message): no frames yet, the field-of-view fallback in use (and why), skipped frames,
+    else running."""
     if counts.get("received", 0) == 0:
         return "WARN", "no images received yet"
     if intrinsics_fallback:
-        return "WARN", "no calibrated CameraInfo: using the field-of-view fallback"
+        why = intrinsics_problem or "no calibrated CameraInfo"
+        return "WARN", f"{why}: using the field-of-view fallback"
     if counts.get("processing_errors", 0) or counts.get("decode_errors", 0):
         return "WARN", "some frames were skipped (see the counts)"
     return "OK", "running"

@@ -7,6 +7,12 @@ Threading: the subscription callbacks only store the newest message (history dep
 thread decodes and processes the newest stored frame, so under load older frames are replaced and
 counted as dropped instead of queueing. Every callback catches, counts and logs its errors: no
 message can kill the node.
+
+Hostile input (docs/robustness.md): an image is decoded only after its sizes agree and stay within
+``max_image_pixels``; a CameraInfo whose K is not a plausible camera for its image size is refused
+(field-of-view fallback, throttled warning, /diagnostics at WARN saying why); a person whose lift is not
+finite is left out and counted; image stamps far from the node's clock are kept out of the latency
+statistics; unknown parameters at start-up are refused.
 """
 from __future__ import annotations
 
@@ -27,9 +33,11 @@ from ..ros_convert import message_class, stamp_to_ns
 from . import image_decode, status_log
 from .diagnostics import diagnostics_message, diagnostics_status, diagnostics_values
 from .outputs import OUTPUTS, frame_builders, frame_messages, topic_name
-from .params import NODE_NAME, PARAM_BY_NAME, PARAMS, ParamSpec, check_values, pipeline_params
-from .stats import QUEUE_STAGES, STAGES, Stats, rate_hz
+from .params import NODE_NAME, PARAM_BY_NAME, PARAMS, ParamSpec, check_values, pipeline_params, unknown_names
+from .stats import QUEUE_STAGES, STAGES, Stats, plausible_stamp, rate_hz
 from .throttle import Throttle
+
+NO_CAMERA_INFO = "no CameraInfo received yet"
 
 
 def descriptor(spec: ParamSpec) -> ParameterDescriptor:
@@ -62,7 +70,9 @@ class LiftNode(Node):
         for spec in PARAMS:
             self.declare_parameter(spec.name, spec.default, descriptor(spec))
         self.values = {spec.name: self.get_parameter(spec.name).value for spec in PARAMS}
-        problem = check_values(self.values)
+        problem = check_values(self.values) or unknown_names(
+            n for n in self._parameter_overrides if not self.has_parameter(n)
+        )
         if problem:
             raise ValueError(f"lift_node: bad parameter: {problem}")
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -78,9 +88,11 @@ class LiftNode(Node):
 
         self.k: np.ndarray | None = None
         self.k_size: tuple[int, int] | None = None
+        self.k_problem = NO_CAMERA_INFO  # why self.k is None
         self.k_lock = threading.Lock()
         self.first_image_time: float | None = None
         self.last_fallback = False
+        self.last_fallback_reason = ""
 
         self.builders = frame_builders()
         self.slot: tuple | None = None
@@ -146,9 +158,9 @@ class LiftNode(Node):
             if "warn_throttle_s" in values:
                 self.throttle.period = float(values["warn_throttle_s"])
             if "diagnostics_period_s" in values:
-                self.diag_timer.cancel()
-                self.destroy_timer(self.diag_timer)
-                self.diag_timer = self.create_timer(float(values["diagnostics_period_s"]), self._publish_diagnostics)
+                # The period is exchanged, not the timer: re-creating it restarted the countdown on every set,
+                # so rapid sets silenced /diagnostics. The next tick stays where it was.
+                self.diag_timer.timer_period_ns = int(float(values["diagnostics_period_s"]) * 1e9)
             return SetParametersResult(successful=True)
         except Exception as e:  # noqa: BLE001 - a parameter request must not kill the node
             self.stats.count("callback_errors")
@@ -186,27 +198,36 @@ class LiftNode(Node):
         self._store("compressed", msg)
 
     def _on_camera_info(self, msg) -> None:
+        """Keep K when it is a plausible camera for the CameraInfo's own image size; refuse it otherwise
+        (the frames use the field-of-view fallback until a usable CameraInfo comes)."""
         try:
             k = np.asarray(msg.k, dtype=np.float64)
             if k.size != 9:
                 raise ValueError(f"K has {k.size} values, expected 9")
             k = k.reshape(3, 3)
-            if not camera.is_calibrated(k):
-                with self.k_lock:
-                    self.k, self.k_size = None, None
+            size = (int(msg.width), int(msg.height))
+            if size == (0, 0):
+                problem = "CameraInfo has no image size (0x0): its K cannot be checked against the images"
+            else:
+                problem = camera.intrinsics_problem(k, *size)
+                if problem and not camera.is_calibrated(k):
+                    problem = f"CameraInfo is uncalibrated (K = {k.reshape(-1).tolist()[:9]}): {problem}"
+                elif problem:
+                    problem = f"CameraInfo K refused: {problem}"
+            with self.k_lock:
+                self.k, self.k_size, self.k_problem = (None, None, problem) if problem else (k, size, "")
+            if problem:
                 self.stats.count("camera_info_errors")
                 self._warn(
-                    "camera_info_uncalibrated",
-                    f"CameraInfo on {self.info_sub.topic_name} is uncalibrated (K = {k.reshape(-1).tolist()}): "
-                    f"using a {self.values['fallback_hfov_deg']:.0f} degree horizontal field of view instead; "
-                    "3D distances will be wrong until the camera is calibrated",
+                    "camera_info_refused",
+                    f"{problem} (on {self.info_sub.topic_name}): using a {self.values['fallback_hfov_deg']:.0f} "
+                    "degree horizontal field of view instead; 3D distances are only as good as that guess until a "
+                    "usable CameraInfo arrives",
                 )
-                return
-            with self.k_lock:
-                self.k = k
-                self.k_size = (int(msg.width), int(msg.height))
         except Exception as e:  # noqa: BLE001
             self.stats.count("camera_info_errors")
+            with self.k_lock:
+                self.k, self.k_size, self.k_problem = None, None, f"malformed CameraInfo ({type(e).__name__})"
             self._warn("camera_info_bad", f"ignoring a malformed CameraInfo: {type(e).__name__}: {e}")
 
     # ----- worker -----
@@ -230,49 +251,58 @@ class LiftNode(Node):
                 self._warn(f"process:{type(e).__name__}", f"frame skipped: {type(e).__name__}: {e}")
                 self.get_logger().debug(traceback.format_exc())
 
-    def _intrinsics(self, width: int, height: int) -> np.ndarray | None:
+    def _intrinsics(self, width: int, height: int) -> tuple[np.ndarray | None, str]:
+        """K for a ``width`` x ``height`` frame, or None and why (the pipeline then uses the fallback)."""
         with self.k_lock:
-            k, size = self.k, self.k_size
+            k, size, problem = self.k, self.k_size, self.k_problem
         if k is None:
             waited = time.monotonic() - (self.first_image_time or time.monotonic())
-            if waited >= float(self.values["camera_info_timeout_s"]):
+            if problem == NO_CAMERA_INFO and waited >= float(self.values["camera_info_timeout_s"]):
                 self._warn(
                     "camera_info_missing",
                     f"no valid CameraInfo on {self.info_sub.topic_name}: assuming a "
                     f"{self.values['fallback_hfov_deg']:.0f} degree horizontal field of view; 3D distances are "
                     "only as good as that guess (set fallback_hfov_deg or publish a calibrated CameraInfo)",
                 )
-            return None
-        if size is not None and size != (0, 0) and size != (width, height):
+            return None, problem  # a refused one was warned about when it came
+        if size != (width, height):
             self.stats.count("camera_info_errors")
-            self._warn(
-                "camera_info_size",
-                f"CameraInfo is for {size[0]}x{size[1]} images but the image is {width}x{height}: "
-                f"using the {self.values['fallback_hfov_deg']:.0f} degree field-of-view fallback",
-            )
-            return None
-        return k
+            why = f"CameraInfo is for {size[0]}x{size[1]} images but the image is {width}x{height}"
+            fov = self.values["fallback_hfov_deg"]
+            self._warn("camera_info_size", f"{why}: using the {fov:.0f} degree field-of-view fallback")
+            return None, why
+        return k, ""
 
     def _process(self, kind: str, msg, received: float, received_wall_ns: int) -> None:
         t_start = time.perf_counter()
         wait = time.monotonic() - received
         in_stamp = stamp_to_ns(msg.header.stamp)
-        age = (self.get_clock().now().nanoseconds - in_stamp) * 1e-9
+        now_ns = self.get_clock().now().nanoseconds
+        age = (now_ns - in_stamp) * 1e-9
         max_age = float(self.values["max_frame_age_s"])
         if max_age > 0 and age > max_age:
             self.stats.count("stale_skipped")
             self._warn("stale", f"skipping a frame {age:.3f} s old (max_frame_age_s = {max_age})")
             return
         try:
-            rgb = image_decode.decode_compressed(msg) if kind == "compressed" else image_decode.decode_image(msg)
+            limit = int(self.values["max_image_pixels"])
+            if kind == "compressed":
+                rgb = image_decode.decode_compressed(msg, limit)
+            else:
+                rgb = image_decode.decode_image(msg, limit)
         except image_decode.ImageDecodeError as e:
             self.stats.count("decode_errors")
             self.stats.reason(e.reason)
             self._warn(f"decode:{e.reason}", f"skipping an image from {self.image_sub.topic_name}: {e}")
             return
         t_dec = time.perf_counter()
+        stamp_ok = plausible_stamp(in_stamp, now_ns)
+        if not stamp_ok:
+            self.stats.count("stamps_implausible")
+            self._warn("stamp", f"an image stamped {in_stamp * 1e-9:.3f} s, {age:.3g} s from the node's clock: "
+                                "processed, but left out of the age and latency statistics")
         h, w = rgb.shape[:2]
-        k = self._intrinsics(w, h)
+        k, k_why = self._intrinsics(w, h)
         result = self.pipeline.process(rgb, k, in_stamp)
         t_pipe = time.perf_counter()
 
@@ -284,7 +314,13 @@ class LiftNode(Node):
             self.pubs[key].publish(message)
         t_pub = time.perf_counter()
 
+        if result.intrinsics_fallback:
+            self.last_fallback_reason = k_why or result.intrinsics_problem
         self.last_fallback = result.intrinsics_fallback
+        if result.dropped_nonfinite:
+            self.stats.count("people_dropped_nonfinite", result.dropped_nonfinite)
+            self._warn("nonfinite", f"{result.dropped_nonfinite} people of a frame left out: their lift came out "
+                                    "non-finite (NaN or inf)")
         self.stats.count("processed")
         self.stats.count("published")
         with self.stats.lock:
@@ -294,9 +330,10 @@ class LiftNode(Node):
                 lat[stage].append(result.timings.get(stage, float("nan")))
             lat["publish"].append(t_pub - t_pipe)
             lat["total"].append(t_pub - t_start)
-            lat["receive"].append((received_wall_ns - in_stamp) * 1e-9)
+            if stamp_ok:  # a stamp of 0 would put frame_age_max_ms at 1.8e12 for a whole window
+                lat["receive"].append((received_wall_ns - in_stamp) * 1e-9)
+                self.stats.age.append(age)
             lat["wait"].append(wait)
-            self.stats.age.append(age)
             self.stats.out_times.append(time.monotonic())
             self.stats.people.append(len(people))
 
@@ -324,13 +361,14 @@ class LiftNode(Node):
             snap["people"],
             self.last_fallback,
             snap["reasons"],
+            self.last_fallback_reason,
         )
         return diagnostics_message(
             self.get_clock().now().nanoseconds,
             f"{self.get_name()}: 3D human pose lifting",
             self.image_sub.topic_name,
             values,
-            diagnostics_status(snap["counts"], self.last_fallback),
+            diagnostics_status(snap["counts"], self.last_fallback, self.last_fallback_reason),
         )
 
     def stop(self) -> None:

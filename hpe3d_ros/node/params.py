@@ -16,6 +16,7 @@ from typing import Any
 from ..detection.registry import DEFAULT_KIND, DETECTORS, detector_params_class
 from ..metric import DEFAULT_BODY_HEIGHT_M
 from ..pipeline import BACKENDS, DEFAULT_MODEL
+from .image_decode import MAX_PIXELS, MAX_SIDE
 
 NODE_NAME = "lift_node"
 RELIABILITY = ("reliable", "best_effort")
@@ -57,7 +58,8 @@ class NodeParams:
     body_height_m: float = field(default=DEFAULT_BODY_HEIGHT_M, metadata=param(
         "body-height prior (metres) that sets the metric scale of every skeleton", range=(0.5, 2.5)))
     fallback_hfov_deg: float = field(default=60.0, metadata=param(
-        "horizontal field of view (degrees) assumed when CameraInfo is missing or uncalibrated (K all zeros)",
+        "horizontal field of view (degrees) assumed when CameraInfo is missing, uncalibrated (K all zeros) or "
+        "implausible (refused)",
         range=(10.0, 170.0)))
     camera_info_timeout_s: float = field(default=2.0, metadata=param(
         "warn about a missing CameraInfo once images have arrived for this long without one", range=(0.0, 60.0)))
@@ -77,6 +79,9 @@ class NodeParams:
         "minimum seconds between repeated warnings of one kind", range=(0.0, 3600.0)))
     stats_window: int = field(default=300, metadata=param(
         "number of recent frames the latency percentiles are computed over", range=(10, 100000), read_only=True))
+    max_image_pixels: int = field(default=MAX_PIXELS, metadata=param(
+        "images (raw or compressed, by their header) with more pixels than this are refused before any copy or "
+        "decoding: bounds the memory and time one message can take", range=(1, MAX_SIDE * MAX_SIDE), read_only=True))
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,20 @@ def detector_fields(kind: str) -> dict[str, str]:
 PARAMS: tuple[ParamSpec, ...] = specs_from_dataclass(NodeParams) + detector_specs()
 PARAM_BY_NAME = {p.name: p for p in PARAMS}
 DYNAMIC = tuple(p.name for p in PARAMS if not p.read_only)
+
+
+def unknown_names(names: Any) -> str:
+    """"" when every name is a parameter; else the unknown ones described, with the nearest known names."""
+    import difflib
+
+    unknown = sorted(n for n in names if n not in PARAM_BY_NAME)
+    if not unknown:
+        return ""
+    parts = []
+    for n in unknown:
+        near = difflib.get_close_matches(n, list(PARAM_BY_NAME), n=2)
+        parts.append(f"{n!r}" + (f" (did you mean {' or '.join(repr(x) for x in near)}?)" if near else ""))
+    return f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; the parameters are in docs/node.md"
 
 
 def check_values(values: dict[str, Any]) -> str:

@@ -11,6 +11,15 @@ import numpy as np
 STAGES = ("decode", "detect", "map", "lift", "publish", "total")
 # Before processing: image stamp -> callback (transport, by the wall clock) and callback -> worker start.
 QUEUE_STAGES = ("receive", "wait")
+#: An image stamp further than this from the node's clock (zero, a camera with its own clock, a hostile
+#: sender) is implausible: the frame is processed, but its age and transport latency are left out of the
+#: statistics (counted in ``stamps_implausible``) instead of swamping them for a whole window.
+STAMP_PLAUSIBLE_S = 60.0
+
+
+def plausible_stamp(stamp_ns: int, now_ns: int, window_s: float = STAMP_PLAUSIBLE_S) -> bool:
+    """True when the image stamp ``stamp_ns`` lies within ``window_s`` of the clock's ``now_ns``."""
+    return stamp_ns > 0 and abs(now_ns - stamp_ns) <= window_s * 1e9
 
 
 class Stats:
@@ -22,6 +31,7 @@ class Stats:
         self.counts: dict[str, int] = {
             "received": 0, "processed": 0, "published": 0, "dropped": 0, "stale_skipped": 0,
             "decode_errors": 0, "processing_errors": 0, "camera_info_errors": 0, "callback_errors": 0,
+            "people_dropped_nonfinite": 0, "stamps_implausible": 0,
         }
         self.errors_by_reason: dict[str, int] = {}
         self.latency: dict[str, deque] = {s: deque(maxlen=window) for s in STAGES + QUEUE_STAGES}

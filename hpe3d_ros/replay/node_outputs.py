@@ -55,7 +55,11 @@ def process_keypoints(
     n = kp.shape[0]
     ids = list(range(n)) if track_ids is None else [int(t) for t in track_ids]
     t0 = time.perf_counter()
-    k_used, fallback = frame_intrinsics(k, int(image_size[0]), int(image_size[1]), pipeline.params["fallback_hfov_deg"])
-    people: list[Person3D] = pipeline.lift_people(kp, sc, k_used, ids) if pipeline.lifter is not None else []
+    k_used, problem = frame_intrinsics(k, int(image_size[0]), int(image_size[1]), pipeline.params["fallback_hfov_deg"])
+    people: list[Person3D] = []
+    dropped = 0
+    if pipeline.lifter is not None:
+        people, dropped = pipeline.lift_batch(kp, sc, k_used, ids)
     timings = {"lift": time.perf_counter() - t0}
-    return FrameResult(people, timings, int(stamp_ns), k_used, fallback, pipeline.backend)
+    return FrameResult(people, timings, int(stamp_ns), k_used, bool(problem), pipeline.backend,
+                       intrinsics_problem=problem, dropped_nonfinite=dropped)

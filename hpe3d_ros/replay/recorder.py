@@ -2,7 +2,9 @@
 
 Run: ``python -m hpe3d_ros.replay.recorder --out BAG --topic /name:pkg/msg/Type ...``. Messages are
 taken serialised (no deserialisation cost) and written with their receive time (the node's clock,
-nanoseconds) as the bag time. SIGINT or SIGTERM closes the bag, so it is always valid.
+nanoseconds) as the bag time. SIGINT or SIGTERM closes the bag, so it is always valid; the bag is
+written as split files closed every ``--split-s`` seconds (``bag_split``), so even SIGKILL leaves
+everything but the last few seconds readable.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
     from .bag_io import BagError, OutputBag
+    from .bag_split import DEFAULT_SPLIT_S
 
     p = argparse.ArgumentParser(prog="recorder", description=__doc__)
     p.add_argument("--out", required=True, help="output bag directory (must not exist)")
@@ -32,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
     p.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: until SIGINT)")
+    p.add_argument("--split-s", type=float, default=DEFAULT_SPLIT_S,
+                   help="close the bag's current file after this many seconds: a kill loses at most that much")
     args = p.parse_args(argv)
     topics = []
     for t in args.topic:
@@ -45,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"recorder: error: unknown message type {msgtype!r}", file=sys.stderr)
             return 1
     try:
-        bag = OutputBag(args.out, storage=args.storage)
-    except BagError as e:
+        bag = OutputBag(args.out, storage=args.storage, split_s=args.split_s)
+    except (BagError, ValueError) as e:
         print(f"recorder: error: {e}", file=sys.stderr)
         return 1
     stop = {"now": False}
@@ -72,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         end = time.monotonic() + args.duration if args.duration > 0 else float("inf")
         while not stop["now"] and time.monotonic() < end:
             rclpy.spin_once(node, timeout_sec=0.05)
+            bag.rotate_if_due()  # also while no message comes: a kill then loses nothing older than --split-s
     finally:
         bag.close()
         node.get_logger().info("closed " + args.out + ": " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -21,7 +21,10 @@ docs/replay.md) go through the pipeline's lift stage only (``node_outputs.proces
 Ground truth (geometry_msgs/PoseArray, 16 poses per person, optical frame) is matched by stamp.
 
 An interrupted replay (Ctrl-C, an unreadable message) closes the output bag with everything
-processed so far and still writes the report.
+processed so far and still writes the report. A killed one (SIGKILL) leaves an output bag that
+rosbags reads with all but its last ``--split-s`` seconds (``bag_split``). A damaged input bag
+(cut short, a chunk whose CRC fails) is replayed as far as it is intact; where it is damaged goes to
+the log, the report (``input_damage``) and the exit status (1).
 """
 from __future__ import annotations
 
@@ -35,12 +38,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import camera
 from ..node.diagnostics import diagnostics_message, diagnostics_status, diagnostics_values
 from ..node.outputs import frame_builders, output_topics
 from ..node.stats import STAGES, rate_hz
-from ..ros_convert import stamp_to_ns
+from ..ros_convert import camera_info_intrinsics, stamp_to_ns
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
+from .bag_split import DEFAULT_SPLIT_S
 from .keypoint_msgs import parse_ground_truth, parse_keypoints
 from .node_outputs import NoDetector, output_messages, process_keypoints
 from .records import FrameRecord, record_from_people
@@ -74,6 +77,7 @@ class ReplayOptions:
     storage: str = "mcap"
     max_frames: int | None = None
     plots: bool = True
+    split_s: float = DEFAULT_SPLIT_S
 
 
 @dataclass
@@ -111,16 +115,11 @@ def _pick(topics: dict[str, str], types: tuple[str, ...], given: str | None, wha
 
 
 def _intrinsics(info, width: int, height: int) -> np.ndarray | None:
-    """K from the latest CameraInfo as the node takes it: None when missing, uncalibrated or for another size."""
+    """K from the latest CameraInfo as the node takes it: None when missing or not usable for this
+    image (``ros_convert.camera_info_intrinsics``)."""
     if info is None:
         return None
-    k = np.asarray(info.k, dtype=np.float64)
-    if k.size != 9 or not camera.is_calibrated(k.reshape(3, 3)):
-        return None
-    size = (int(info.width), int(info.height))
-    if size != (0, 0) and size != (width, height):
-        return None
-    return k.reshape(3, 3)
+    return camera_info_intrinsics(info, width, height)[0]
 
 
 class _Writer:
@@ -165,6 +164,8 @@ class Replayer:
         self.topics_out = output_topics(self.values)
         self.builders = frame_builders()
         self.bag = InputBag(opts.bag)
+        for note in self.bag.notes:
+            self.log(f"hpe3d replay: {note}")
         try:
             self._choose_topics(opts)
         except BaseException:
@@ -220,6 +221,7 @@ class Replayer:
         self.out_times: list[float] = []
         self.next_diag_ns: int | None = None
         self.pipeline = None
+        self.last_intrinsics_problem = ""
 
     # ----- one frame -----
     def _process(self, raw: RawMessage, index: int, arrival_wall: float, writer: _Writer) -> None:
@@ -251,11 +253,11 @@ class Replayer:
             stamp = stamp_to_ns(msg.header.stamp)
             frame_id = msg.header.frame_id
             try:
-                rgb = (
-                    image_decode.decode_compressed(msg)
-                    if raw.msgtype.endswith("CompressedImage")
-                    else image_decode.decode_image(msg)
-                )
+                limit = int(v["max_image_pixels"])
+                if raw.msgtype.endswith("CompressedImage"):
+                    rgb = image_decode.decode_compressed(msg, limit)
+                else:
+                    rgb = image_decode.decode_image(msg, limit)
             except image_decode.ImageDecodeError as e:
                 self.counts["decode_errors"] += 1
                 self._error(index, stamp, raw.timestamp, f"decode:{e.reason}", str(e), count=False)
@@ -270,13 +272,17 @@ class Replayer:
                 return
         t_pipe = time.perf_counter()
         if result.intrinsics_fallback:
-            if not self.counts.get("intrinsics_fallback"):
+            if result.intrinsics_problem != self.last_intrinsics_problem:
                 self.log(
-                    f"hpe3d replay: no calibrated CameraInfo for frame {index}: using the "
-                    f"{v['fallback_hfov_deg']:.0f} degree "
-                    "field-of-view fallback (fallback_hfov_deg); 3D distances are only as good as that guess"
+                    f"hpe3d replay: frame {index}: {result.intrinsics_problem}: using the "
+                    f"{v['fallback_hfov_deg']:.0f} degree field-of-view fallback (fallback_hfov_deg); "
+                    "3D distances are only as good as that guess"
                 )
             self.counts["intrinsics_fallback"] = self.counts.get("intrinsics_fallback", 0) + 1
+        self.last_intrinsics_problem = result.intrinsics_problem
+        if result.dropped_nonfinite:
+            n = self.counts.get("people_dropped_nonfinite", 0)
+            self.counts["people_dropped_nonfinite"] = n + result.dropped_nonfinite
         latency = None
         out_time = raw.timestamp
         if self.opts.rate > 0:
@@ -346,7 +352,7 @@ class Replayer:
         try:
             # 2D-keypoint bags need only the lift stage: no detector models to load
             self.pipeline = PosePipeline(self.pipeline_params, detector=NoDetector() if self.keypoints_topic else None)
-            out = OutputBag(opts.out, storage=opts.storage)
+            out = OutputBag(opts.out, storage=opts.storage, split_s=opts.split_s)
         except BaseException:
             self.bag.close()
             raise
@@ -358,7 +364,13 @@ class Replayer:
                     self._run_paced(writer)
                 else:
                     self._run_fast(writer)
-                complete = True
+                complete = not self.bag.damage
+                if self.bag.damage:
+                    error = (
+                        "the input bag is damaged; everything intact was replayed: "
+                        + "; ".join(str(d) for d in self.bag.damage[:10])
+                        + (f" (and {len(self.bag.damage) - 10} more)" if len(self.bag.damage) > 10 else "")
+                    )
             except BagError as e:
                 error = str(e)
             finally:
@@ -389,9 +401,14 @@ class Replayer:
                 "backend": self.pipeline.backend if self.pipeline else "",
                 "complete": complete,
                 "frames_with_fallback_intrinsics": self.counts.get("intrinsics_fallback", 0),
+                "people_dropped_nonfinite": self.counts.get("people_dropped_nonfinite", 0),
             }
             if writer.skipped:
                 meta["topics_not_copied"] = writer.skipped
+            if self.bag.damage:
+                meta["input_damage"] = [str(d) for d in self.bag.damage]
+            if self.bag.notes:
+                meta["input_notes"] = list(self.bag.notes)
             if error:
                 meta["stopped_by"] = error
             report = write_report(self.frames, report_dir, meta, with_plots=opts.plots)
@@ -500,12 +517,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=float,
         default=0.0,
         help="0 (default): as fast as possible; R > 0: feed at R times the recorded rate, dropping frames that arrive "
-             "while busy",
+        "while busy",
     )
     p.add_argument("--params", help="the node's parameter file (default config/lift.yaml)")
     p.add_argument("--model", help="override model_file_path")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one node parameter (repeatable)")
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap", help="output bag storage")
+    p.add_argument(
+        "--split-s",
+        type=float,
+        default=DEFAULT_SPLIT_S,
+        help=f"close the output bag's current file after this many seconds (default {DEFAULT_SPLIT_S}): "
+        "a replay killed at any point loses at most that much",
+    )
     p.add_argument("--max-frames", type=int, help="stop after this many input frames")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument(
@@ -522,6 +546,8 @@ def options_from_args(args: argparse.Namespace) -> ReplayOptions:
         overrides["model_file_path"] = args.model
     if args.rate < 0:
         raise ValueError(f"--rate must be 0 (as fast as possible) or positive, got {args.rate}")
+    if not args.split_s > 0:
+        raise ValueError(f"--split-s must be positive, got {args.split_s}")
     return ReplayOptions(
         bag=Path(args.bag),
         out=Path(args.out),
@@ -536,6 +562,7 @@ def options_from_args(args: argparse.Namespace) -> ReplayOptions:
         storage=args.storage,
         max_frames=args.max_frames,
         plots=not args.no_plots,
+        split_s=float(args.split_s),
     )
 
 
@@ -571,6 +598,9 @@ def run(args: argparse.Namespace) -> int:
         f"{fr.get('errors', 0)} errors) into {result.out}; report: {result.report_dir / 'report.md'}"
     )
     if not result.complete:
-        print(f"hpe3d replay: error: stopped early: {result.error}", file=sys.stderr)
+        print(
+            f"hpe3d replay: error: {'stopped early: ' if 'damaged' not in result.error else ''}{result.error}",
+            file=sys.stderr,
+        )
         return 1
     return 0

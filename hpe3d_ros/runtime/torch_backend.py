@@ -1,15 +1,21 @@
-"""PyTorch backend, for debugging: run a ``torch.export`` program (.pt2), a TorchScript file, or any
-other torch file that an installed *torch model loader* reads (a training checkpoint .pt from
-``hpe3d train``: the training package registers its loader), without exporting to ONNX.
+"""PyTorch backend, for debugging: run a training checkpoint (.pt from ``hpe3d train``) without
+exporting it to ONNX, through an installed *torch model loader*.
+
+Model files never run code while they load: the file is first read with
+``torch.load(weights_only=True)`` (PyTorch's restricted unpickler: tensors and plain containers,
+no callables), and anything it refuses is refused here before any loader sees it. TorchScript
+archives and ``torch.export`` programs (.pt2) are not run at all: both carry code and pickles
+(``torch.jit.load`` compiles the archive's code; ``torch.export.load`` falls back to a full
+``torch.load``); export the model to ONNX (``hpe3d export``) instead.
 
 Loaders are plug-ins found through the entry-point group ``hpe3d_ros.torch_loaders`` (setup.py
 registers ``training.torch_loader:load_checkpoint_lifter``), so this runtime never imports the
-training code: an install without it runs TorchScript and .pt2 files and says that a checkpoint
-needs a loader. A loader is ``loader(path, device) -> TorchModel | None`` (None: not my file).
+training code: an install without it says that a checkpoint needs a loader. A loader is
+``loader(path, device) -> TorchModel | None`` (None: not my file).
 
 torch is imported only when this backend is built. A loaded model carries no manifest file: the
 backend derives one from the loader's normalisation (``manifest``), which the Lifter validates
-like any other; .pt2 and TorchScript files need their manifest beside them (``foo.json`` for ``foo.pt2``).
+like any other.
 """
 from __future__ import annotations
 
@@ -66,19 +72,49 @@ def load_torch_model(path: Path, device) -> TorchModel:
             return model
     names = ", ".join(name for name, _ in loaders) or "none installed"
     raise BackendUnavailable(
-        f"{path}: neither TorchScript nor a torch.export program, and no torch model loader reads it "
-        f"(entry points {LOADER_GROUP!r}: {names}); a training checkpoint needs the training package "
-        "(`pip install .` registers its loader), or export it with `hpe3d export`"
+        f"{path}: no torch model loader reads it (entry points {LOADER_GROUP!r}: {names}); a training checkpoint needs "
+        "the training package (`pip install .` registers its loader), or export it with `hpe3d export`"
     )
+
+
+def zip_names(path: Path) -> list[str]:
+    """The member names of a zip archive ([] when ``path`` is not one)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return []
 
 
 def is_torchscript(path: Path) -> bool:
     """TorchScript archives hold ``code/`` and ``constants.pkl``; torch.save files do not."""
+    return any(n.endswith("/constants.pkl") or "/code/" in n for n in zip_names(path))
+
+
+def is_torch_export(path: Path) -> bool:
+    """A ``torch.export`` program (.pt2 archive), whatever its file name."""
+    names = zip_names(path)
+    return any(n.endswith(("archive_format", "serialized_exported_program.json")) or "/models/" in n for n in names)
+
+
+def refuse_code(path: Path, torch) -> None:
+    """Refuse, before anything loads it, a file that would run code: TorchScript, torch.export
+    programs, and anything ``torch.load(weights_only=True)`` refuses (a pickle calling a function)."""
+    fix = "export the model to ONNX with `hpe3d export` and run that"
+    if path.suffix == ".pt2" or is_torch_export(path):
+        raise ModelInterfaceError(
+            f"{path}: torch.export programs (.pt2) are not run: loading one can execute a pickle; {fix}"
+        )
+    if is_torchscript(path):
+        raise ModelInterfaceError(f"{path}: TorchScript archives are not run: they carry code and pickles; {fix}")
     try:
-        with zipfile.ZipFile(path) as z:
-            return any(n.endswith("/constants.pkl") or "/code/" in n for n in z.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False
+        torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - the restricted unpickler raises several types for what it refuses
+        text = str(e).strip().splitlines()
+        raise ModelInterfaceError(
+            f"{path}: not a plain torch checkpoint (tensors and containers only; torch.load(weights_only=True) says: "
+            f"{type(e).__name__}: {text[0][:300] if text else ''}); {fix}"
+        ) from e
 
 
 class TorchBackend(Backend):
@@ -101,33 +137,20 @@ class TorchBackend(Backend):
             torch.set_num_threads(int(threads))
         self.device = torch.device(device)
         self.manifest: dict | None = None
-        if self.model_path.suffix == ".pt2":
-            try:
-                self.module = torch.export.load(str(self.model_path)).module().to(self.device)
-            except Exception as e:
-                raise ModelInterfaceError(
-                    f"{self.model_path}: not a torch.export program ({type(e).__name__}: {e})"
-                ) from e
-            kind = "torch.export"
-        elif is_torchscript(self.model_path):
-            self.module = torch.jit.load(str(self.model_path), map_location=self.device).eval()
-            kind = "torchscript"
-        else:
-            loaded = load_torch_model(self.model_path, self.device)
-            self.module = loaded.module.eval()
-            kind = loaded.kind
-        self.providers = [f"{self.device} ({kind})"]
+        refuse_code(self.model_path, torch)
+        loaded = load_torch_model(self.model_path, self.device)
+        self.module = loaded.module.eval()
+        self.providers = [f"{self.device} ({loaded.kind})"]
         names = self._probe_outputs()
         self.output_names = check_output_names(names, str(self.model_path))
-        if kind not in ("torchscript", "torch.export"):
-            self.manifest = build_manifest(
-                name=self.model_path.stem,
-                normalization_kind=loaded.normalization,
-                inputs=[{"name": INPUT_NAME, "shape": ["batch", J, 2], "dtype": "float32"}],
-                outputs=[{"name": n} for n in self.output_names],
-                training=loaded.training,
-                model_sha256=file_sha256(self.model_path),
-            )
+        self.manifest = build_manifest(
+            name=self.model_path.stem,
+            normalization_kind=loaded.normalization,
+            inputs=[{"name": INPUT_NAME, "shape": ["batch", J, 2], "dtype": "float32"}],
+            outputs=[{"name": n} for n in self.output_names],
+            training=loaded.training,
+            model_sha256=file_sha256(self.model_path),
+        )
 
     def _forward(self, x: np.ndarray) -> dict:
         with self.torch.inference_mode():

@@ -65,14 +65,15 @@ def test_people_in_metres_with_stage_timings(rgb, model):
 
 
 def test_people_of_one_frame_share_one_camera_elevation(model):
-    """lift_people pools the elevation: one camera, one pitch; the median of the people's estimates."""
+    """lift_batch pools the elevation: one camera, one pitch; the median of the people's estimates."""
     pipe = PosePipeline({"model_file_path": str(model), "backend": "onnxruntime"}, detector=object())
     k = camera.intrinsics_from_fov(640, 480, 70.0)
     body = np.column_stack([np.zeros(16), np.linspace(-90, 90, 16)]) + np.random.default_rng(0).normal(0, 4, (16, 2))
     centres = np.array([[90.0, 150.0], [330.0, 260.0], [560.0, 380.0], [200.0, 330.0]])  # off-axis: different views
     kp = body[None] + centres[:, None]
     sc = np.full((4, 16), 0.9)
-    people = pipe.lift_people(kp, sc, k, [1, 2, 3, 4])
+    people, dropped = pipe.lift_batch(kp, sc, k, [1, 2, 3, 4])
+    assert dropped == 0
     alone = pipe.lifter.lift(kp, k, sc, height_m=1.70)  # each person's own estimate
     assert np.ptp(alone.elevation) > 0.05, "the test needs people whose own estimates differ"
     elevations = np.array([p.elevation for p in people])
@@ -80,7 +81,7 @@ def test_people_of_one_frame_share_one_camera_elevation(model):
     for p, jo in zip(people, alone.joints_optical):
         np.testing.assert_allclose(p.joints_optical, jo, atol=1e-12)  # pooling changes the uprighting only
         np.testing.assert_allclose(p.joints_upright, camera.upright_from_optical(jo, p.elevation), atol=1e-9)
-    one = pipe.lift_people(kp[:1], sc[:1], k, [1])  # alone in the frame: its own estimate
+    one, _ = pipe.lift_batch(kp[:1], sc[:1], k, [1])  # alone in the frame: its own estimate
     assert one[0].elevation == pytest.approx(alone.elevation[0], abs=1e-12)
 
 
@@ -115,3 +116,44 @@ def test_parameters_are_checked():
         check_params({"body_height_m": 4.0})
     with pytest.raises(FileNotFoundError, match="nowhere.onnx"):
         PosePipeline({"model_file_path": "/nowhere.onnx"}, detector=object())
+
+
+def test_people_whose_lift_is_not_finite_are_left_out_and_counted(tmp_path):
+    """A lifter that returns NaN for some people of a batch (LiftResult.valid False): those people are
+    dropped and counted, the others keep their finite skeletons and the shared elevation."""
+    from hpe3d_ros.replay.node_outputs import process_keypoints
+    from tests.hpe3d_ros.runtime.tiny_lifters import nan_for_left_leaning_onnx
+
+    pipe = PosePipeline(
+        {"model_file_path": str(nan_for_left_leaning_onnx(tmp_path / "nan.onnx")), "backend": "onnxruntime"},
+        detector=object(),
+    )
+    k = camera.intrinsics_from_fov(640, 480, 70.0)
+    body = np.column_stack([np.linspace(0, 60, 16), np.linspace(-90, 90, 16)])
+    kp = np.stack([body + [320, 240], body * [-1, 1] + [320, 240], body + [300, 250]])  # the middle one leans left
+    sc = np.full((3, 16), 0.9)
+    people, dropped = pipe.lift_batch(kp, sc, k, [7, 8, 9])
+    assert dropped == 1 and [p.track_id for p in people] == [7, 9]
+    for p in people:
+        assert np.isfinite(p.joints_optical).all() and np.isfinite(p.joints_upright).all() and np.isfinite(p.elevation)
+    res = process_keypoints(pipe, kp, sc, k, (640, 480), [7, 8, 9])
+    assert res.dropped_nonfinite == 1 and len(res.people) == 2
+
+
+@pytest.mark.parametrize(
+    "k, words",
+    [
+        (np.diag([5e-324, 5e-324, 1.0]), "field of view"),
+        (np.diag([1e308, 1e308, 1.0]), "field of view"),
+        (np.array([[500.0, 0, 1e9], [0, 500, 240], [0, 0, 1]]), "principal point"),
+        (np.array([[500.0, 0, 320], [0, 5.0, 240], [0, 0, 1]]), "differ"),
+        (np.full((3, 3), np.nan), "NaN"),
+        (np.zeros((3, 3)), "not positive"),
+        (np.array([[500.0, 0, 320], [0, 500, 240], [0, 0, 2]]), "pinhole"),
+        (None, "no camera intrinsics"),
+    ],
+)
+def test_implausible_k_falls_back_and_says_why(k, words):
+    k_used, problem = frame_intrinsics(k, 640, 480, 60.0)
+    assert words in problem
+    np.testing.assert_allclose(k_used, camera.intrinsics_from_fov(640, 480, 60.0))

@@ -120,10 +120,9 @@ def linear_lifter(
         outputs=[{"name": n} for n in (manifest_outputs or names)],
         training={"data": "none (test model)", "license": "Apache-2.0"},
         command="tests/training/test_cli_eval.py",
-        model_sha256=manifest.file_sha256(path),
     )
     m.update(manifest_overrides)
-    manifest.manifest_path(path).write_text(json.dumps(m))
+    manifest.write_bound_manifest(path, m)
     return path
 
 

@@ -58,3 +58,16 @@ def test_status_rules_and_message():
     assert msg.header.stamp.sec == 1 and msg.header.stamp.nanosec == 500_000_000
     assert st.name == "lift_node: 3D human pose lifting" and st.hardware_id == "/image" and st.message == "x"
     assert st.level == b"\x01" and [(v.key, v.value) for v in st.values] == [("a", "1")]
+
+
+def test_the_fallback_reason_is_in_the_status_and_the_values():
+    from hpe3d_ros.node.diagnostics import diagnostics_status, diagnostics_values
+
+    why = "CameraInfo K refused: focal lengths fx = 5e-324, fy = 5e-324 give a 180 x 180 degree field of view"
+    level, message = diagnostics_status({"received": 3}, True, why)
+    assert level == "WARN" and message.startswith(why) and "field-of-view fallback" in message
+    kv = dict(diagnostics_values("b", "m", {}, {"received": 3, "stamps_implausible": 2,
+                                             "people_dropped_nonfinite": 1}, {}, (), intrinsics_fallback=True,
+                                 intrinsics_problem=why))
+    assert kv["intrinsics"] == "fallback field of view" and kv["intrinsics_fallback_reason"] == why
+    assert kv["stamps_implausible"] == "2" and kv["people_dropped_nonfinite"] == "1"

@@ -84,6 +84,9 @@ def test_compressed_roundtrip_and_garbage():
     np.testing.assert_array_equal(decode_compressed(m), rgb)
     bad = CompressedImage(format="jpeg")
     bad.data = b"not a jpeg at all"
+    with pytest.raises(ImageDecodeError, match="not JPEG or PNG"):
+        decode_compressed(bad)
+    bad.data = png.tobytes()[:60]  # a PNG cut short
     with pytest.raises(ImageDecodeError, match="could not be decoded"):
         decode_compressed(bad)
     with pytest.raises(ImageDecodeError, match="no data"):

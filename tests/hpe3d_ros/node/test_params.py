@@ -93,3 +93,11 @@ def test_lift_node_is_a_plain_module_level_class():
     tree = ast.parse(Path(lift_node.__file__).read_text())
     assert "LiftNode" in [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
     assert lift_node.LiftNode.__module__ == "hpe3d_ros.node.lift_node"
+
+
+def test_unknown_names_are_described_with_the_nearest_known_ones():
+    from hpe3d_ros.node.params import unknown_names
+
+    assert unknown_names(["body_height_m", "detector.max_people"]) == ""
+    text = unknown_names(["body_heigth_m", "zzz"])
+    assert "unknown parameters 'body_heigth_m' (did you mean 'body_height_m'?), 'zzz'" in text

@@ -35,3 +35,12 @@ def test_stats_are_bounded_and_counted_under_concurrent_updates():
     assert snap["counts"]["received"] == 4000
     assert len(snap["reasons"]) <= 65 and sum(snap["reasons"].values()) == 4000  # 64 kinds + "other"
     assert len(snap["latency"]["total"]) == 10 and set(snap["latency"]) == set(STAGES + QUEUE_STAGES)
+
+
+def test_plausible_stamps():
+    from hpe3d_ros.node.stats import plausible_stamp
+
+    now = 1_800_000_000 * 10**9
+    assert plausible_stamp(now - 50_000_000, now) and plausible_stamp(now + 10**9, now)
+    assert not plausible_stamp(0, now) and not plausible_stamp(1, now)
+    assert not plausible_stamp(now - 61 * 10**9, now) and not plausible_stamp((2**31 - 1) * 10**9, now)

@@ -7,7 +7,6 @@ exported with torch.onnx for ONNX Runtime vs PyTorch parity.
 """
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -22,7 +21,8 @@ J = skeleton.NUM_JOINTS
 
 
 def write_manifest(model_path: Path, normalization: str, outputs: list[str], **overrides) -> dict:
-    """Write the manifest beside ``model_path`` (with its sha256); ``overrides`` replace top-level keys."""
+    """Write the manifest beside the ONNX ``model_path``, bound to it (its digest in the model's metadata,
+    the model's sha256 in it); ``overrides`` replace top-level keys (also ones the runtime refuses)."""
     m = manifest_mod.build_manifest(
         name=Path(model_path).stem,
         normalization_kind=normalization,
@@ -30,11 +30,9 @@ def write_manifest(model_path: Path, normalization: str, outputs: list[str], **o
         outputs=[{"name": n} for n in outputs],
         training={"data": "none (test model)", "license": "Apache-2.0", "non_commercial": False},
         command="tests",
-        model_sha256=manifest_mod.file_sha256(model_path),
     )
     m.update(overrides)
-    manifest_mod.manifest_path(model_path).write_text(json.dumps(m, indent=1))
-    return m
+    return manifest_mod.write_bound_manifest(model_path, m)
 
 
 def constant_depth_onnx(
@@ -86,6 +84,48 @@ def constant_depth_onnx(
     onnx.save(model, str(path))
     if manifest:
         write_manifest(path, normalization, names)
+    return path
+
+
+def nan_for_left_leaning_onnx(path: Path, normalization: str = "tipsy") -> Path:
+    """An ONNX lifter whose depth is NaN for a person whose normalised x coordinates sum below zero
+    (sqrt of that sum, times zero, plus constant depths) and finite otherwise: one batch, some people
+    non-finite. Elevation 0.1 for everyone."""
+    x = helper.make_tensor_value_info("poses2d", TensorProto.FLOAT, ["batch", J, 2])
+    nodes = [
+        helper.make_node("Constant", [], ["zero"], value=helper.make_tensor("zero_v", TensorProto.FLOAT, [], [0.0])),
+        helper.make_node(
+            "Constant",
+            [],
+            ["c"],
+            value=helper.make_tensor("c_v", TensorProto.FLOAT, [J], np.linspace(-0.2, 0.2, J).tolist()),
+        ),
+        helper.make_node("Constant", [], ["idx0"], value=helper.make_tensor("idx0_v", TensorProto.INT64, [], [0])),
+        helper.make_node("Constant", [], ["ax1"], value=helper.make_tensor("ax1_v", TensorProto.INT64, [1], [1])),
+        helper.make_node("Constant", [], ["e"], value=helper.make_tensor("e_v", TensorProto.FLOAT, [], [0.1])),
+        helper.make_node("Gather", ["poses2d", "idx0"], ["xs"], axis=2),  # (B, J)
+        helper.make_node("ReduceSum", ["xs", "ax1"], ["s"], keepdims=1),  # (B, 1)
+        helper.make_node("Sqrt", ["s"], ["r"]),
+        helper.make_node("Mul", ["r", "zero"], ["r0"]),
+        helper.make_node("Add", ["r0", "c"], ["depth"]),  # (B, J): NaN rows where s < 0
+        helper.make_node("ReduceSum", ["r0", "ax1"], ["r0b"], keepdims=0),
+        helper.make_node("Mul", ["r0b", "zero"], ["zb"]),
+        helper.make_node("Add", ["zb", "e"], ["elevation"]),
+    ]
+    outputs = [
+        helper.make_tensor_value_info("depth", TensorProto.FLOAT, ["batch", J]),
+        helper.make_tensor_value_info("elevation", TensorProto.FLOAT, ["batch"]),
+    ]
+    model = helper.make_model(
+        helper.make_graph(nodes, "nan_lifter", [x], outputs),
+        opset_imports=[helper.make_opsetid("", 17)],
+        producer_name="hpe3d_ros-tests",
+    )
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = Path(path)
+    onnx.save(model, str(path))
+    write_manifest(path, normalization, ["depth", "elevation"])
     return path
 
 
