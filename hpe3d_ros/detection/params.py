@@ -132,7 +132,7 @@ class DetectorParams(TrackingParams):
 class NanoDetParams(TrackingParams):
     """Settings of the ``nanodet`` kind: NanoDet-m person boxes -> BlazePose landmarks per box."""
 
-    max_people: int = field(default=8, metadata=_meta(
+    max_people: int = field(default=10, metadata=_meta(
         """most people tracked and reported per frame (1..20); new people are started largest first. Each
         costs one landmark inference per frame (docs/detection.md).""", 1, 20))
     min_detection_confidence: float = field(default=0.35, metadata=_meta(
@@ -141,7 +141,7 @@ class NanoDetParams(TrackingParams):
         """boxes scoring at least this (0..1) but below ``min_detection_confidence`` keep and re-anchor
         existing tracks (ByteTrack's low threshold); they start a person only with a confident pose
         (``low_box_min_pose_confidence``).""", 0.0, 1.0))
-    low_box_min_pose_confidence: float = field(default=0.7, metadata=_meta(
+    low_box_min_pose_confidence: float = field(default=2.0, metadata=_meta(
         """a box scoring below ``min_detection_confidence`` (but at least ``min_keep_confidence``) that matches
         no track starts a person when BlazePose's pose there has at least this confidence (mean joint score,
         0..1; above 1: never).""", 0.0, 2.0))

@@ -24,6 +24,8 @@ A ``PersonFinder`` (the kind's person detector) supplies proposals and the box a
 """
 from __future__ import annotations
 
+import os
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -190,7 +192,8 @@ class TopDownTracker:
         self.detector_passes = 0  # passes started (for benchmarks)
         self._burst = False
         self._executor = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="person-detector") if async_detection else None
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="person-detector", initializer=_lower_priority)
+            if async_detection else None
         )
         self._pending: tuple[Future, int] | None = None
 
@@ -410,6 +413,19 @@ class StreamDetector:
     def num_tracks(self) -> int:
         """Tracks alive, including those missing for up to ``max_missed_frames`` frames."""
         return len(self.tracker.tracks) if self.tracker is not None else 0
+
+
+DETECTOR_THREAD_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Lower the person-detector worker thread's scheduling priority (Linux: a thread is a task with its
+    own nice value): when it shares a core with the frame's landmarks, the frame goes first and the
+    detector pass takes the idle time. Best effort: where that is not possible nothing changes."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DETECTOR_THREAD_NICENESS)
+    except (AttributeError, OSError):
+        pass
 
 
 def carry_box(anchor: tuple, landmark_box_now: np.ndarray) -> np.ndarray:

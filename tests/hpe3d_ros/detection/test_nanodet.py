@@ -6,6 +6,9 @@ from the camera, three people walk in the middle (x 450-665), several small ones
 """
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 import pytest
 
@@ -69,6 +72,9 @@ def test_async_detection_finds_the_people_and_the_first_frame_is_not_empty(stree
             people = det.detect(street_frame)
         big = {p.track_id for p in first if p.bbox[3] - p.bbox[1] > 100}
         assert len(big) >= 4 and big <= {p.track_id for p in people}  # the people over 100 px keep their ids
+        (worker,) = [t for t in threading.enumerate() if t.name.startswith("person-detector")]
+        own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert os.getpriority(os.PRIO_PROCESS, worker.native_id) >= min(own + 10, 19)  # yields to the frame
         det.reset()
         assert det.num_tracks == 0
 
@@ -109,3 +115,14 @@ def test_bad_parameters_and_missing_model_are_named():
         make_detector({"kind": "nanodet", "landmark_model": "giant"})
     with pytest.raises(FileNotFoundError, match="no_such.onnx"):
         make_detector({"kind": "nanodet", "model_file_path": "/no_such.onnx"})
+
+
+def test_low_score_boxes_start_people_only_with_a_confident_pose(street_frame):
+    with NanoDetPoseDetector() as det:  # shipped: boxes under min_detection_confidence start nobody
+        default = det.detect(street_frame)
+    with NanoDetPoseDetector(low_box_min_pose_confidence=0.7) as det:
+        more = det.detect(street_frame)
+    assert len(more) > len(default)
+    added = [p for p in more if not any(abs(p.bbox[0] - q.bbox[0]) < 5 and abs(p.bbox[1] - q.bbox[1]) < 5
+                                        for q in default)]
+    assert added and all(p.confidence >= 0.7 for p in added)
