@@ -36,6 +36,7 @@ setup(
         "console_scripts": [
             "hpe3d = hpe3d_ros.cli:main",
             "lift_node = hpe3d_ros.node.lift_node:main",
+            "lift_lifecycle_node = hpe3d_ros.node.lifecycle_node:main",
         ],
         # the runtime's torch backend finds training's checkpoint loader here (it never imports training)
         "hpe3d_ros.torch_loaders": [

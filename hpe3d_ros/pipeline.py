@@ -4,18 +4,22 @@ ROS-free: the ROS node (hpe3d_ros.node.lift_node) and the bag replay both call e
 ``PosePipeline(params).process(image_rgb, K, stamp_ns)``. Decoding the image is the caller's job.
 
 Stages timed per frame (seconds, in ``FrameResult.timings``):
-- ``detect``: the 2D detector (``hpe3d_ros.detection.make_detector``, MediaPipe by default) on the RGB image;
+- ``detect``: the 2D detector (``hpe3d_ros.detection.make_detector``, NanoDet + BlazePose by default) on the RGB image;
 - ``map``: the detections to one batch (keypoints, scores, intrinsics) in the joint layout;
 - ``lift``: all people of the frame in one call of hpe3d_ros.lifting.Lifter (normalise, network,
-  elevation, metric scale and root translation).
+  elevation, metric scale and root translation);
+- ``scene``: the scene stage (``hpe3d_ros.scene``, docs/placement.md): the camera's elevation (the
+  mount's pitch or a running estimate over frames), ground-plane placement fused with the body-height
+  prior, per-track heading, velocity and head yaw (``Person3D.state``). Not in detector-only mode.
 
 Parameters (a flat dict; unknown keys are an error so that typos do not pass silently):
 ``model_file_path``, ``backend`` (the lifter's runtime, or ``mediapipe_world``: BlazePose's own world
 landmarks instead of a learned lifter, hpe3d_ros.world_landmarks), ``engine_file_path``,
-``force_engine_update``, ``lifter_threads`` (ONNX Runtime intra-op threads, 0 = its default), ``body_height_m``,
-``fallback_hfov_deg``, ``lift`` (False: detector only, for measuring the cost of lifting) and
-``detector`` (a dict passed to ``hpe3d_ros.detection.make_detector``: ``kind``, default "mediapipe",
-and that kind's parameters).
+``force_engine_update``, ``lifter_threads`` (ONNX Runtime intra-op threads, 0 = its default),
+``body_height_m``, ``fallback_hfov_deg``, ``lift`` (False: detector only, for measuring the cost of
+lifting), ``scene`` (a dict of the scene stage's parameters by their node names, ``camera_mount.z`` ...:
+``hpe3d_ros.scene.SceneParams``) and ``detector`` (a dict passed to
+``hpe3d_ros.detection.make_detector``: ``kind``, default "nanodet", and that kind's parameters).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ import numpy as np
 
 from . import camera, paths, skeleton
 from .metric import DEFAULT_BODY_HEIGHT_M
+from .scene import Scene, SceneParams
 
 DEFAULT_MODEL = "engines/ours_bandai.onnx"
 
@@ -41,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "fallback_hfov_deg": 60.0,
     "lift": True,
     "detector": {},
+    "scene": {},
 }
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch", "mediapipe_world")  # the last: world_landmarks.py
 
@@ -57,6 +63,8 @@ class Person3D:
     elevation: float  # camera elevation (downward pitch) in radians predicted for this person
     keypoints_px: np.ndarray | None = None  # (16, 2) the 2D joints it was lifted from
     bbox: tuple | None = None  # (x0, y0, x1, y1) pixels
+    landmarks: np.ndarray | None = None  # the detector's own points (Person2D.landmarks), when it gives them
+    state: Any = None  # hpe3d_ros.scene.PersonState: placement, heading, velocity, head yaw (the scene stage)
 
 
 @dataclass
@@ -99,6 +107,12 @@ def check_params(params: dict | None) -> dict:
         raise ValueError(
             f"PosePipeline: detector must be a dict of detector parameters, got {type(out['detector']).__name__}"
         )
+    if not isinstance(out["scene"], dict):
+        raise ValueError(f"PosePipeline: scene must be a dict of scene parameters, got {type(out['scene']).__name__}")
+    try:
+        SceneParams.from_flat(out["scene"])
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"PosePipeline: scene: {e}") from None
     return out
 
 
@@ -130,6 +144,7 @@ class PosePipeline:
             if lifter is None:
                 lifter = self._make_lifter()
             self.lifter = lifter
+        self.scene = Scene(SceneParams.from_flat(self.params["scene"]))
         self.backend = self._describe_backend()
 
     def _describe_backend(self) -> str:
@@ -164,6 +179,15 @@ class PosePipeline:
     def set_body_height(self, height_m: float) -> None:
         """Change the body-height prior (metres) used for metric scale."""
         self.params = check_params({**self.params, "body_height_m": float(height_m)})
+
+    def set_scene_params(self, scene: dict) -> None:
+        """New scene-stage parameters (node names; thread-safe): its elevation estimate and track filters restart."""
+        self.params = check_params({**self.params, "scene": dict(scene)})
+        self.scene.configure(SceneParams.from_flat(self.params["scene"]))
+
+    def place(self, people: Sequence[Person3D], k: np.ndarray, stamp_ns: int, image_size: tuple[int, int]) -> None:
+        """The scene stage on a frame's lifted people (changed in place; docs/placement.md)."""
+        self.scene.update(list(people), k, stamp_ns, image_size, float(self.params["body_height_m"]))
 
     def set_fallback_hfov(self, hfov_deg: float) -> None:
         """Change the field of view used when K is missing or uncalibrated."""
@@ -211,7 +235,14 @@ class PosePipeline:
             people = [self._unlifted(d.track_id, keypoints[i], scores[i], k_used, d) for i, d in enumerate(detections)]
             finite = [p for p in people if np.isfinite(p.joints_optical).all() and np.isfinite(p.confidence).all()]
             people, dropped = finite, len(people) - len(finite)
-        timings["lift"] = time.perf_counter() - t2
+        t3 = time.perf_counter()
+        timings["lift"] = t3 - t2
+        if self.lifter is not None:
+            landmarks = {d.track_id: getattr(d, "landmarks", None) for d in detections}
+            for p in people:
+                p.landmarks = landmarks.get(p.track_id)
+            self.place(people, k_used, stamp_ns, (w, h))
+            timings["scene"] = time.perf_counter() - t3
         return FrameResult(
             people,
             timings,

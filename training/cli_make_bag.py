@@ -28,6 +28,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--every", type=int, default=1, help="mocap: keep every n-th frame")
     p.add_argument("--seed", type=int, default=0, help="mocap: seed of the cameras and the detector noise")
     p.add_argument("--clean", action="store_true", help="mocap: exact projections, no detector noise")
+    p.add_argument(
+        "--mounted-camera",
+        nargs="?",
+        const="",
+        metavar="SETTINGS.yaml",
+        help="mocap: one camera mounted at a known height and pitch, people at 3-40 m on flat ground, the camera's "
+             "pose in the bag (default settings config/mounted_camera.yaml; docs/placement.md)",
+    )
+    p.add_argument(
+        "--jitter-px",
+        type=float,
+        help="mocap: detector noise sigma in pixels for a person 200 px tall (default config/cameras.yaml's)",
+    )
     p.add_argument("--out", required=True, help="output bag directory (must not exist)")
     p.add_argument(
         "--hfov", type=float, default=70.0, help="horizontal field of view in degrees when no calibration is given"
@@ -56,20 +69,27 @@ def run(args: argparse.Namespace) -> int:
     from hpe3d_ros.video import VideoError
 
     if args.mocap_test_clips is not None:
-        from training.data.gt_bag import make_gt_bag
+        from training.data.gt_bag import make_gt_bag, make_mounted_gt_bag
 
         try:
-            summary = make_gt_bag(
-                args.out,
-                args.mocap_test_clips,
-                args.mocap_split,
-                args.mocap_root,
-                args.max_frames_per_clip,
-                args.every,
-                args.seed,
-                not args.clean,
-                args.storage,
-            )
+            if args.mounted_camera is not None:
+                summary = make_mounted_gt_bag(
+                    args.out, args.mocap_test_clips, args.mocap_split, args.mocap_root, args.max_frames_per_clip,
+                    args.every, args.seed, not args.clean, args.storage, args.mounted_camera or None, args.jitter_px,
+                )
+            else:
+                summary = make_gt_bag(
+                    args.out,
+                    args.mocap_test_clips,
+                    args.mocap_split,
+                    args.mocap_root,
+                    args.max_frames_per_clip,
+                    args.every,
+                    args.seed,
+                    not args.clean,
+                    args.storage,
+                    args.jitter_px,
+                )
         except BagError as e:
             print(f"hpe3d make-bag: error: {e}", file=sys.stderr)
             return 1

@@ -8,6 +8,12 @@ thread decodes and processes the newest stored frame, so under load older frames
 counted as dropped instead of queueing. Every callback catches, counts and logs its errors: no
 message can kill the node.
 
+The behaviour lives in ``LiftCore`` in four steps, so that the lifecycle variant
+(``hpe3d_ros.node.lifecycle_node``) can run them on its transitions: ``_declare`` (parameters),
+``_load`` (models, publishers, timers: configure), ``_subscribe`` (subscriptions and the worker:
+activate), and their inverses ``_unsubscribe`` and ``_unload``. ``LiftNode`` runs the first three in
+its constructor.
+
 Hostile input (docs/robustness.md): an image is decoded only after its sizes agree and stay within
 ``max_image_pixels``; a CameraInfo whose K is not a plausible camera for its image size is refused
 (field-of-view fallback, throttled warning, /diagnostics at WARN saying why); a person whose lift is not
@@ -26,14 +32,27 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
+from std_srvs.srv import Trigger
 
 from .. import camera
 from ..pipeline import PosePipeline
 from ..ros_convert import message_class, stamp_to_ns
 from . import image_decode, status_log
+from .body_topics import BodyPublishers
 from .diagnostics import diagnostics_message, diagnostics_status, diagnostics_values
 from .outputs import OUTPUTS, frame_builders, frame_messages, topic_name
-from .params import NODE_NAME, PARAM_BY_NAME, PARAMS, ParamSpec, check_values, pipeline_params, unknown_names
+from .params import (
+    NODE_NAME,
+    PARAM_BY_NAME,
+    PARAMS,
+    SCENE_PREFIXES,
+    ParamSpec,
+    check_combination,
+    check_values,
+    pipeline_params,
+    scene_params,
+    unknown_names,
+)
 from .stats import QUEUE_STAGES, STAGES, Stats, plausible_stamp, rate_hz
 from .throttle import Throttle
 
@@ -62,15 +81,18 @@ def descriptor(spec: ParamSpec) -> ParameterDescriptor:
     return d
 
 
-class LiftNode(Node):
-    """The lifting node; see the module docstring."""
+class LiftCore:
+    """The lifting node's behaviour (see the module docstring), mixed into an rclpy Node or LifecycleNode."""
 
-    def __init__(self, **node_kwargs):
-        super().__init__(NODE_NAME, **node_kwargs)
+    pipeline = None
+    running = False
+
+    def _declare(self) -> None:
+        """Declare and check the parameters (they are readable in every lifecycle state)."""
         for spec in PARAMS:
             self.declare_parameter(spec.name, spec.default, descriptor(spec))
         self.values = {spec.name: self.get_parameter(spec.name).value for spec in PARAMS}
-        problem = check_values(self.values) or unknown_names(
+        problem = check_values(self.values) or check_combination(self.values) or unknown_names(
             n for n in self._parameter_overrides if not self.has_parameter(n)
         )
         if problem:
@@ -79,6 +101,8 @@ class LiftNode(Node):
         self.throttle = Throttle(float(self.values["warn_throttle_s"]))
         self.stats = Stats(int(self.values["stats_window"]))
 
+    def _load(self) -> None:
+        """Load the models and make the publishers, the timers and the elevation-reset service."""
         t0 = time.perf_counter()
         self.pipeline = PosePipeline(pipeline_params(self.values))
         self.get_logger().info(
@@ -97,8 +121,26 @@ class LiftNode(Node):
         self.builders = frame_builders()
         self.slot: tuple | None = None
         self.slot_cond = threading.Condition()
-        self.running = True
 
+        out_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5, reliability=ReliabilityPolicy.RELIABLE)
+        self.pubs = {
+            o.key: self.create_publisher(
+                message_class(o.msgtype),
+                topic_name(o, self.values, absolute=False),
+                out_qos if o.builder is not None else 10,
+            )
+            for o in OUTPUTS
+            if not o.per_person
+        }
+        self.bodies = BodyPublishers(self, self.values, out_qos)
+        self.reset_service = self.create_service(Trigger, "~/reset_elevation", self._on_reset_elevation)
+        self.diag_timer = self.create_timer(float(self.values["diagnostics_period_s"]), self._publish_diagnostics)
+        self.status_timer = None
+        self.input_topic = str(self.values["image_topic"])
+
+    def _subscribe(self) -> None:
+        """Subscribe to the camera and start the worker thread."""
+        self.running = True
         reliability = (
             ReliabilityPolicy.RELIABLE if self.values["reliability"] == "reliable" else ReliabilityPolicy.BEST_EFFORT
         )
@@ -114,17 +156,7 @@ class LiftNode(Node):
         self.info_sub = self.create_subscription(
             CameraInfo, self.values["camera_info_topic"], self._on_camera_info, info_qos
         )
-
-        out_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5, reliability=ReliabilityPolicy.RELIABLE)
-        self.pubs = {
-            o.key: self.create_publisher(
-                message_class(o.msgtype),
-                topic_name(o, self.values, absolute=False),
-                out_qos if o.builder is not None else 10,
-            )
-            for o in OUTPUTS
-        }
-        self.diag_timer = self.create_timer(float(self.values["diagnostics_period_s"]), self._publish_diagnostics)
+        self.input_topic = self.image_sub.topic_name
         self.status_log = status_log.StatusLog(self.image_sub.topic_name, self.pipeline.backend)
         if float(self.values["status_log_period_s"]) > 0:
             self.status_timer = self.create_timer(
@@ -137,7 +169,35 @@ class LiftNode(Node):
         self.get_logger().info(
             f"subscribed to {self.image_sub.topic_name} ({self.values['reliability']}, depth 1) and "
             f"{self.info_sub.topic_name}; publishing {', '.join(p.topic_name for p in self.pubs.values())}"
+            + (f" and per person {self.values['body_topics.namespace']}/b<track_id>/..."
+               if self.bodies.enabled else "")
         )
+
+    def _unsubscribe(self) -> None:
+        """Stop the worker and destroy the subscriptions (the frame it is processing is finished first)."""
+        self.stop()
+        for name in ("image_sub", "info_sub", "status_timer"):
+            entity = getattr(self, name, None)
+            if entity is not None:
+                (self.destroy_timer if name == "status_timer" else self.destroy_subscription)(entity)
+                setattr(self, name, None)
+        if getattr(self, "slot_cond", None) is not None:
+            with self.slot_cond:
+                self.slot = None
+
+    def _unload(self) -> None:
+        """Free the models and destroy the publishers, timers and the service."""
+        self.bodies.close()
+        for pub in self.pubs.values():
+            self.destroy_publisher(pub)
+        self.pubs = {}
+        self.destroy_timer(self.diag_timer)
+        self.destroy_service(self.reset_service)
+        for part in (getattr(self.pipeline, "detector", None), getattr(self.pipeline, "lifter", None)):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
+        self.pipeline = None
 
     # ----- parameters -----
     def _on_set_parameters(self, params) -> SetParametersResult:
@@ -147,17 +207,20 @@ class LiftNode(Node):
                 spec = PARAM_BY_NAME.get(name)
                 if spec is not None and spec.read_only:
                     return SetParametersResult(successful=False, reason=f"{name} is read-only: set it at start-up")
-            problem = check_values(values)
+            problem = check_values(values) or check_combination({**self.values, **values})
             if problem:
                 return SetParametersResult(successful=False, reason=problem)
             self.values.update({k: v for k, v in values.items() if k in PARAM_BY_NAME})
-            if "body_height_m" in values:
-                self.pipeline.set_body_height(float(values["body_height_m"]))
-            if "fallback_hfov_deg" in values:
-                self.pipeline.set_fallback_hfov(float(values["fallback_hfov_deg"]))
+            if self.pipeline is not None:  # (the lifecycle variant before configure: the values apply on configure)
+                if "body_height_m" in values:
+                    self.pipeline.set_body_height(float(values["body_height_m"]))
+                if "fallback_hfov_deg" in values:
+                    self.pipeline.set_fallback_hfov(float(values["fallback_hfov_deg"]))
+                if any(k.startswith(SCENE_PREFIXES) for k in values):
+                    self.pipeline.set_scene_params(scene_params(self.values))
             if "warn_throttle_s" in values:
                 self.throttle.period = float(values["warn_throttle_s"])
-            if "diagnostics_period_s" in values:
+            if "diagnostics_period_s" in values and getattr(self, "diag_timer", None) is not None:
                 # The period is exchanged, not the timer: re-creating it restarted the countdown on every set,
                 # so rapid sets silenced /diagnostics. The next tick stays where it was.
                 self.diag_timer.timer_period_ns = int(float(values["diagnostics_period_s"]) * 1e9)
@@ -293,7 +356,7 @@ class LiftNode(Node):
         except image_decode.ImageDecodeError as e:
             self.stats.count("decode_errors")
             self.stats.reason(e.reason)
-            self._warn(f"decode:{e.reason}", f"skipping an image from {self.image_sub.topic_name}: {e}")
+            self._warn(f"decode:{e.reason}", f"skipping an image from {self.input_topic}: {e}")
             return
         t_dec = time.perf_counter()
         stamp_ok = plausible_stamp(in_stamp, now_ns)
@@ -310,8 +373,11 @@ class LiftNode(Node):
         header.stamp = msg.header.stamp
         header.frame_id = msg.header.frame_id or self.values["default_frame_id"]
         people = result.people
-        for key, message in frame_messages(self.builders, header, people, self.values).items():
-            self.pubs[key].publish(message)
+        messages = frame_messages(self.builders, header, people, self.values)
+        for key, message in messages.items():
+            if key in self.pubs:
+                self.pubs[key].publish(message)
+        self.bodies.publish(messages, time.monotonic())
         t_pub = time.perf_counter()
 
         if result.intrinsics_fallback:
@@ -363,24 +429,57 @@ class LiftNode(Node):
             snap["reasons"],
             self.last_fallback_reason,
         )
+        values += self.pipeline.scene.diagnostics_values()
+        values += [("body_topics_people", str(len(self.bodies.bodies))),
+                   ("body_topics_skipped_at_cap", str(self.bodies.skipped))]
         return diagnostics_message(
             self.get_clock().now().nanoseconds,
             f"{self.get_name()}: 3D human pose lifting",
-            self.image_sub.topic_name,
+            self.input_topic,
             values,
             diagnostics_status(snap["counts"], self.last_fallback, self.last_fallback_reason),
         )
 
+    def _on_reset_elevation(self, _request, response):
+        """``~/reset_elevation`` (std_srvs/Trigger): restart the running camera-elevation estimate."""
+        try:
+            if self.pipeline is None:
+                response.success, response.message = False, "not configured"
+            else:
+                self.pipeline.scene.reset_elevation()
+                response.success = True
+                response.message = ("the running elevation estimate restarts with the next frame"
+                                    if self.values["camera_mount.mode"] != "full"
+                                    else "camera_mount.mode is full: the elevation is the mount's pitch")
+        except Exception as e:  # noqa: BLE001 - a service request must not kill the node
+            self.stats.count("callback_errors")
+            response.success, response.message = False, f"{type(e).__name__}: {e}"
+        return response
+
     def stop(self) -> None:
         """Stop the worker thread."""
         self.running = False
+        if getattr(self, "slot_cond", None) is None:
+            return
         with self.slot_cond:
             self.slot_cond.notify_all()
-        self.worker.join(timeout=5.0)
+        worker = getattr(self, "worker", None)
+        if worker is not None:
+            worker.join(timeout=30.0)
 
 
-def main(args: list[str] | None = None) -> int:
-    """Entry point ``lift_node``."""
+class LiftNode(LiftCore, Node):
+    """The lifting node: parameters, models, publishers and subscriptions made in the constructor."""
+
+    def __init__(self, **node_kwargs):
+        Node.__init__(self, NODE_NAME, **node_kwargs)
+        self._declare()
+        self._load()
+        self._subscribe()
+
+
+def run(node_class: type, prog: str, args: list[str] | None = None) -> int:
+    """Make ``node_class()`` and spin it until Ctrl-C; a start-up error is one clear line and exit code 2."""
     import sys
 
     import rclpy
@@ -390,13 +489,13 @@ def main(args: list[str] | None = None) -> int:
     rclpy.init(args=args)
     node = None
     try:
-        node = LiftNode()
+        node = node_class()
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (ValueError, FileNotFoundError, OSError, ParameterException, NameValidationException) as e:
         # Start-up errors the user can fix (parameters, model file, manifest): one clear line.
-        print(f"lift_node: error: {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"{prog}: error: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
     finally:
         if node is not None:
@@ -405,6 +504,11 @@ def main(args: list[str] | None = None) -> int:
         if rclpy.ok():
             rclpy.shutdown()
     return 0
+
+
+def main(args: list[str] | None = None) -> int:
+    """Entry point ``lift_node``."""
+    return run(LiftNode, "lift_node", args)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
-"""visualization_msgs/MarkerArray for RViz: per person a namespace, a sphere per joint, a LINE_LIST of bones.
+"""visualization_msgs/MarkerArray for RViz: per person a namespace, a sphere per joint, a LINE_LIST of
+bones, and (from the scene stage) an ARROW for the heading and one for the walking velocity.
 
 Marker ids are ``person * 100 + joint`` with ``person`` the stable track id, so RViz updates a
-person's markers in place from frame to frame; the bones are ``person * 100 + BONES_ID``.
+person's markers in place from frame to frame; the bones are ``person * 100 + BONES_ID``, the
+heading arrow ``person * 100 + HEADING_ID`` (0.6 m from the pelvis, blue), the velocity arrow
+``person * 100 + VELOCITY_ID`` (from the pelvis to where the person is in one second, magenta; only
+above 0.1 m/s); the arrows' opacity grows with their confidence.
 Colours go from red (confidence 0) through yellow to green (confidence 1). A short lifetime
 makes skeletons of people who left the view vanish.
 """
@@ -14,6 +18,11 @@ import numpy as np
 from .. import skeleton
 
 BONES_ID = 99
+HEADING_ID = 97
+VELOCITY_ID = 98
+HEADING_ARROW_M = 0.6
+MIN_ARROW_SPEED = 0.1  # m/s
+ARROW_SCALE = (0.04, 0.08, 0.1)  # shaft diameter, head diameter, head length (metres)
 SPHERE_DIAMETER_M = 0.06
 LINE_WIDTH_M = 0.025
 
@@ -89,13 +98,50 @@ def person_markers(header, track_id: int, joints: np.ndarray, confidence: np.nda
     return out
 
 
+def _arrow(header, ns: str, marker_id: int, start: np.ndarray, end: np.ndarray, rgb: tuple, alpha: float, life):
+    from visualization_msgs.msg import Marker
+
+    m = Marker()
+    m.header = header
+    m.ns = ns
+    m.id = marker_id
+    m.type = Marker.ARROW
+    m.action = Marker.ADD
+    m.pose.orientation.w = 1.0
+    m.points = [_point(start), _point(end)]
+    m.scale.x, m.scale.y, m.scale.z = ARROW_SCALE
+    m.color = _color(rgb, alpha)
+    m.lifetime = life
+    return m
+
+
+def person_arrows(header, person, lifetime_s: float) -> list:
+    """The heading and velocity ARROWs of one person (none without a scene state or a finite estimate)."""
+    s = getattr(person, "state", None)
+    if s is None:
+        return []
+    ns, tid, life = namespace(person.track_id), int(person.track_id), _duration(lifetime_s)
+    start = np.asarray(s.position_optical, dtype=np.float64)
+    out = []
+    if np.isfinite(s.heading):
+        end = start + HEADING_ARROW_M * s.heading_direction_optical
+        out.append(_arrow(header, ns, tid * 100 + HEADING_ID, start, end, (0.2, 0.6, 1.0),
+                          0.3 + 0.7 * float(s.heading_confidence), life))
+    v = np.asarray(s.velocity_optical, dtype=np.float64)
+    if np.all(np.isfinite(v)) and np.linalg.norm(v) >= MIN_ARROW_SPEED:
+        out.append(_arrow(header, ns, tid * 100 + VELOCITY_ID, start, start + v, (1.0, 0.0, 1.0),
+                          0.3 + 0.7 * float(s.velocity_confidence), life))
+    return out
+
+
 def marker_array(header, people: Sequence, lifetime_s: float = 0.2):
-    """MarkerArray for a frame's people (objects with track_id, joints_optical, confidence)."""
+    """MarkerArray for a frame's people (objects with track_id, joints_optical, confidence[, state])."""
     from visualization_msgs.msg import MarkerArray
 
     arr = MarkerArray()
     for p in people:
         arr.markers.extend(person_markers(header, p.track_id, p.joints_optical, p.confidence, lifetime_s))
+        arr.markers.extend(person_arrows(header, p, lifetime_s))
     return arr
 
 
@@ -157,6 +203,7 @@ class MarkerBuilder:
                     cols[k].r, cols[k].g, cols[k].b = rgb
             bones.points, bones.colors = pts, cols
             out.extend(ms)
+            out.extend(person_arrows(header, p, lifetime_s))
         arr.markers = out
         return arr
 

@@ -6,7 +6,9 @@ applies, its range, choices and whether it is fixed after start-up: ``NodeParams
 parameters) and the detector kinds' parameter dataclasses (``hpe3d_ros.detection.registry``),
 declared as ``detector.<field>`` and fixed after start (the detector is built once). ``detector.kind``
 picks the kind; the node declares the fields of every kind (a name two kinds share means the same
-thing in both; its default is the default kind's) and passes the chosen kind's to it.
+thing in both; its default is the default kind's) and passes the chosen kind's to it. Then the scene
+stage's (``hpe3d_ros.scene.params``: ``camera_mount.*``, ``elevation.*``, ``placement.*``,
+``tracking.*``) and the per-person topics' (``body_topics.*``, ``hpe3d_ros.node.body_topics``).
 """
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ from typing import Any
 from ..detection.registry import DEFAULT_KIND, DETECTORS, detector_params_class
 from ..metric import DEFAULT_BODY_HEIGHT_M
 from ..pipeline import BACKENDS, DEFAULT_MODEL
+from ..scene.params import GROUPS as SCENE_GROUPS
+from ..scene.params import PREFIXES as SCENE_PREFIXES
+from ..scene.params import check_scene_values
+from .body_topics import BodyTopicsParams
 from .image_decode import MAX_PIXELS, MAX_SIDE
 
 NODE_NAME = "lift_node"
@@ -40,7 +46,7 @@ class NodeParams:
         "image subscription reliability: 'reliable' or 'best_effort' (history depth is always 1)",
         choices=RELIABILITY, read_only=True))
     output_namespace: str = field(default="hpe3d", metadata=param(
-        "prefix of the output topics <ns>/markers, <ns>/skeletons, <ns>/poses", read_only=True))
+        "prefix of the output topics <ns>/markers, <ns>/skeletons, <ns>/poses, <ns>/people", read_only=True))
     model_file_path: str = field(default=DEFAULT_MODEL, metadata=param(
         "ONNX lifter model (absolute, or relative to the package share directory); its .json manifest must sit "
         "beside it", read_only=True))
@@ -65,6 +71,9 @@ class NodeParams:
         "warn about a missing CameraInfo once images have arrived for this long without one", range=(0.0, 60.0)))
     default_frame_id: str = field(default="camera_optical_frame", metadata=param(
         "frame_id for outputs when the image has none", read_only=True))
+    base_frame: str = field(default="", metadata=param(
+        "frame (REP-103/105: x forward, y left, z up) of the per-person positions, velocities and headings, with "
+        "the camera's pose in it given by camera_mount.*; '' = the image's optical frame", read_only=True))
     marker_lifetime_s: float = field(default=0.25, metadata=param(
         "lifetime of the RViz markers (seconds) so skeletons of people who left vanish", range=(0.0, 10.0)))
     max_frame_age_s: float = field(default=0.0, metadata=param(
@@ -134,7 +143,12 @@ def detector_fields(kind: str) -> dict[str, str]:
     return {f.name: cls.__name__ for f in fields(cls)}
 
 
-PARAMS: tuple[ParamSpec, ...] = specs_from_dataclass(NodeParams) + detector_specs()
+PARAMS: tuple[ParamSpec, ...] = (
+    specs_from_dataclass(NodeParams)
+    + detector_specs()
+    + tuple(spec for prefix, cls in SCENE_GROUPS for spec in specs_from_dataclass(cls, prefix))
+    + specs_from_dataclass(BodyTopicsParams, "body_topics.")
+)
 PARAM_BY_NAME = {p.name: p for p in PARAMS}
 DYNAMIC = tuple(p.name for p in PARAMS if not p.read_only)
 
@@ -189,6 +203,17 @@ def parameters_table_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_combination(values: dict[str, Any]) -> str:
+    """'' or what makes a complete set of parameter values contradict itself (the camera's mounting and
+    ``base_frame``)."""
+    return check_scene_values(values, str(values.get("base_frame", "")))
+
+
+def scene_params(values: dict[str, Any]) -> dict[str, Any]:
+    """The scene stage's parameters (``camera_mount.*`` ...) of the node's values."""
+    return {k: v for k, v in values.items() if k.startswith(SCENE_PREFIXES)}
+
+
 def detector_params(values: dict[str, Any]) -> dict[str, Any]:
     """The ``detector.*`` parameters of the chosen ``detector.kind`` as ``make_detector`` arguments
     (``kind`` and that kind's fields; the other kinds' are ignored)."""
@@ -211,4 +236,5 @@ def pipeline_params(values: dict[str, Any]) -> dict[str, Any]:
         "fallback_hfov_deg": float(values["fallback_hfov_deg"]),
         "lift": bool(values["enable_lifting"]),
         "detector": detector_params(values),
+        "scene": scene_params(values),
     }

@@ -32,16 +32,32 @@ POINT_DTYPE = np.dtype(
 )
 
 
-def _fields():
+def cloud_fields(dtype: np.dtype) -> list:
+    """sensor_msgs/PointField list of a structured dtype of little-endian float32 / int32 fields."""
     from sensor_msgs.msg import PointField
 
     kinds = {"<f4": PointField.FLOAT32, "<i4": PointField.INT32}
     return [
-        PointField(
-            name=name, offset=int(POINT_DTYPE.fields[name][1]), datatype=kinds[POINT_DTYPE.fields[name][0].str], count=1
-        )
-        for name in POINT_DTYPE.names
+        PointField(name=name, offset=int(dtype.fields[name][1]), datatype=kinds[dtype.fields[name][0].str], count=1)
+        for name in dtype.names
     ]
+
+
+def cloud_message(header, pts: np.ndarray):
+    """sensor_msgs/PointCloud2 (height 1, little-endian) of a structured array with x, y, z fields."""
+    from sensor_msgs.msg import PointCloud2
+
+    msg = PointCloud2()
+    msg.header = header
+    msg.height = 1
+    msg.width = int(pts.size)
+    msg.fields = cloud_fields(pts.dtype)
+    msg.is_bigendian = False
+    msg.point_step = pts.dtype.itemsize
+    msg.row_step = pts.dtype.itemsize * int(pts.size)
+    msg.is_dense = bool(np.all(np.isfinite(np.stack([pts["x"], pts["y"], pts["z"]])))) if pts.size else True
+    msg.data = pts.tobytes()
+    return msg
 
 
 def skeleton_points(people: Sequence) -> np.ndarray:
@@ -67,20 +83,7 @@ def skeleton_points(people: Sequence) -> np.ndarray:
 
 def skeleton_cloud(header, people: Sequence):
     """sensor_msgs/PointCloud2 of a frame's people (see module docstring)."""
-    from sensor_msgs.msg import PointCloud2
-
-    pts = skeleton_points(people)
-    msg = PointCloud2()
-    msg.header = header
-    msg.height = 1
-    msg.width = int(pts.size)
-    msg.fields = _fields()
-    msg.is_bigendian = False
-    msg.point_step = POINT_DTYPE.itemsize
-    msg.row_step = POINT_DTYPE.itemsize * int(pts.size)
-    msg.is_dense = bool(np.all(np.isfinite(np.stack([pts["x"], pts["y"], pts["z"]])))) if pts.size else True
-    msg.data = pts.tobytes()
-    return msg
+    return cloud_message(header, skeleton_points(people))
 
 
 def read_skeletons(msg) -> dict[str, np.ndarray]:

@@ -15,6 +15,7 @@ import numpy as np
 from ..node import skeleton_msgs
 from ..node.outputs import OUTPUT_BY_KEY, output_topics
 from ..node.params import PARAMS
+from ..node.people_msgs import read_people
 from ..ros_convert import stamp_to_ns
 from .bag_io import IMAGE_TYPES, InputBag, deserialize
 from .records import FrameRecord, record_from_skeletons
@@ -40,6 +41,15 @@ class RecordedBag:
     node_diagnostics: dict[str, str] = field(default_factory=dict)
 
 
+def _people_by_track(cloud: dict, track_ids: np.ndarray) -> dict:
+    """An optical-frame people cloud's heading (P,) and velocity (P, 3), in the order of ``track_ids``."""
+    index = {int(t): i for i, t in enumerate(cloud["track_id"])}
+    rows = [index.get(int(t)) for t in track_ids]
+    pick = lambda a: np.array([a[r] if r is not None else np.nan for r in rows], dtype=np.float64)  # noqa: E731
+    vel = np.stack([pick(cloud["vx"]), pick(cloud["vy"]), pick(cloud["vz"])], axis=-1).reshape(-1, 3)
+    return {"heading": pick(cloud["heading"]), "velocity_optical": vel}
+
+
 def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton_topic: str = DEFAULT_SKELETON_TOPIC,
                   info_topic: str | None = None) -> RecordedBag:
     """Records per image of ``bag_path`` (see the module docstring)."""
@@ -54,8 +64,11 @@ def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton
         bag.require_topic(skeleton_topic, (SKELETON_TYPE,)) if skeleton_topic in topics else None
         image_times: dict[int, int] = {}
         skeletons: dict[int, tuple[int, dict]] = {}
+        people: dict[int, tuple[str, dict]] = {}
+        skeleton_frames: dict[int, str] = {}
+        people_topic = skeleton_topic.rsplit("/", 1)[0] + "/people"  # the scene stage's outputs, same namespace
         out = RecordedBag(frames=[])
-        wanted = [t for t in (image_topic, skeleton_topic, info_topic, DIAGNOSTICS_TOPIC) if t in topics]
+        wanted = [t for t in (image_topic, skeleton_topic, people_topic, info_topic, DIAGNOSTICS_TOPIC) if t in topics]
         for raw in bag.messages(wanted):
             if raw.topic == image_topic:
                 # only the header is needed: deserialise, keep the stamp, drop the pixels
@@ -66,6 +79,13 @@ def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton
             elif raw.topic == skeleton_topic:
                 msg = deserialize(raw)
                 skeletons.setdefault(_stamp(msg), (raw.timestamp, skeleton_msgs.read_skeletons(msg)))
+                skeleton_frames[_stamp(msg)] = msg.header.frame_id
+            elif raw.topic == people_topic:
+                msg = deserialize(raw)
+                try:
+                    people.setdefault(_stamp(msg), (msg.header.frame_id, read_people(msg)))
+                except ValueError:  # not this version's people cloud: the video has no arrows
+                    pass
             elif raw.topic == info_topic:
                 msg = deserialize(raw)
                 k = np.asarray(msg.k, dtype=np.float64).reshape(3, 3)
@@ -79,7 +99,11 @@ def read_recorded(bag_path: str | Path, image_topic: str | None = None, skeleton
     for i, (stamp, arrival) in enumerate(sorted(image_times.items())):
         if stamp in skeletons:
             t_out, sk = skeletons[stamp]
-            out.frames.append(record_from_skeletons(i, stamp, arrival, sk, (t_out - stamp) * 1e-9))
+            rec = record_from_skeletons(i, stamp, arrival, sk, (t_out - stamp) * 1e-9)
+            frame_id, cloud = people.get(stamp, ("", None))
+            if cloud is not None and frame_id == skeleton_frames.get(stamp):  # in the optical frame (no base_frame)
+                rec.scene = _people_by_track(cloud, rec.track_ids)
+            out.frames.append(rec)
         else:
             out.frames.append(FrameRecord(i, stamp, arrival, status="dropped"))
     return out

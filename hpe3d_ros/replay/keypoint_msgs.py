@@ -4,7 +4,10 @@
 - keypoints: std_msgs/Float32MultiArray, layout dims ``person`` (P), ``joint`` (16), ``channel`` (4 =
   u, v in pixels, score 0..1, track id; 3 without the track id), row-major, data_offset 0;
 - ground truth: geometry_msgs/PoseArray of the P x 16 joints (person-major, docs/joint_layout.md order)
-  in metres in the camera optical frame, identity orientations.
+  in metres in the camera optical frame, identity orientations;
+- ground-truth camera (mounted-camera bags): geometry_msgs/PoseStamped, the pose of the camera's body
+  frame (x forward along the optical axis, y left, z up) in a ground frame (REP-103: x forward, y left,
+  z up, the ground plane at z = 0), header stamp as the frame's.
 """
 from __future__ import annotations
 
@@ -73,3 +76,31 @@ def parse_ground_truth(msg) -> np.ndarray:
     return np.array([[p.position.x, p.position.y, p.position.z] for p in msg.poses], dtype=np.float64).reshape(
         n // J, J, 3
     )
+
+
+def camera_pose_msg(rotation_base_camera: np.ndarray, position: np.ndarray, stamp_ns: int, frame_id: str):
+    """geometry_msgs/PoseStamped of the camera's body frame (rotation (3, 3) and position (3,)) in ``frame_id``."""
+    from geometry_msgs.msg import PoseStamped
+    from scipy.spatial.transform import Rotation
+
+    msg = PoseStamped()
+    msg.header.stamp = stamp_from_ns(stamp_ns)
+    msg.header.frame_id = frame_id
+    msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = (float(v) for v in position)
+    x, y, z, w = Rotation.from_matrix(np.asarray(rotation_base_camera, dtype=np.float64)).as_quat()
+    o = msg.pose.orientation
+    o.x, o.y, o.z, o.w = float(x), float(y), float(z), float(w)
+    return msg
+
+
+def parse_camera_pose(msg) -> tuple[np.ndarray, np.ndarray]:
+    """A ground-truth camera PoseStamped to (R_B_O (3, 3): optical-frame vectors into the ground frame, the
+    camera position (3,))."""
+    from scipy.spatial.transform import Rotation
+
+    from ..camera import OPTICAL_FROM_WORLD
+
+    o = msg.pose.orientation
+    r_b_c = Rotation.from_quat([o.x, o.y, o.z, o.w]).as_matrix()
+    p = msg.pose.position
+    return r_b_c @ OPTICAL_FROM_WORLD.T, np.array([p.x, p.y, p.z], dtype=np.float64)

@@ -5,7 +5,7 @@ messages for a ``FrameResult`` without a running node, so this adapter runs the 
 the header the node uses (stamp and frame_id of the input image, ``default_frame_id`` when it has none).
 
 It also holds the lift-only entry for bags that carry 2D keypoints instead of images
-(``process_keypoints``): the pipeline's own lifter and body-height prior on given 2D people.
+(``process_keypoints``): the pipeline's own lifter, body-height prior and scene stage on given 2D people.
 """
 from __future__ import annotations
 
@@ -60,6 +60,10 @@ def process_keypoints(
     dropped = 0
     if pipeline.lifter is not None:
         people, dropped = pipeline.lift_batch(kp, sc, k_used, ids)
-    timings = {"lift": time.perf_counter() - t0}
+    t1 = time.perf_counter()
+    timings = {"lift": t1 - t0}
+    if pipeline.lifter is not None:
+        pipeline.place(people, k_used, stamp_ns, (int(image_size[0]), int(image_size[1])))
+        timings["scene"] = time.perf_counter() - t1
     return FrameResult(people, timings, int(stamp_ns), k_used, bool(problem), pipeline.backend,
                        intrinsics_problem=problem, dropped_nonfinite=dropped)

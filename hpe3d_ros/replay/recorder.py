@@ -5,15 +5,29 @@ taken serialised (no deserialisation cost) and written with their receive time (
 nanoseconds) as the bag time. SIGINT or SIGTERM closes the bag, so it is always valid; the bag is
 written as split files closed every ``--split-s`` seconds (``bag_split``), so even SIGKILL leaves
 everything but the last few seconds readable.
+
+A topic name with ``*`` (e.g. ``/humans/bodies/*/position``, lift_node's per-person topics) is a
+pattern (``*`` matches within one name token, never across a ``/``): topics of that type that match it
+are subscribed to as they appear in the graph (checked every ``DISCOVERY_PERIOD_S``), at most
+``MAX_PATTERN_TOPICS``.
 """
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import time
 
 from ..ros_convert import message_class
+
+DISCOVERY_PERIOD_S = 0.5
+MAX_PATTERN_TOPICS = 1000
+
+
+def pattern_regex(pattern: str) -> re.Pattern:
+    """A topic pattern with ``*`` (one name token or part of one) as a regular expression."""
+    return re.compile("^" + "[^/]*".join(re.escape(part) for part in pattern.split("*")) + "$")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,19 +77,37 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     rclpy.init(signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
     node = rclpy.create_node("bag_recorder")
-    counts = {name: 0 for name, _, _ in topics}
+    counts = {name: 0 for name, _, _ in topics if "*" not in name}
     try:
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
-        for name, msgtype, cls in topics:
 
+        def subscribe(name: str, msgtype: str, cls) -> None:
             def cb(data, name=name, msgtype=msgtype):
                 bag.write(name, msgtype, node.get_clock().now().nanoseconds, bytes(data))
-                counts[name] += 1
+                counts[name] = counts.get(name, 0) + 1
 
             node.create_subscription(cls, name, cb, qos, raw=True)
+
+        patterns = [(pattern_regex(name), msgtype, cls) for name, msgtype, cls in topics if "*" in name]
+        subscribed = set()
+        for name, msgtype, cls in topics:
+            if "*" not in name:
+                subscribe(name, msgtype, cls)
+                subscribed.add(name)
         node.get_logger().info(f"recording {len(topics)} topics into {args.out}")
         end = time.monotonic() + args.duration if args.duration > 0 else float("inf")
+        next_discovery = 0.0
         while not stop["now"] and time.monotonic() < end:
+            if patterns and time.monotonic() >= next_discovery and len(subscribed) < MAX_PATTERN_TOPICS:
+                next_discovery = time.monotonic() + DISCOVERY_PERIOD_S
+                for name, types in node.get_topic_names_and_types():
+                    if name in subscribed:
+                        continue
+                    for regex, msgtype, cls in patterns:
+                        if regex.match(name) and msgtype in types:
+                            subscribe(name, msgtype, cls)
+                            subscribed.add(name)
+                            break
             rclpy.spin_once(node, timeout_sec=0.05)
             bag.rotate_if_due()  # also while no message comes: a kill then loses nothing older than --split-s
     finally:

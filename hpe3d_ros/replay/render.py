@@ -9,9 +9,10 @@ The 1 m ground grid is drawn per frame where the skeletons stand: at the height 
 lowest ankle (``frame_ground``); a person whose feet are above it gets a dashed line down to it, so
 a skeleton that floats (a wrong elevation or distance) is shown floating, not hidden. The text
 gives the frame's camera elevation and the camera's height above that grid. Without people there
-is no grid. A frame the node dropped shows the last skeletons (up to ``HOLD_S`` old), marked
-"held". Drawn with OpenCV (fast, no display needed); written with cv2.VideoWriter (mp4v) plus one
-preview PNG.
+is no grid. When the bag has the people cloud in the optical frame (no ``base_frame``), arrows from
+each pelvis show the heading (thin, 0.6 m) and the walking velocity (thick, one second ahead). A
+frame the node dropped shows the last skeletons (up to ``HOLD_S`` old), marked "held". Drawn with
+OpenCV (fast, no display needed); written with cv2.VideoWriter (mp4v) plus one preview PNG.
 """
 from __future__ import annotations
 
@@ -144,6 +145,30 @@ def _draw_skeleton(img: np.ndarray, pts: np.ndarray, color: tuple, thickness: in
             cv2.circle(img, tuple(map(int, p)), thickness + 1, color, -1, cv2.LINE_AA)
 
 
+def _draw_motion(img: np.ndarray, view: "TopView", rec: FrameRecord, i: int, color: tuple) -> None:
+    """The heading (0.6 m) and the velocity (one second ahead) as arrows from the pelvis in the 3D view, from the
+    recorded people cloud (no base frame: velocity in the optical frame, heading in the camera's levelled frame)."""
+    import cv2
+
+    sc = rec.scene
+    if not sc or "velocity_optical" not in sc:
+        return
+    pelvis = rec.upright[i][skeleton.ROOT]
+    e = float(rec.elevation[i])
+    ends = []
+    h = float(sc["heading"][i])
+    if np.isfinite(h):  # levelled camera frame (x forward, y left) -> upright (x right, y down, z forward)
+        ends.append((pelvis + 0.6 * np.array([-np.sin(h), 0.0, np.cos(h)]), 1))
+    v = camera.upright_from_optical(np.asarray(sc["velocity_optical"][i])[None], e)[0]
+    if np.all(np.isfinite(v)) and np.linalg.norm(v) >= 0.1:
+        ends.append((pelvis + v, 2))
+    start = view(pelvis[None])[0]
+    for end, width in ends:
+        p = view(end[None])[0]
+        if np.all(np.isfinite(p)) and np.all(np.isfinite(start)):
+            cv2.arrowedLine(img, tuple(map(int, start)), tuple(map(int, p)), color, width, cv2.LINE_AA, tipLength=0.3)
+
+
 def compose(
     rgb: np.ndarray, rec: FrameRecord | None, k: np.ndarray | None, view: TopView, held: bool, label: str
 ) -> np.ndarray:
@@ -178,6 +203,7 @@ def compose(
                     cv2.LINE_AA,
                 )
             _draw_skeleton(right, view(rec.upright[i]), col, 2)
+            _draw_motion(right, view, rec, i, col)
             if ground is not None:
                 view.drop_line(right, lowest_ankle(rec.upright[i]), ground, col)
         cv2.putText(

@@ -3,8 +3,9 @@
 The parameters come from the node's parameter file (config/lift.yaml by default, read by
 ``node_params``), the pipeline is ``hpe3d_ros.pipeline.PosePipeline`` built with the node's own
 parameter mapping, images are decoded by the node's ``image_decode`` and the outputs are built by
-the node's message builders (``node_outputs``). The output bag holds every input topic plus
-``<ns>/markers``, ``<ns>/skeletons``, ``<ns>/poses`` and ``/diagnostics``.
+the node's message builders (``node_outputs``). The output bag holds every input topic plus every
+output of ``node/outputs.py`` (``<ns>/markers``, ``<ns>/skeletons``, ``<ns>/poses``, ``<ns>/people``,
+the per-person ``/humans/bodies/b<id>/...`` and ``/humans/bodies/tracked``) and ``/diagnostics``.
 
 Modes:
 - fast (default, ``--rate 0``): every frame in order, as fast as the CPU allows; outputs are written
@@ -39,12 +40,12 @@ from typing import Any, Callable
 import numpy as np
 
 from ..node.diagnostics import diagnostics_message, diagnostics_status, diagnostics_values
-from ..node.outputs import frame_builders, output_topics
+from ..node.outputs import frame_builders, output_topics, topic_messages
 from ..node.stats import STAGES, rate_hz
 from ..ros_convert import camera_info_intrinsics, stamp_to_ns
 from .bag_io import IMAGE_TYPES, BagError, InputBag, OutputBag, RawMessage, deserialize
 from .bag_split import DEFAULT_SPLIT_S
-from .keypoint_msgs import parse_ground_truth, parse_keypoints
+from .keypoint_msgs import parse_camera_pose, parse_ground_truth, parse_keypoints
 from .node_outputs import NoDetector, output_messages, process_keypoints
 from .records import FrameRecord, record_from_people
 
@@ -53,6 +54,7 @@ KEYPOINTS_TYPE = "std_msgs/msg/Float32MultiArray"
 GT_TYPE = "geometry_msgs/msg/PoseArray"
 DEFAULT_KEYPOINTS_TOPIC = "/hpe3d/keypoints2d"
 DEFAULT_GT_TOPIC = "/hpe3d/ground_truth"
+GT_CAMERA_TOPIC = "/hpe3d/ground_truth_camera"  # mounted-camera bags: the camera's true pose (PoseStamped)
 DIAGNOSTICS_PERIOD_NS = 1_000_000_000
 
 
@@ -214,6 +216,7 @@ class Replayer:
     def _init_state(self) -> None:
         """Counters, the latest CameraInfo and the ground truth read so far."""
         self.gt: dict[int, np.ndarray] = {}
+        self.gt_camera: dict[int, tuple] = {}
         self.info = None
         self.counts = {"received": 0, "processed": 0, "dropped": 0, "decode_errors": 0, "processing_errors": 0}
         self.latency: dict[str, list[float]] = {}
@@ -288,8 +291,8 @@ class Replayer:
         if self.opts.rate > 0:
             latency = time.monotonic() - arrival_wall  # arrival to outputs built; the write follows
             out_time = raw.timestamp + int(latency * 1e9)
-        for key, m in output_messages(stamp, frame_id, result.people, v, self.builders).items():
-            writer.ros(self.topics_out[key], m, out_time)
+        for topic, m in topic_messages(output_messages(stamp, frame_id, result.people, v, self.builders), v):
+            writer.ros(topic, m, out_time)
         t_pub = time.perf_counter()
         if latency is not None:
             latency = time.monotonic() - arrival_wall
@@ -342,6 +345,12 @@ class Replayer:
                 self.gt[stamp] = parse_ground_truth(msg)
             except (BagError, ValueError) as e:
                 self.log(f"hpe3d replay: ignoring a ground-truth message: {e}")
+        elif raw.topic == GT_CAMERA_TOPIC and self.gt_topic:
+            try:
+                msg = deserialize(raw)
+                self.gt_camera[stamp_to_ns(msg.header.stamp)] = parse_camera_pose(msg)
+            except (BagError, ValueError) as e:
+                self.log(f"hpe3d replay: ignoring a ground-truth camera message: {e}")
 
     def run(self) -> ReplayResult:
         """Replay the whole bag (or until interrupted); always closes the output bag and writes the report."""
@@ -385,6 +394,7 @@ class Replayer:
             for rec in self.frames:
                 if rec.stamp_ns in self.gt:
                     rec.gt_joints = self.gt[rec.stamp_ns]
+                rec.gt_camera = self.gt_camera.get(rec.stamp_ns)
             from .report import write_report
 
             meta = {

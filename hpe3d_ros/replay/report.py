@@ -8,7 +8,10 @@ Sections (docs/replay.md describes every field):
 - bone-length stability per track (std in mm and coefficient of variation over the track);
 - plausibility (the model's negative log-likelihood) distribution; camera elevation over time;
 - accuracy when ground truth is present: MPJPE, N-MPJPE, PA-MPJPE (hpe3d_ros.pose_metrics.evaluate, both
-  sides root-centred) and the root position error.
+  sides root-centred) and the root position error;
+- scene (``scene_report``) with ground truth: distance error by distance bin for the height prior alone,
+  the ground plane alone and the published placement; with the true camera pose also the heading, the
+  velocity and the elevation errors.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from .. import skeleton
 from ..atomic import atomic_write_text
 from ..strict_json import json_safe
 from .records import FrameRecord
+from .scene_report import scene_accuracy, scene_markdown, scene_plot
 
 STAGE_ORDER = ("wait", "decode", "detect", "map", "lift", "publish", "total")
 # Estimated id switch: a track ends and another starts within this time, its pelvis seen within this many
@@ -260,6 +264,7 @@ def analyse(frames: Sequence[FrameRecord], meta: dict[str, Any] | None = None) -
         "plausibility_nll": _dist(plaus) if plaus else None,
         "elevation_deg": {**_dist(elev), "series": elevation_series},
         "accuracy": accuracy(frames),
+        "scene": scene_accuracy(frames, _match_gt),
     }
     return out
 
@@ -415,6 +420,8 @@ def markdown(r: dict[str, Any], plots: Sequence[str]) -> str:
                     f"| {tid} | {g['n_poses']} | {_fmt(g['mpjpe_mm'])} | {_fmt(g['n_mpjpe_mm'])} | "
                     f"{_fmt(g['pa_mpjpe_mm'])} |"
                 )
+    if a is not None:
+        lines += scene_markdown(r.get("scene"))
     if plots:
         lines += ["", "## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in plots]
     return "\n".join(lines) + "\n"
@@ -523,6 +530,7 @@ def plot(r: dict[str, Any], frames: Sequence[FrameRecord], out_dir: Path) -> lis
         fig.savefig(out_dir / "accuracy.png", dpi=90)
         plt.close(fig)
         written.append("accuracy.png")
+    written += scene_plot(r.get("scene"), out_dir)
     return written
 
 

@@ -33,12 +33,15 @@ def model(tmp_path_factory) -> Path:
 
 
 def test_people_in_metres_with_stage_timings(rgb, model):
-    pipe = PosePipeline({"model_file_path": str(model), "backend": "onnxruntime"})
+    # elevation.time_constant_s 0: each frame's own pooled elevation (not a running estimate over frames), so the
+    # skeletons equal a direct lift of this frame
+    pipe = PosePipeline({"model_file_path": str(model), "backend": "onnxruntime",
+                         "scene": {"elevation.time_constant_s": 0.0}})
     h, w = rgb.shape[:2]
     k = camera.intrinsics_from_fov(w, h, 70.0)
     for _ in range(2):
         res = pipe.process(rgb, k, stamp_ns=123)
-    assert set(res.timings) == {"detect", "map", "lift"} and all(v >= 0 for v in res.timings.values())
+    assert set(res.timings) == {"detect", "map", "lift", "scene"} and all(v >= 0 for v in res.timings.values())
     assert res.stamp_ns == 123 and not res.intrinsics_fallback and "onnxruntime" in res.backend
     assert len(res.people) >= 1
     ids = [p.track_id for p in res.people]

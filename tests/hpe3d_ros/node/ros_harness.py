@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import subprocess
 import sys
 import time
@@ -21,10 +20,13 @@ FIXTURE_MEDIA = REPO / "tests" / "fixtures" / "media"
 
 def isolated_ros_env(log_dir: Path) -> dict:
     """An isolated ROS environment for child processes and ``Client``: a random ROS_DOMAIN_ID (0..101 are
-    the safe ids on Linux), localhost-only discovery, a private ROS_LOG_DIR. os.environ is not changed."""
+    the safe ids on Linux) that no visible process uses (parallel test runs of other engineers), localhost-only
+    discovery, a private ROS_LOG_DIR. os.environ is not changed."""
+    from hpe3d_ros.replay.demo import free_domain_id  # a random id that no process visible here uses
+
     env = dict(os.environ)
     env.update({
-        "ROS_DOMAIN_ID": str(random.SystemRandom().randint(1, 101)),
+        "ROS_DOMAIN_ID": str(free_domain_id()),
         "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
         "ROS_LOG_DIR": str(log_dir),
         "RCUTILS_COLORIZED_OUTPUT": "0",
@@ -82,10 +84,12 @@ def fixture_frames(n: int = 3) -> list[tuple[str, np.ndarray]]:
     return frames
 
 
-def start_node(env: dict, *extra: str, params_file: Path | None = None, log: Path | None = None) -> subprocess.Popen:
-    """Start lift_node as its own process with config/lift.yaml and ``-p name:=value`` overrides."""
+def start_node(env: dict, *extra: str, params_file: Path | None = None, log: Path | None = None,
+               module: str = "hpe3d_ros.node.lift_node") -> subprocess.Popen:
+    """Start lift_node (or another node ``module``) as its own process with config/lift.yaml and
+    ``-p name:=value`` overrides."""
     params_file = params_file or REPO / "config" / "lift.yaml"
-    cmd = [sys.executable, "-m", "hpe3d_ros.node.lift_node", "--ros-args", "--params-file", str(params_file)]
+    cmd = [sys.executable, "-m", module, "--ros-args", "--params-file", str(params_file)]
     for e in extra:
         cmd += ["-p", e]
     out = open(log, "w") if log else subprocess.DEVNULL

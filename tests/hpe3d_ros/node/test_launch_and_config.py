@@ -58,6 +58,15 @@ def test_launch_file_uses_the_official_api_and_names_the_right_node():
     assert ast.literal_eval(_kw(node, "executable")) == "lift_node"
     setup = (REPO / "setup.py").read_text()
     assert '"lift_node = hpe3d_ros.node.lift_node:main"' in setup
+    # the lifecycle variant: the same node name, parameters and remappings, its own executable, by condition
+    managed = [c for c in _calls(tree, "LifecycleNode") if ast.literal_eval(_kw(c, "package")) == "hpe3d_ros"]
+    assert len(managed) == 1 and ast.literal_eval(_kw(managed[0], "executable")) == "lift_lifecycle_node"
+    assert ast.literal_eval(_kw(managed[0], "name")) == ast.literal_eval(_kw(node, "name"))
+    for key in ("parameters", "remappings"):
+        assert ast.unparse(_kw(managed[0], key)) == ast.unparse(_kw(node, key))
+    conditions = {ast.unparse(_kw(c, "condition")) for c in (node, managed[0])}
+    assert conditions == {"UnlessCondition(lifecycle)", "IfCondition(lifecycle)"}
+    assert '"lift_lifecycle_node = hpe3d_ros.node.lifecycle_node:main"' in setup
     # The parameter file: share/config/lift.yaml, installed by setup.py's config/*.yaml rule.
     joins = [c for c in _calls(tree, "join") if [ast.literal_eval(a) for a in c.args[1:]] == ["config", "lift.yaml"]]
     assert joins, "the launch file does not pass config/lift.yaml"
@@ -70,16 +79,17 @@ def test_every_launch_argument_is_a_node_parameter_and_every_configuration_is_de
     for want in ("image_topic", "camera_info_topic", "backend", "model_file_path"):
         assert want in declared
     for name in declared:
-        assert name in PARAM_BY_NAME, f"launch argument {name!r} is not a lift_node parameter"
+        assert name in PARAM_BY_NAME or name == "lifecycle", f"launch argument {name!r} is not a lift_node parameter"
     used = {ast.literal_eval(c.args[0]) for c in _calls(tree, "LaunchConfiguration")}
     assert used <= set(declared), f"undeclared launch configurations {used - set(declared)}"
     assert set(declared) <= used, f"declared but unused launch arguments {set(declared) - used}"
     # Parameters passed to the node carry their own names; remappings start from the node's default topic names.
-    node = [c for c in _calls(tree, "Node")][0]
-    params_dict = [e for e in _kw(node, "parameters").elts if isinstance(e, ast.Dict)][0]
+    assigned = {t.id: n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets
+                if isinstance(t, ast.Name)}
+    params_dict = [e for e in assigned["parameters"].elts if isinstance(e, ast.Dict)][0]
     for k, v in zip(params_dict.keys, params_dict.values):
         assert ast.literal_eval(k) == ast.literal_eval(v.args[0])
-    remapped = {ast.literal_eval(t.elts[0]) for t in _kw(node, "remappings").elts}
+    remapped = {ast.literal_eval(t.elts[0]) for t in assigned["remappings"].elts}
     assert remapped == {
         PARAM_BY_NAME["image_topic"].default,
         PARAM_BY_NAME["image_topic"].default + "/compressed",

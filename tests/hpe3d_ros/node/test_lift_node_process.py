@@ -86,15 +86,18 @@ def test_skeletons_and_markers_for_the_people_in_real_frames(running, frames):
             assert np.all((sk["confidence"] >= 0) & (sk["confidence"] <= 1))
             assert np.isfinite(sk["elevation"]).all()
             assert np.ptp(sk["elevation"]) < 1e-6, "the people of one frame share one camera elevation"
-            # Markers with the input stamp: per person a namespace, 16 spheres and one LINE_LIST.
+            # Markers with the input stamp: per person a namespace, 16 spheres, one LINE_LIST and the heading
+            # and velocity arrows when the person has them.
             marr = client.markers_with_stamp(stamp)
             assert marr, "no markers with the input stamp"
             ms = marr[-1].markers
-            assert len(ms) == n * (J + 1)
+            assert n * (J + 1) <= len(ms) <= n * (J + 3)
             assert {m.header.frame_id for m in ms} == {FRAME_ID}
             for tid in sk["track_id"]:
                 ids = sorted(m.id for m in ms if m.ns == f"person_{tid}")
-                assert ids == [tid * 100 + j for j in range(J)] + [tid * 100 + 99]
+                skeleton_ids = [tid * 100 + j for j in range(J)] + [tid * 100 + 99]
+                assert [i for i in ids if i in skeleton_ids] == skeleton_ids
+                assert set(ids) - set(skeleton_ids) <= {tid * 100 + 97, tid * 100 + 98}
             poses = [p for p in client.received["poses"] if p.header.stamp == cloud.header.stamp]
             assert poses and len(poses[-1].poses) == n * J
     by_name: dict = {}

@@ -8,6 +8,7 @@ import pytest
 
 from hpe3d_ros.detection.params import DetectorParams, NanoDetParams
 from hpe3d_ros.detection.registry import DEFAULT_KIND, DETECTORS, detector_params_class
+from hpe3d_ros.node.body_topics import BodyTopicsParams
 from hpe3d_ros.node.params import (
     PARAM_BY_NAME,
     PARAMS,
@@ -18,6 +19,7 @@ from hpe3d_ros.node.params import (
     specs_from_dataclass,
 )
 from hpe3d_ros.pipeline import check_params
+from hpe3d_ros.scene.params import GROUPS, SceneParams
 
 
 def test_node_parameters_map_onto_a_valid_pipeline_and_detector():
@@ -37,18 +39,21 @@ def test_node_parameters_map_onto_a_valid_pipeline_and_detector():
 
 
 def test_every_parameter_is_described_by_its_field_metadata():
-    for cls, prefix in ((NodeParams, ""), (NanoDetParams, "detector."), (DetectorParams, "detector.")):
+    detectors = (NanoDetParams, DetectorParams)
+    others = ((NodeParams, ""), *((c, p) for p, c in GROUPS), (BodyTopicsParams, "body_topics."))
+    for cls, prefix in (*others, *((c, "detector.") for c in detectors)):
         for f in dataclasses.fields(cls):
             spec = PARAM_BY_NAME[prefix + f.name]
-            if cls is NodeParams or cls is detector_params_class(DEFAULT_KIND):
+            if cls not in detectors or cls is detector_params_class(DEFAULT_KIND):
                 assert spec.description == f.metadata["description"] and len(spec.description) > 10, f.name
             assert spec.choices == tuple(f.metadata.get("choices", ())), f.name
             if f.type in ("int", "float") and "range" in f.metadata:
                 assert (spec.low, spec.high) == tuple(f.metadata["range"]), f.name
+    for cls in detectors:
         numeric = [f for f in dataclasses.fields(cls) if f.type in ("int", "float")]
         assert all("range" in f.metadata for f in numeric)  # the dataclass checks every number against it
-    names = {f.name for cls in (NanoDetParams, DetectorParams) for f in dataclasses.fields(cls)}
-    assert len(PARAMS) == len(dataclasses.fields(NodeParams)) + 1 + len(names)  # + detector.kind
+    names = {f.name for cls in detectors for f in dataclasses.fields(cls)}
+    assert len(PARAMS) == sum(len(dataclasses.fields(c)) for c, _ in others) + 1 + len(names)  # + detector.kind
 
 
 def test_fields_shared_by_two_kinds_have_one_type():
@@ -93,6 +98,22 @@ def test_lift_node_is_a_plain_module_level_class():
     tree = ast.parse(Path(lift_node.__file__).read_text())
     assert "LiftNode" in [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
     assert lift_node.LiftNode.__module__ == "hpe3d_ros.node.lift_node"
+
+
+def test_scene_parameters_map_onto_the_pipeline_and_are_checked_together():
+    from hpe3d_ros.node.params import check_combination, scene_params
+
+    values = {p.name: p.default for p in PARAMS}
+    pp = check_params(pipeline_params(values))
+    assert SceneParams.from_flat(pp["scene"]) == SceneParams()
+    assert set(scene_params(values)) == set(SceneParams().to_flat())
+    assert check_combination(values) == ""
+    # a base frame needs the camera's pose in it; a known height needs the camera above the ground
+    assert "base_frame" in check_combination({**values, "base_frame": "base_link"})
+    assert check_combination({**values, "base_frame": "base_link", "camera_mount.mode": "full"}) == ""
+    assert "above the ground" in check_combination({**values, "camera_mount.mode": "height", "camera_mount.z": 0.0})
+    with pytest.raises(ValueError, match="scene"):
+        check_params({"scene": {"camera_mount.mode": "height", "camera_mount.z": -1.0}})
 
 
 def test_unknown_names_are_described_with_the_nearest_known_ones():

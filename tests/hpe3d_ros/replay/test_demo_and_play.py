@@ -43,6 +43,13 @@ def test_demo_end_to_end_on_the_bundled_sample(tmp_path):
     assert stamps(bag, "/hpe3d/poses") == skel
     with InputBag(bag) as b:
         assert b.message_count("/hpe3d/markers") == len(skel) and b.message_count("/diagnostics") >= 1
+        # the scene stage's outputs: the people cloud per frame, the per-person topics found by pattern
+        assert b.message_count("/hpe3d/people") == len(skel) and b.message_count("/humans/bodies/tracked") == len(skel)
+        assert any(t.startswith("/humans/bodies/b") and t.endswith("/position") for t in b.topics)
+    from hpe3d_ros.replay.bag_frames import read_recorded
+
+    recorded = read_recorded(bag, "/camera/image_raw")
+    assert any(f.scene is not None and np.isfinite(f.scene["heading"]).any() for f in recorded.frames)
     cap = cv2.VideoCapture(str(out / "demo.mp4"))
     n, w = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
     ok, _ = cap.read()

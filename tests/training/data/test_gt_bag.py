@@ -88,3 +88,70 @@ def test_replay_reports_accuracy_against_ground_truth(gt_bag, model, tmp_path):
     assert "## Accuracy against ground truth" in md and "PA-MPJPE" in md
     assert (tmp_path / "r" / "accuracy.png").is_file()
     assert res.report["tracks"]["count"] == 3
+
+
+@pytest.fixture(scope="module")
+def mounted_bag(tmp_path_factory, fixtures_dir):
+    from training.data.gt_bag import make_mounted_gt_bag
+
+    out = tmp_path_factory.mktemp("gt_mounted") / "bag"
+    summary = make_mounted_gt_bag(out, clips=3, split="all", data_root=fixtures_dir / "bandai", max_frames_per_clip=45,
+                                  noise=False)
+    return out, summary
+
+
+def test_mounted_bag_one_camera_people_on_the_ground(mounted_bag):
+    from hpe3d_ros.replay.keypoint_msgs import parse_camera_pose
+    from training.data.gt_bag import CAMERA_POSE_TOPIC, load_mounted_settings
+
+    bag, summary = mounted_bag
+    cam = load_mounted_settings()["camera"]
+    with InputBag(bag) as b:
+        assert b.topics[CAMERA_POSE_TOPIC] == "geometry_msgs/msg/PoseStamped"
+    infos, kps, gts = _frames(bag)
+    poses = {t: parse_camera_pose(m) for t, m in topic_messages(bag, CAMERA_POSE_TOPIC)}
+    assert set(poses) == set(kps) and len(kps) == summary["frames"] > 0
+    # half locomotion: the fixture's dash and walk-turn clips are chosen beside the wave
+    assert {c["content"] for c in summary["clips"]} >= {"dash", "wave-left-hand"}
+    by_track: dict = {}
+    for t in sorted(kps):
+        r_b_o, pos = poses[t]
+        assert pos == pytest.approx([0, 0, cam["height_m"]])
+        assert np.degrees(np.arcsin(-r_b_o[2, 2])) == pytest.approx(cam["pitch_deg"], abs=1e-6)
+        kp, sc, ids = kps[t]
+        gt = gts[t][1][0]
+        np.testing.assert_allclose(kp[0], camera.project(gt, np.reshape(infos[t].k, (3, 3))), atol=2e-3)
+        by_track.setdefault(int(ids[0]), []).append(gt @ r_b_o.T + pos)  # the true joints in the ground frame
+    for clip in summary["clips"]:
+        ground = np.array(by_track[clip["track_id"]])
+        lowest_ankle = ground[:, [3, 6], 2].min(axis=1)
+        # the mocap floor is the ground plane: standing on it, the lower ankle is at the body's ankle height
+        assert np.percentile(lowest_ankle, 5) == pytest.approx(0.117 * clip["stature_m"] / skeleton.REFERENCE_HEIGHT_M,
+                                                        abs=0.02)
+        dist = np.linalg.norm(ground[:, skeleton.ROOT, :2].mean(axis=0))
+        assert 2.0 < dist < 42.0 and clip["distance_m"] == pytest.approx(dist, abs=1.5)
+
+
+def test_replay_scores_placement_heading_and_velocity_of_a_mounted_bag(mounted_bag, model, tmp_path):
+    bag, _ = mounted_bag
+    mount = {"camera_mount.mode": "full", "camera_mount.z": 1.3, "camera_mount.pitch": float(np.radians(2.0)),
+             "camera_mount.pitch_std_deg": 0.1, "placement.ankle_height_ratio": 0.074}
+    res = replay(ReplayOptions(bag=bag, out=tmp_path / "o", overrides={"model_file_path": str(model), **mount},
+                               plots=True, report_dir=tmp_path / "r"))
+    sc = res.report["scene"]
+    assert res.complete and sc["matched"] == res.report["accuracy"]["matched"] > 0
+    bins = [b for b in sc["distance_by_bin"] if b["n"]]
+    assert bins and sum(b["n"] for b in bins) == sc["matched"]
+    for b in bins:  # clean 2D of people on flat ground seen by a known camera: the plane beats the prior
+        assert b["ground_available_pct"] == 100.0
+        assert b["published"]["mean_abs_rel_pct"] < b["prior"]["mean_abs_rel_pct"]
+    assert sc["heading"]["n"] > 0 and sc["heading"]["median_abs_deg"] < 45.0
+    assert sc["elevation_error_deg"]["mean_abs"] < 1e-6  # the mounted pitch is the true one
+    assert sc["velocity_walking"]["n"] + sc["velocity_standing"]["n"] > 0
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "## Scene: placement, heading and velocity against ground truth" in md
+    assert (tmp_path / "r" / "placement.png").is_file()
+    # the replay wrote the per-person topics into its bag
+    with InputBag(tmp_path / "o") as b:
+        assert "/humans/bodies/tracked" in b.topics and "/hpe3d/people" in b.topics
+        assert any(t.startswith("/humans/bodies/b") and t.endswith("/position") for t in b.topics)
