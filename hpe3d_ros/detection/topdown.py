@@ -415,7 +415,7 @@ class StreamDetector:
         return len(self.tracker.tracks) if self.tracker is not None else 0
 
 
-DETECTOR_THREAD_NICENESS = 10
+DETECTOR_THREAD_NICENESS = 10  # added to the thread's nice value (at most 19)
 
 
 def _lower_priority() -> None:
@@ -423,7 +423,8 @@ def _lower_priority() -> None:
     own nice value): when it shares a core with the frame's landmarks, the frame goes first and the
     detector pass takes the idle time. Best effort: where that is not possible nothing changes."""
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DETECTOR_THREAD_NICENESS)
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + DETECTOR_THREAD_NICENESS))
     except (AttributeError, OSError):
         pass
 
