@@ -46,7 +46,7 @@ def configurations() -> dict[str, dict]:
         "SHIPPED (config/lift.yaml)": nanodet(),
         "nanodet, detector every frame": nanodet(detect_every_n_frames=1),
         "nanodet, detector every 5th frame": nanodet(detect_every_n_frames=5),
-        "nanodet, low boxes start nobody": nanodet(low_box_min_pose_confidence=2.0),
+        "nanodet, low boxes start people with a pose >= 0.7": nanodet(low_box_min_pose_confidence=0.7),
         "nanodet, lite": nanodet(landmark_model="lite"),
         "nanodet, auto (lite < 100 px)": nanodet(landmark_model="auto"),
     }
