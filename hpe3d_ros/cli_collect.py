@@ -43,6 +43,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     cam = p.add_mutually_exclusive_group()
     cam.add_argument("--hfov", type=float, metavar="DEG", help="horizontal field of view of the camera, degrees")
     cam.add_argument("--calibration", metavar="FILE.yaml", help="ROS camera_info YAML of the camera")
+    p.add_argument(
+        "--detector", default=None, metavar="KIND",
+        help="2D detector kind (hpe3d_ros.detection.registry: nanodet, mediapipe; default: the registry's default)",
+    )
     p.add_argument("--max-people", type=int, default=5, help="most people per frame (default 5)")
     p.add_argument(
         "--detect-every",
@@ -242,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
                 "keypoints are written in the raw image: use rectified video for a lens with visible distortion",
                 file=sys.stderr,
             )
-    params = {"max_people": args.max_people}
+    params = {"max_people": args.max_people} | ({"kind": args.detector} if args.detector else {})
     params["detect_every_n_frames"] = args.detect_every
     if args.min_detection_confidence is not None:
         params["min_detection_confidence"] = args.min_detection_confidence

@@ -4,7 +4,7 @@ ROS-free: the ROS node (hpe3d_ros.node.lift_node) and the bag replay both call e
 ``PosePipeline(params).process(image_rgb, K, stamp_ns)``. Decoding the image is the caller's job.
 
 Stages timed per frame (seconds, in ``FrameResult.timings``):
-- ``detect``: the 2D detector (``hpe3d_ros.detection.make_detector``, MediaPipe by default) on the RGB image;
+- ``detect``: the 2D detector (``hpe3d_ros.detection.make_detector``, NanoDet + BlazePose by default) on the RGB image;
 - ``map``: the detections to one batch (keypoints, scores, intrinsics) in the joint layout;
 - ``lift``: all people of the frame in one call of hpe3d_ros.lifting.Lifter (normalise, network,
   elevation, metric scale and root translation);
@@ -13,12 +13,13 @@ Stages timed per frame (seconds, in ``FrameResult.timings``):
   prior, per-track heading, velocity and head yaw (``Person3D.state``). Not in detector-only mode.
 
 Parameters (a flat dict; unknown keys are an error so that typos do not pass silently):
-``model_file_path``, ``backend``, ``engine_file_path``, ``force_engine_update``, ``lifter_threads``
-(ONNX Runtime intra-op threads, 0 = its default), ``body_height_m``,
-``fallback_hfov_deg``, ``lift`` (False: detector only, for measuring the cost of lifting), ``scene`` (a dict of
-the scene stage's parameters by their node names, ``camera_mount.z`` ...: ``hpe3d_ros.scene.SceneParams``) and
-``detector`` (a dict passed to ``hpe3d_ros.detection.make_detector``: ``kind``, default "mediapipe",
-and that kind's parameters).
+``model_file_path``, ``backend`` (the lifter's runtime, or ``mediapipe_world``: BlazePose's own world
+landmarks instead of a learned lifter, hpe3d_ros.world_landmarks), ``engine_file_path``,
+``force_engine_update``, ``lifter_threads`` (ONNX Runtime intra-op threads, 0 = its default),
+``body_height_m``, ``fallback_hfov_deg``, ``lift`` (False: detector only, for measuring the cost of
+lifting), ``scene`` (a dict of the scene stage's parameters by their node names, ``camera_mount.z`` ...:
+``hpe3d_ros.scene.SceneParams``) and ``detector`` (a dict passed to
+``hpe3d_ros.detection.make_detector``: ``kind``, default "nanodet", and that kind's parameters).
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "detector": {},
     "scene": {},
 }
-BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
+BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch", "mediapipe_world")  # the last: world_landmarks.py
 
 
 @dataclass
@@ -149,6 +150,8 @@ class PosePipeline:
     def _describe_backend(self) -> str:
         if self.lifter is None:
             return "none (detector only)"
+        if hasattr(self.lifter, "describe"):
+            return str(self.lifter.describe())
         b = getattr(self.lifter, "backend", None)
         if hasattr(b, "describe"):
             return str(b.describe())
@@ -160,6 +163,10 @@ class PosePipeline:
         model = resolve_model_path(self.params["model_file_path"])
         if not model.is_file():
             raise FileNotFoundError(f"PosePipeline: model_file_path {model} does not exist")
+        if self.params["backend"] == "mediapipe_world":  # the lifter model gives the elevation only
+            from .world_landmarks import WorldLandmarkLifter
+
+            return WorldLandmarkLifter(Lifter(str(model), backend="auto", intra_op_threads=1))
         kwargs: dict[str, Any] = {"backend": self.params["backend"]}
         if self.params["engine_file_path"]:
             kwargs["engine_file_path"] = str(self.params["engine_file_path"])
@@ -216,7 +223,14 @@ class PosePipeline:
             bboxes = [
                 tuple(float(v) for v in d.bbox) if getattr(d, "bbox", None) is not None else None for d in detections
             ]
-            people, dropped = self.lift_batch(keypoints, scores, k_used, [d.track_id for d in detections], bboxes)
+            world = None
+            if getattr(self.lifter, "needs_world_landmarks", False):
+                if any(getattr(d, "world_landmarks", None) is None for d in detections):
+                    raise ValueError("PosePipeline: backend mediapipe_world needs a detector giving world landmarks")
+                world = np.array([d.world_landmarks for d in detections]).reshape(n, -1, 3)
+            people, dropped = self.lift_batch(
+                keypoints, scores, k_used, [d.track_id for d in detections], bboxes, world
+            )
         else:
             people = [self._unlifted(d.track_id, keypoints[i], scores[i], k_used, d) for i, d in enumerate(detections)]
             finite = [p for p in people if np.isfinite(p.joints_optical).all() and np.isfinite(p.confidence).all()]
@@ -247,6 +261,7 @@ class PosePipeline:
         k: np.ndarray,
         track_ids: Sequence[int],
         bboxes: Sequence[tuple | None] | None = None,
+        world: np.ndarray | None = None,
     ) -> tuple[list[Person3D], int]:
         """Lift N people of one frame (keypoints (N, 16, 2) px, scores (N, 16), K (3, 3)) in one batch;
         returns the people and the number left out because their lift came out non-finite
@@ -255,11 +270,15 @@ class PosePipeline:
 
         They are seen by one camera at one instant, so they share one camera elevation: the median of
         the people's estimates (``Lifter.lift(pool_elevation=True)``), and every skeleton is made
-        upright with it (docs/runtime.md)."""
+        upright with it (docs/runtime.md). ``world`` (N, 33, 3): the detector's world landmarks, for the
+        ``mediapipe_world`` backend."""
         n = len(keypoints)
         if n == 0:
             return [], 0
-        res = self.lifter.lift(keypoints, k, scores, height_m=float(self.params["body_height_m"]), pool_elevation=True)
+        extra = {} if world is None else {"world": world}
+        res = self.lifter.lift(
+            keypoints, k, scores, height_m=float(self.params["body_height_m"]), pool_elevation=True, **extra
+        )
         plaus = getattr(res, "plausibility", None)
         valid = np.ones(n, dtype=bool) if res.valid is None else np.asarray(res.valid, dtype=bool)
         valid &= np.isfinite(np.asarray(scores, dtype=np.float64)).all(axis=1)

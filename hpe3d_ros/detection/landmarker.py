@@ -1,4 +1,6 @@
-"""MediaPipe BlazePose landmarks (the full model shipped in the wheel, model_complexity=1).
+"""MediaPipe BlazePose landmarks with MediaPipe's own graphs (the full model shipped in the wheel; the
+``mediapipe`` detector kind). blazepose.OnnxLandmarker runs the same models (lite, full, heavy) with
+ONNX Runtime for the ``nanodet`` kind.
 
 Two ways to run it:
 - ``FrameLandmarker``: ``mp.solutions.pose.Pose`` in tracking mode on the whole frame: MediaPipe's own
@@ -11,6 +13,7 @@ Two ways to run it:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,6 +31,7 @@ input_side_packet: "model_complexity"
 input_side_packet: "enable_segmentation"
 output_stream: "landmarks"
 output_stream: "auxiliary_landmarks"
+output_stream: "world_landmarks"
 node {
   calculator: "PoseLandmarkByRoiCpu"
   input_side_packet: "MODEL_COMPLEXITY:model_complexity"
@@ -36,8 +40,25 @@ node {
   input_stream: "ROI:roi"
   output_stream: "LANDMARKS:landmarks"
   output_stream: "AUXILIARY_LANDMARKS:auxiliary_landmarks"
+  output_stream: "WORLD_LANDMARKS:world_landmarks"
 }
 """
+_PRESENCE_PARAM = "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold"
+
+
+class RoiResult(NamedTuple):
+    """The landmark model's output for one region.
+
+    - ``landmarks`` (33, 4): pixel x, y, z (x's scale, relative to the hips, smaller = nearer), visibility;
+    - ``auxiliary`` (2, 2): pixel hip centre and full-body scale point (they place the next region;
+      None from ``FrameLandmarker``, whose region MediaPipe keeps to itself);
+    - ``world`` (33, 3): BlazePose's metric 3D landmarks (metres, origin between the hips, axes those of
+      the image: x right, y down, z away from the camera), or None when the graph gave none.
+    """
+
+    landmarks: np.ndarray
+    auxiliary: np.ndarray | None
+    world: np.ndarray | None
 
 
 @dataclass
@@ -61,6 +82,13 @@ class Roi:
         return cls(c, side, rotation)
 
 
+def world_array(world_landmarks) -> np.ndarray | None:
+    """MediaPipe's world landmark list as (33, 3) metres, or None."""
+    if world_landmarks is None or not len(world_landmarks.landmark):
+        return None
+    return np.array([(p.x, p.y, p.z) for p in world_landmarks.landmark], dtype=np.float64)
+
+
 class RoiLandmarker:
     """Landmarks of the person inside a region of interest (one graph for all people)."""
 
@@ -73,17 +101,13 @@ class RoiLandmarker:
             inference_threads=inference_threads,
             graph_config=_ROI_GRAPH,
             side_inputs={"model_complexity": 1, "enable_segmentation": False},
-            outputs=["landmarks", "auxiliary_landmarks"],
-            calculator_params={
-                "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold": (
-                    min_presence
-                )
-            },
+            outputs=["landmarks", "auxiliary_landmarks", "world_landmarks"],
+            calculator_params={_PRESENCE_PARAM: min_presence},
         )
 
-    def process(self, image_rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, np.ndarray] | None:
-        """(landmarks (33, 4) px x, y, z (x's scale), visibility; auxiliary (2, 2) px) or None when
-        the model finds no person in the region."""
+    def process(self, image_rgb: np.ndarray, roi: Roi) -> RoiResult | None:
+        """The landmarks of the person in ``roi`` (``RoiResult``), or None when the model finds no
+        person there."""
         from mediapipe.framework.formats import rect_pb2
 
         h, w = image_rgb.shape[:2]
@@ -99,7 +123,7 @@ class RoiLandmarker:
             return None
         lm = np.array([(p.x * w, p.y * h, p.z * w, p.visibility) for p in result.landmarks.landmark], dtype=np.float64)
         aux = np.array([(p.x * w, p.y * h) for p in result.auxiliary_landmarks.landmark], dtype=np.float64)
-        return lm, aux
+        return RoiResult(lm, aux, world_array(result.world_landmarks))
 
     def close(self) -> None:
         """Free the graph."""
@@ -128,8 +152,9 @@ class FrameLandmarker:
             min_tracking_confidence=min_tracking_confidence,
         )
 
-    def process(self, image_rgb: np.ndarray) -> np.ndarray | None:
-        """Landmarks (33, 4) as x, y in pixels, z in pixels (x's scale), visibility; None if no person."""
+    def process(self, image_rgb: np.ndarray) -> RoiResult | None:
+        """The person's landmarks (``RoiResult`` without auxiliary landmarks: MediaPipe keeps its region
+        to itself), or None if there is no person."""
         result = self._pose.process(image_rgb)
         if result.pose_landmarks is None:
             return None
@@ -138,7 +163,7 @@ class FrameLandmarker:
         lm[:, 0] *= w
         lm[:, 1] *= h
         lm[:, 2] *= w
-        return lm
+        return RoiResult(lm, None, world_array(result.pose_world_landmarks))
 
     def reset(self) -> None:
         """Forget the tracked person (the next frame starts with a detection)."""

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .inference_threads import threaded_solution
+from .landmarker import Roi, RoiResult
+from .topdown import Proposal
+from .tracking import square_box
 
 _GRAPH = """
 input_stream: "image"
@@ -47,12 +50,6 @@ class PersonRegion:
     def square(self) -> np.ndarray:
         """The body's square box (x0, y0, x1, y1)."""
         return square_box(self.center, 2.0 * self.radius)
-
-
-def square_box(center: np.ndarray, side: float) -> np.ndarray:
-    """(x0, y0, x1, y1) of a square of ``side`` around ``center``."""
-    h = side / 2.0
-    return np.array([center[0] - h, center[1] - h, center[0] + h, center[1] + h], dtype=np.float64)
 
 
 class BlazePersonDetector:
@@ -159,3 +156,43 @@ class RegionScanner:
                 if bx1 > bx0 and by1 > by0:
                     view[by0:by1, bx0:bx1] = 0
         return self.detector.detect(view, offset=(x0, y0))
+
+
+class RegionFinder:
+    """The ``mediapipe`` kind's person detector for the top-down frame loop (topdown.PersonFinder):
+    one scan region per pass with the tracked people blacked out; a person is proposed by their body
+    square (hip centre +- body radius) and MediaPipe's own region (``Roi.from_alignment``)."""
+
+    masks_tracked = True
+    rescan_when_found = True
+    anchor_boxes = False
+
+    def __init__(self, min_score: float, tile_fraction: float, roi_scale: float, inference_threads: int = 0):
+        self.high = self.low = float(min_score)
+        self.roi_scale = float(roi_scale)
+        self.scanner = RegionScanner(BlazePersonDetector(min_score, inference_threads), tile_fraction)
+
+    def find(self, image_rgb: np.ndarray, masks: list[np.ndarray]) -> list[Proposal]:
+        """Proposals of the next scan region."""
+        return [
+            Proposal(r.square(), Roi.from_alignment(r.center, r.scale_point, self.roi_scale), r.score)
+            for r in self.scanner.scan(image_rgb, masks)
+        ]
+
+    @staticmethod
+    def track_box(result: RoiResult) -> np.ndarray:
+        """A tracked person's body square from their auxiliary landmarks (hip centre, scale point)."""
+        c, e = result.auxiliary
+        return square_box(c, 2.0 * float(np.linalg.norm(e - c)))
+
+    @staticmethod
+    def fallback_roi(box: np.ndarray) -> None:  # noqa: ARG004 - PersonFinder protocol
+        """None: a person MediaPipe's region loses waits for the person detector (as MediaPipe does)."""
+        return None
+
+    def reset(self) -> None:
+        """Nothing to restart: the scan schedule carries on."""
+
+    def close(self) -> None:
+        """Free the person detector."""
+        self.scanner.detector.close()

@@ -46,11 +46,15 @@ class DetectorKind:
     description: str = ""
 
 
-DEFAULT_KIND = "mediapipe"
+DEFAULT_KIND = "nanodet"
 DETECTORS: dict[str, DetectorKind] = {
+    "nanodet": DetectorKind(
+        "hpe3d_ros.detection.nanodet:NanoDetPoseDetector", "hpe3d_ros.detection.params:NanoDetParams", "mediapipe",
+        "NanoDet-m person boxes -> BlazePose landmarks per person, tracked by box (docs/detection.md)",
+    ),
     "mediapipe": DetectorKind(
         "hpe3d_ros.detection.pose_detector:PoseDetector", "hpe3d_ros.detection.params:DetectorParams", "mediapipe",
-        "MediaPipe BlazePose: person detector + landmark model per person, with tracking (docs/detection.md)",
+        "MediaPipe BlazePose: its person detector + landmark model per person, with tracking (docs/detection.md)",
     ),
 }
 

@@ -18,6 +18,9 @@ class Person2D:
       pixel x, y, z (z in pixels of the same scale as x, relative to the hips, smaller = nearer) and
       visibility.
     - ``confidence``: the person's confidence (mean landmark visibility of the 16 layout joints' sources).
+    - ``world_landmarks``: the detector's own metric 3D points, or None. MediaPipe: (33, 3) BlazePose world
+      landmarks in metres, origin between the hips, axes those of the image (x right, y down, z away
+      from the camera); the ``mediapipe_world`` lifter backend publishes them (hpe3d_ros.world_landmarks).
     """
 
     track_id: int
@@ -26,3 +29,4 @@ class Person2D:
     bbox: tuple
     landmarks: np.ndarray | None = None
     confidence: float = 1.0
+    world_landmarks: np.ndarray | None = None

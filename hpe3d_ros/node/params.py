@@ -3,9 +3,11 @@ the node's parameter file with them, docs/node.md's table is generated from them
 
 Every parameter is a field of a dataclass whose ``metadata`` holds its description and, where it
 applies, its range, choices and whether it is fixed after start-up: ``NodeParams`` (the node's own
-parameters) and the detector's parameter dataclass (``hpe3d_ros.detection.registry``; MediaPipe's is
-``DetectorParams``), declared as ``detector.<field>`` and fixed after start (the detector is built once);
-the scene stage's (``hpe3d_ros.scene.params``: ``camera_mount.*``, ``elevation.*``, ``placement.*``,
+parameters) and the detector kinds' parameter dataclasses (``hpe3d_ros.detection.registry``),
+declared as ``detector.<field>`` and fixed after start (the detector is built once). ``detector.kind``
+picks the kind; the node declares the fields of every kind (a name two kinds share means the same
+thing in both; its default is the default kind's) and passes the chosen kind's to it. Then the scene
+stage's (``hpe3d_ros.scene.params``: ``camera_mount.*``, ``elevation.*``, ``placement.*``,
 ``tracking.*``) and the per-person topics' (``body_topics.*``, ``hpe3d_ros.node.body_topics``).
 """
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from ..detection.registry import DEFAULT_KIND, detector_params_class
+from ..detection.registry import DEFAULT_KIND, DETECTORS, detector_params_class
 from ..metric import DEFAULT_BODY_HEIGHT_M
 from ..pipeline import BACKENDS, DEFAULT_MODEL
 from ..scene.params import GROUPS as SCENE_GROUPS
@@ -121,9 +123,29 @@ def specs_from_dataclass(cls: type, prefix: str = "", read_only: bool | None = N
     return tuple(specs)
 
 
+def detector_specs() -> tuple[ParamSpec, ...]:
+    """``detector.kind`` and the fields of every detector kind (the default kind's first, each name once)."""
+    kinds = [DEFAULT_KIND] + sorted(k for k in DETECTORS if k != DEFAULT_KIND)
+    specs = [ParamSpec("detector.kind", DEFAULT_KIND, "the 2D detector: " + "; ".join(
+        f"{k}: {DETECTORS[k].description}" for k in kinds), read_only=True, choices=tuple(kinds))]
+    seen = {"detector.kind"}
+    for kind in kinds:
+        for spec in specs_from_dataclass(detector_params_class(kind), "detector.", read_only=True):
+            if spec.name not in seen:
+                seen.add(spec.name)
+                specs.append(spec)
+    return tuple(specs)
+
+
+def detector_fields(kind: str) -> dict[str, str]:
+    """Field name -> parameter class name, for the fields of a detector kind."""
+    cls = detector_params_class(kind)
+    return {f.name: cls.__name__ for f in fields(cls)}
+
+
 PARAMS: tuple[ParamSpec, ...] = (
     specs_from_dataclass(NodeParams)
-    + specs_from_dataclass(detector_params_class(DEFAULT_KIND), "detector.", read_only=True)
+    + detector_specs()
     + tuple(spec for prefix, cls in SCENE_GROUPS for spec in specs_from_dataclass(cls, prefix))
     + specs_from_dataclass(BodyTopicsParams, "body_topics.")
 )
@@ -173,8 +195,10 @@ def parameters_table_markdown() -> str:
         else:
             default = str(p.default).lower() if isinstance(p.default, bool) else str(p.default)
         desc = p.description.replace("|", "\\|")
-        if p.name.startswith("detector."):  # described by the detector's own docs, which change with it
-            desc = f"`DetectorParams.{p.name.split('.', 1)[1]}`, see docs/detection.md"
+        if p.name.startswith("detector.") and p.name != "detector.kind":  # described in docs/detection.md
+            name = p.name.split(".", 1)[1]
+            owners = [f"`{detector_fields(k)[name]}`" for k in DETECTORS if name in detector_fields(k)]
+            desc = f"{' and '.join(owners)} field, see docs/detection.md"
         lines.append(f"| `{p.name}` | {kind} | {default} | {rng} | {'no' if p.read_only else 'yes'} | {desc} |")
     return "\n".join(lines) + "\n"
 
@@ -191,8 +215,13 @@ def scene_params(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def detector_params(values: dict[str, Any]) -> dict[str, Any]:
-    """The ``detector.*`` parameters as detector keyword arguments."""
-    return {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("detector.")}
+    """The ``detector.*`` parameters of the chosen ``detector.kind`` as ``make_detector`` arguments
+    (``kind`` and that kind's fields; the other kinds' are ignored)."""
+    kind = str(values.get("detector.kind", DEFAULT_KIND))
+    own = detector_fields(kind)
+    return {"kind": kind} | {
+        name: v for k, v in values.items() if k.startswith("detector.") and (name := k.split(".", 1)[1]) in own
+    }
 
 
 def pipeline_params(values: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,9 @@ the per-person ``/humans/bodies/b<id>/...`` and ``/humans/bodies/tracked``) and 
 
 Modes:
 - fast (default, ``--rate 0``): every frame in order, as fast as the CPU allows; outputs are written
-  at their input's receive time, so two replays of one bag write identical skeletons;
+  at their input's receive time, so two replays of one bag write identical skeletons (the person
+  detector runs inline: ``detector.async_detection`` is taken as false, as a worker thread's results
+  would depend on its timing);
 - paced (``--rate R``): messages are fed at R times the recorded rate to a worker that, like the
   node, keeps only the newest frame: frames that arrive while it is busy are dropped and counted,
   and the end-to-end latency (arrival to outputs written) means what it means on a robot. Outputs
@@ -159,6 +161,8 @@ class Replayer:
         self.log = log or (lambda s: print(s, file=sys.stderr))
         self.values = load_node_params(opts.params_file, opts.overrides)
         self.pipeline_params = replay_pipeline_params(self.values)
+        if opts.rate <= 0 and "async_detection" in self.pipeline_params["detector"]:
+            self.pipeline_params["detector"]["async_detection"] = False  # fast mode is reproducible
         self.topics_out = output_topics(self.values)
         self.builders = frame_builders()
         self.bag = InputBag(opts.bag)

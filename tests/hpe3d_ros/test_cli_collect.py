@@ -160,3 +160,18 @@ def test_calibration_file_gives_its_k_and_size_is_checked(fixtures_dir, tmp_path
     out2 = tmp_path / "y.npz"
     assert cli.main(["collect", "--video", video, "--out", str(out2), "--calibration", str(cal)]) == 1
     assert "640x540" in capsys.readouterr().err and not out2.exists()
+
+
+def test_collect_takes_the_detector_kind(fixtures_dir, tmp_path, capsys):
+    video = str(fixtures_dir / "media" / "street-demo.mp4")
+    counts = {}
+    for kind in ("nanodet", "mediapipe"):
+        out = tmp_path / f"{kind}.npz"
+        rc = cli.main(["collect", "--video", video, "--out", str(out), "--hfov", "70", "--detector", kind,
+                       "--max-people", "8"])
+        assert rc == 0, capsys.readouterr().err
+        counts[kind] = len(poses_io.load_poses2d(out)["keypoints"])
+    assert counts["nanodet"] >= 5 * 5 and counts["nanodet"] > counts["mediapipe"]  # the pedestrians NanoDet finds
+    rc = cli.main(["collect", "--video", video, "--out", str(tmp_path / "x.npz"), "--hfov", "70", "--detector", "yolo"])
+    assert rc != 0 and "unknown detector kind 'yolo'" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()

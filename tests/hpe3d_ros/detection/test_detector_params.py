@@ -1,12 +1,13 @@
-"""DetectorParams: defaults, ranges, unknown keys, and the tracking helpers (pure numpy)."""
+"""Detector parameter dataclasses (both kinds): defaults, ranges, choices, unknown keys; scan regions and
+the landmark smoother (pure numpy)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from hpe3d_ros.detection import DetectorParams
+from hpe3d_ros.detection.params import NanoDetParams
 from hpe3d_ros.detection.person_regions import scan_regions
-from hpe3d_ros.detection.tracking import assign, box_iomin, box_iou
 
 
 def test_defaults_are_in_range_and_round_trip():
@@ -35,21 +36,25 @@ def test_integer_valued_floats_are_accepted():
     assert DetectorParams(max_people=3.0).max_people == 3
 
 
-def test_box_iou_and_containment():
-    a = np.array([[0, 0, 10, 10]])
-    b = np.array([[5, 0, 15, 10], [20, 20, 30, 30], [2, 2, 4, 4]])
-    np.testing.assert_allclose(box_iou(a, b)[0], [50 / 150, 0.0, 4 / 100])
-    np.testing.assert_allclose(box_iomin(a, b)[0], [0.5, 0.0, 1.0])
+@pytest.mark.parametrize("cls", [DetectorParams, NanoDetParams])
+def test_every_kind_round_trips_its_defaults(cls):
+    p = cls()
+    assert cls.from_dict(p.to_dict()) == p
 
 
-def test_assign_matches_by_hip_distance_and_leaves_far_detections_new():
-    tracks = np.array([[100.0, 100.0], [300.0, 100.0]])
-    radii = np.array([50.0, 50.0])
-    dets = np.array([[305.0, 98.0], [600.0, 100.0], [102.0, 101.0]])
-    pairs, new = assign(tracks, radii, dets, np.array([50.0, 50.0, 50.0]), 0.35)
-    assert sorted(pairs) == [(0, 2), (1, 0)]
-    assert new == [1]
-    assert assign(tracks[:0], radii[:0], dets, np.full(3, 50.0), 0.35) == ([], [0, 1, 2])
+@pytest.mark.parametrize(
+    "bad, needle",
+    [
+        ({"landmark_model": "huge"}, "landmark_model"),
+        ({"tiles": 3}, "tiles"),
+        ({"input_size": 2000}, "input_size"),
+        ({"min_keep_confidence": -0.1}, "min_keep_confidence"),
+        ({"scan_tiles": 0.5}, "scan_tiles"),  # a MediaPipe parameter is unknown to NanoDet
+    ],
+)
+def test_nanodet_parameters_name_the_field(bad, needle):
+    with pytest.raises(ValueError, match=needle):
+        NanoDetParams.from_dict(bad)
 
 
 def test_scan_regions_cover_the_frame():

@@ -43,8 +43,10 @@ def _run(det: PoseDetector, frames: list[np.ndarray]) -> list[list[Person2D]]:
     return [det.detect(f) for f in frames]
 
 
-def _check_person(p: Person2D, shape) -> None:
-    """Contract 7 shapes and a plausible standing body."""
+def _check_person(p: Person2D, shape, box_tolerance: float | None = None) -> None:
+    """Contract 7 shapes and a plausible standing body. Joints inside the image lie in the person's box
+    (within 2 px; ``box_tolerance``: within that fraction of the box height, for a detector box that
+    an arm may reach beyond)."""
     h, w = shape[:2]
     assert isinstance(p.track_id, int) and p.track_id >= 1
     assert p.keypoints.shape == (16, 2) and p.scores.shape == (16,) and p.landmarks.shape == (33, 4)
@@ -55,7 +57,7 @@ def _check_person(p: Person2D, shape) -> None:
     kp_ = p.keypoints
     in_image = (kp_[:, 0] >= 0) & (kp_[:, 0] <= w - 1) & (kp_[:, 1] >= 0) & (kp_[:, 1] <= h - 1)
     inside = kp_[(p.scores > 0) & in_image]
-    tol = 2.0
+    tol = 2.0 if box_tolerance is None else box_tolerance * (y1 - y0)
     assert np.all((inside[:, 0] >= x0 - tol) & (inside[:, 0] <= x1 + tol)), "keypoints outside the person's box"
     assert np.all((inside[:, 1] >= y0 - tol) & (inside[:, 1] <= y1 + tol)), "keypoints outside the person's box"
     kp = p.keypoints

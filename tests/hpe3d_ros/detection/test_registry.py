@@ -1,4 +1,5 @@
-"""The detector registry: the MediaPipe kind, clear errors, and a new kind plugged in through PosePipeline."""
+"""The detector registry: the NanoDet and MediaPipe kinds, clear errors, and a new kind plugged in through
+PosePipeline."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,6 +14,8 @@ from hpe3d_ros.detection import (
     Detector,
     DetectorKind,
     DetectorParams,
+    NanoDetParams,
+    NanoDetPoseDetector,
     Person2D,
     PoseDetector,
     detector_params_class,
@@ -27,6 +30,7 @@ def test_every_kind_names_a_params_dataclass_and_a_skeleton_source():
         assert dataclasses.is_dataclass(detector_params_class(kind)), kind
         assert entry.source in skeleton.SOURCES, kind
     assert detector_params_class("mediapipe") is DetectorParams
+    assert detector_params_class("nanodet") is NanoDetParams
 
 
 def test_mediapipe_kind_builds_the_pose_detector():
@@ -39,8 +43,18 @@ def test_mediapipe_kind_builds_the_pose_detector():
         det.close()
 
 
+def test_nanodet_kind_is_the_default():
+    det = make_detector({"max_people": 2})
+    try:
+        assert DEFAULT_KIND == "nanodet" and isinstance(det, NanoDetPoseDetector) and isinstance(det, Detector)
+        assert det.params.max_people == 2
+        assert det.detect(np.zeros((48, 64, 3), np.uint8)) == []
+    finally:
+        det.close()
+
+
 def test_unknown_kind_and_unknown_parameter_are_named():
-    with pytest.raises(ValueError, match=r"unknown detector kind 'yolo'; known: mediapipe"):
+    with pytest.raises(ValueError, match=r"unknown detector kind 'yolo'; known: mediapipe, nanodet"):
         make_detector({"kind": "yolo"})
     with pytest.raises(ValueError, match=r"max_peeple"):
         make_detector({"max_peeple": 3})

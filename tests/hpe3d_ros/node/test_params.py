@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from hpe3d_ros.detection.params import DetectorParams
+from hpe3d_ros.detection.params import DetectorParams, NanoDetParams
+from hpe3d_ros.detection.registry import DEFAULT_KIND, DETECTORS, detector_params_class
 from hpe3d_ros.node.body_topics import BodyTopicsParams
 from hpe3d_ros.node.params import (
     PARAM_BY_NAME,
@@ -24,25 +25,41 @@ from hpe3d_ros.scene.params import GROUPS, SceneParams
 def test_node_parameters_map_onto_a_valid_pipeline_and_detector():
     values = {p.name: p.default for p in PARAMS}
     pp = check_params(pipeline_params(values))
-    assert pp["detector"] == DetectorParams().to_dict()
+    assert pp["detector"] == {"kind": DEFAULT_KIND} | detector_params_class(DEFAULT_KIND)().to_dict()
     assert pp["body_height_m"] == values["body_height_m"] and pp["lift"] is True
-    DetectorParams.from_dict(detector_params(values))  # every detector.* parameter is a DetectorParams field
     specs = {p.name: p for p in PARAMS}
-    assert all(specs[f"detector.{k}"].read_only for k in DetectorParams().to_dict())
+    for kind in DETECTORS:  # every kind gets exactly its own fields, each a declared read-only parameter
+        values["detector.kind"] = kind
+        params = detector_params(values)
+        cls = detector_params_class(kind)
+        assert params.pop("kind") == kind and set(params) == {f.name for f in dataclasses.fields(cls)}
+        cls.from_dict(params)
+        assert all(specs[f"detector.{k}"].read_only for k in params)
+    assert specs["detector.kind"].choices == tuple([DEFAULT_KIND] + sorted(set(DETECTORS) - {DEFAULT_KIND}))
 
 
 def test_every_parameter_is_described_by_its_field_metadata():
-    groups = ((NodeParams, ""), (DetectorParams, "detector."), *((c, p) for p, c in GROUPS),
-              (BodyTopicsParams, "body_topics."))
-    for cls, prefix in groups:
+    detectors = (NanoDetParams, DetectorParams)
+    others = ((NodeParams, ""), *((c, p) for p, c in GROUPS), (BodyTopicsParams, "body_topics."))
+    for cls, prefix in (*others, *((c, "detector.") for c in detectors)):
         for f in dataclasses.fields(cls):
             spec = PARAM_BY_NAME[prefix + f.name]
-            assert spec.description == f.metadata["description"] and len(spec.description) > 10, f.name
+            if cls not in detectors or cls is detector_params_class(DEFAULT_KIND):
+                assert spec.description == f.metadata["description"] and len(spec.description) > 10, f.name
+            assert spec.choices == tuple(f.metadata.get("choices", ())), f.name
             if f.type in ("int", "float") and "range" in f.metadata:
-                assert (spec.low, spec.high) == tuple(f.metadata["range"])
-    numeric = [f for f in dataclasses.fields(DetectorParams) if f.type in ("int", "float")]
-    assert all("range" in f.metadata for f in numeric)  # DetectorParams checks every number against it
-    assert len(PARAMS) == sum(len(dataclasses.fields(cls)) for cls, _ in groups)
+                assert (spec.low, spec.high) == tuple(f.metadata["range"]), f.name
+    for cls in detectors:
+        numeric = [f for f in dataclasses.fields(cls) if f.type in ("int", "float")]
+        assert all("range" in f.metadata for f in numeric)  # the dataclass checks every number against it
+    names = {f.name for cls in detectors for f in dataclasses.fields(cls)}
+    assert len(PARAMS) == sum(len(dataclasses.fields(c)) for c, _ in others) + 1 + len(names)  # + detector.kind
+
+
+def test_fields_shared_by_two_kinds_have_one_type():
+    a = {f.name: f.type for f in dataclasses.fields(NanoDetParams)}
+    b = {f.name: f.type for f in dataclasses.fields(DetectorParams)}
+    assert {n: a[n] for n in a.keys() & b.keys()} == {n: b[n] for n in a.keys() & b.keys()}
 
 
 def test_a_field_without_description_is_refused():

@@ -1,0 +1,128 @@
+"""The ``nanodet`` kind on real images with the real models (ONNX Runtime NanoDet, MediaPipe BlazePose).
+
+Fixture: tests/fixtures/media/street-demo-frame0.png and street-demo.mp4 (MMPose, Apache-2.0): a
+pedestrian street, 960x540; the woman in white on the right (x about 760-910 px, 360 px tall) walks away
+from the camera, three people walk in the middle (x 450-665), several small ones (50-80 px) stand left.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from hpe3d_ros.detection import NanoDetPoseDetector, make_detector
+from hpe3d_ros.detection.models import landmark_model_path
+from hpe3d_ros.video import read_frames
+
+from .test_pose_detector import _check_person, _rgb
+
+WOMAN_X = (740, 930)
+
+
+@pytest.fixture(scope="module")
+def street_frame(fixtures_dir) -> np.ndarray:
+    return _rgb(fixtures_dir / "media" / "street-demo-frame0.png")
+
+
+@pytest.fixture(scope="module")
+def street_video(fixtures_dir) -> list[np.ndarray]:
+    frames = [rgb for _, rgb in read_frames(fixtures_dir / "media" / "street-demo.mp4")]
+    return frames + frames[::-1][1:]  # forward and back: motion stays continuous
+
+
+def _woman(people):
+    return [p for p in people
+            if WOMAN_X[0] < 0.5 * (p.bbox[0] + p.bbox[2]) < WOMAN_X[1] and p.bbox[3] - p.bbox[1] > 250]
+
+
+def test_finds_the_pedestrians_of_a_street_frame_with_skeletons_and_world_landmarks(street_frame):
+    with NanoDetPoseDetector() as det:
+        people = det.detect(street_frame)
+    assert len(people) >= 5, f"found {len(people)} people"
+    assert len({p.track_id for p in people}) == len(people)
+    for p in people:
+        _check_person(p, street_frame.shape, box_tolerance=0.15)  # the detector's box, carried
+        w = p.world_landmarks
+        assert w.shape == (33, 3) and np.isfinite(w).all()
+        assert np.linalg.norm(0.5 * (w[23] + w[24])) < 0.05  # metres, origin between the hips
+        assert 1.0 < float(np.ptp(w[:, 1])) < 2.2  # a standing adult's extent, head to heels
+    (woman,) = _woman(people)
+    assert woman.bbox[3] - woman.bbox[1] > 300 and woman.confidence > 0.5
+    middle = [p for p in people if 440 < 0.5 * (p.bbox[0] + p.bbox[2]) < 670 and p.bbox[3] - p.bbox[1] > 100]
+    assert len(middle) >= 3, "the three people walking in the middle"
+    assert any(p.bbox[3] - p.bbox[1] < 90 for p in people), "no small person found"
+
+
+def test_ids_stay_with_the_people_over_a_video(street_video):
+    with NanoDetPoseDetector(detect_every_n_frames=3) as det:
+        seq = [det.detect(f) for f in street_video]
+    ids = [p.track_id for people in seq for p in _woman(people)]
+    assert len(ids) == len(street_video) and len(set(ids)) == 1, f"the woman's ids: {ids}"
+    assert all(len({p.track_id for p in people}) == len(people) for people in seq)
+    assert min(len(people) for people in seq) >= 4
+
+
+def test_async_detection_finds_the_people_and_the_first_frame_is_not_empty(street_frame):
+    with NanoDetPoseDetector(async_detection=True) as det:
+        first = det.detect(street_frame)  # nobody tracked yet: the detector runs inline
+        assert len(first) >= 5
+        for _ in range(6):
+            people = det.detect(street_frame)
+        big = {p.track_id for p in first if p.bbox[3] - p.bbox[1] > 100}
+        assert len(big) >= 4 and big <= {p.track_id for p in people}  # the people over 100 px keep their ids
+        (worker,) = [t for t in threading.enumerate() if t.name.startswith("person-detector")]
+        own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert os.getpriority(os.PRIO_PROCESS, worker.native_id) >= min(own + 10, 19)  # yields to the frame
+        det.reset()
+        assert det.num_tracks == 0
+
+
+def test_max_people_keeps_the_largest(street_frame):
+    with NanoDetPoseDetector(max_people=2) as det:
+        people = det.detect(street_frame)
+    assert len(people) == 2
+    assert len(_woman(people)) == 1  # the nearest (largest) person is one of the two
+
+
+@pytest.mark.parametrize("kind", ["nanodet", "mediapipe"])
+def test_black_and_noise_images_give_no_people(kind):
+    rng = np.random.default_rng(0)
+    with make_detector({"kind": kind}) as det:
+        assert det.detect(np.zeros((480, 640, 3), np.uint8)) == []
+        assert det.detect(rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)) == []
+        assert det.detect(np.full((240, 320, 3), 255, np.uint8)) == []  # size change between frames
+
+
+def test_landmark_models_lite_full_heavy_and_auto(street_frame):
+    got = {}
+    for model in ("lite", "full", "heavy", "auto"):
+        with NanoDetPoseDetector(landmark_model=model) as det:
+            graphs = det.tracker.landmarks._graphs
+            assert all(g.model_path == landmark_model_path(m) for m, g in graphs.items())  # the packaged ONNX
+            (woman,) = _woman(det.detect(street_frame))
+            got[model] = woman.keypoints
+    assert set(graphs) == {"lite", "full"}  # auto: both, lite for people under small_person_px
+    for a, b in (("lite", "full"), ("full", "heavy"), ("lite", "heavy")):
+        d = np.abs(got[a] - got[b]).max()
+        assert 0.01 < d < 60, f"{a} vs {b}: largest joint difference {d:.2f} px"  # different models, same person
+    np.testing.assert_allclose(got["auto"], got["full"], atol=1e-6)  # she is tall: full
+
+
+def test_bad_parameters_and_missing_model_are_named():
+    with pytest.raises(ValueError, match="landmark_model"):
+        make_detector({"kind": "nanodet", "landmark_model": "giant"})
+    with pytest.raises(FileNotFoundError, match="no_such.onnx"):
+        make_detector({"kind": "nanodet", "model_file_path": "/no_such.onnx"})
+
+
+def test_low_score_boxes_start_people_only_with_a_confident_pose(street_frame):
+    with NanoDetPoseDetector() as det:  # shipped: boxes under min_detection_confidence start nobody
+        default = det.detect(street_frame)
+    with NanoDetPoseDetector(low_box_min_pose_confidence=0.7) as det:
+        more = det.detect(street_frame)
+    assert len(more) > len(default)
+    added = [p for p in more if not any(abs(p.bbox[0] - q.bbox[0]) < 5 and abs(p.bbox[1] - q.bbox[1]) < 5
+                                        for q in default)]
+    assert added and all(p.confidence >= 0.7 for p in added)
