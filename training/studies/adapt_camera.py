@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         keep = {k: v for k, v in d.items() if k in evaluation.EVAL_KEYS or k in benchmark.EXTRA_KEYS}
         sets["cross_noisy" if noisy else "cross"] = evaluation.validate_eval_set(keep, f"{args.config} noisy={noisy}")
     out = []
+    print("| model | cross PA-MPJPE, clean (mm) | with detector error (mm) | elevation bias / MAE (deg) |")
+    print("| --- | ---: | ---: | --- |")
     for m in args.model:
         row = {"model": m, "sets": {name: benchmark.evaluate_set(m, data) for name, data in sets.items()}}
         out.append(row)
