@@ -66,6 +66,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
         # HDM05 training actors appended to the train split (CC BY-SA 3.0; never the cross-dataset test actors)
         "hdm05": {"actors": [], "subsample": 4, "repeat": 1},
         "joint_defs": {},  # joint-definition augmentation (training.data.joint_defs.JointDefinitions), {} = off
+        "pose_aug": {},  # pose-diversity augmentation of the train split (training.data.pose_aug), {} = off
         "synthetic_poses": 20000,  # number of poses for source: synthetic
         "path": None,  # the .npz for source: poses2d
     },

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from hpe3d_ros import camera, normalization, skeleton
+from training.data import pose_aug
 from training.data.joint_defs import JointDefinitions, augment
 
 # ---------------------------------------------------------------- synthetic poses
@@ -129,7 +130,8 @@ def load_poses3d(data_cfg: dict, split: str) -> np.ndarray:
     of the frames (drawn per frame, seeded) is replaced by the same frame played by the clip's sampled
     body (training.data.bodies: anthropometric bone lengths by FK); for the train split, the HDM05
     actors of ``hdm05.actors`` (never the cross-dataset test actors) are appended, every
-    ``hdm05.subsample``-th frame, ``hdm05.repeat`` times.
+    ``hdm05.subsample``-th frame, ``hdm05.repeat`` times; with ``pose_aug`` (train split only) a share
+    of the Bandai frames gets more varied joint angles (training.data.pose_aug).
     """
     source = data_cfg["source"]
     if source == "synthetic":
@@ -145,6 +147,9 @@ def load_poses3d(data_cfg: dict, split: str) -> np.ndarray:
         bcfg = data_cfg.get("bodies") or {}
         if float(bcfg.get("fraction") or 0.0) > 0:
             joints = _mix_bodies(joints, data.frame, split, sub, bcfg)
+        aug = pose_aug.PoseAugmentation.from_dict(data_cfg.get("pose_aug"))
+        if aug is not None and split == "train":
+            joints = pose_aug.mix(joints, aug)
         hcfg = data_cfg.get("hdm05") or {}
         if hcfg.get("actors") and split == "train":
             joints = np.concatenate([joints] + [hdm05_poses(hcfg)] * max(1, int(hcfg.get("repeat") or 1)))
