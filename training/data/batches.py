@@ -50,14 +50,7 @@ def _rest_pose() -> np.ndarray:
     return np.array([p[n] for n in skeleton.JOINT_NAMES], dtype=np.float64)
 
 
-def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rotation matrices (N,3,3) from unit axes (N,3) and angles (N,)."""
-    k = axis / np.linalg.norm(axis, axis=-1, keepdims=True)
-    kx = np.zeros(k.shape[:-1] + (3, 3))
-    kx[..., 0, 1], kx[..., 0, 2], kx[..., 1, 2] = -k[..., 2], k[..., 1], -k[..., 0]
-    kx = kx - np.swapaxes(kx, -1, -2)
-    s, c = np.sin(angle)[..., None, None], np.cos(angle)[..., None, None]
-    return np.eye(3) + s * kx + (1 - c) * kx @ kx
+_axis_angle = pose_aug.rotation  # rotation matrices (N,3,3) from axes (N,3) and angles (N,)
 
 
 # Per-bone spread of the random rotation (radians), by child joint name: limbs move more than the trunk.

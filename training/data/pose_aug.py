@@ -79,7 +79,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
 
-def _rotation(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+def rotation(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
     """Rotation matrices (N,3,3) about unit-normalised ``axis`` (N,3) by ``angle`` (N,) radians (Rodrigues)."""
     k = _unit(axis)
     kx = np.zeros(k.shape[:-1] + (3, 3))
@@ -110,9 +110,9 @@ def _flex(
     """Rotate ``subtree`` about ``pivot`` by ``angle`` about ``axis``, in the sense that moves ``tip`` along
     ``toward``."""
     before = j[:, tip] - j[:, pivot]
-    moved = np.einsum("nij,nj->ni", _rotation(axis, angle), before)
+    moved = np.einsum("nij,nj->ni", rotation(axis, angle), before)
     sign = np.where(np.sum((moved - before) * toward, -1) >= 0, 1.0, -1.0)
-    _rotate_subtree(j, pivot, subtree, _rotation(axis, sign * angle))
+    _rotate_subtree(j, pivot, subtree, rotation(axis, sign * angle))
 
 
 def augment_poses(joints: np.ndarray, aug: PoseAugmentation, rng: np.random.Generator) -> np.ndarray:
@@ -147,21 +147,21 @@ def augment_poses(joints: np.ndarray, aug: PoseAugmentation, rng: np.random.Gene
     _flex(j, PELVIS, UPPER_BODY, HEAD, left, rad(rng.uniform(0, aug.lean_deg, n)), fwd)
     # hips: ball joints, the whole leg moves
     for hip, leg in ((R_HIP, [R_KNEE, R_ANKLE]), (L_HIP, [L_KNEE, L_ANKLE])):
-        _rotate_subtree(j, hip, leg, _rotation(rng.standard_normal((n, 3)), rad(rng.normal(0, aug.hip_deg, n))))
+        _rotate_subtree(j, hip, leg, rotation(rng.standard_normal((n, 3)), rad(rng.normal(0, aug.hip_deg, n))))
     # knees: more flexion about the hip line, the ankle moving backwards
     for knee, ankle in ((R_KNEE, R_ANKLE), (L_KNEE, L_ANKLE)):
         _flex(j, knee, [ankle], ankle, left, rad(rng.uniform(0, aug.knee_flex_deg, n)), -fwd)
     left, up, fwd = body_frame(j)
     # shoulders: ball joints, the whole arm moves
     for sh, arm in ((L_SH, [L_EL, L_WR]), (R_SH, [R_EL, R_WR])):
-        _rotate_subtree(j, sh, arm, _rotation(rng.standard_normal((n, 3)), rad(rng.normal(0, aug.shoulder_deg, n))))
+        _rotate_subtree(j, sh, arm, rotation(rng.standard_normal((n, 3)), rad(rng.normal(0, aug.shoulder_deg, n))))
     # elbows: flexion about the axis normal to the upper arm and forward, the wrist moving forwards
     for sh, el, wr in ((L_SH, L_EL, L_WR), (R_SH, R_EL, R_WR)):
         axis = np.cross(j[:, el] - j[:, sh], fwd)
         axis = np.where(np.linalg.norm(axis, axis=-1, keepdims=True) > 1e-6, axis, left)
         _flex(j, el, [wr], wr, axis, rad(rng.uniform(0, aug.elbow_flex_deg, n)), fwd)
     # the head about the thorax
-    _rotate_subtree(j, THORAX, [HEAD], _rotation(rng.standard_normal((n, 3)), rad(rng.normal(0, aug.neck_deg, n))))
+    _rotate_subtree(j, THORAX, [HEAD], rotation(rng.standard_normal((n, 3)), rad(rng.normal(0, aug.neck_deg, n))))
 
     j[..., 2] += (floor - j[..., 2].min(axis=1))[:, None]
     return j.astype(np.float32)
