@@ -55,6 +55,20 @@ def aggregate(per_seed: list[dict]) -> dict:
     return out
 
 
+def _table_row(row: dict, per_seed: list[dict], missing: list[str], **extra) -> dict:
+    """One row of the table from its spec entry and per-seed results (mean and spread added)."""
+    return {
+        "label": row["label"],
+        "noisy": bool(row.get("noisy", False)),
+        "command": row.get("command", ""),
+        "seeds": len(per_seed),
+        "per_seed": per_seed,
+        "missing": missing,
+        **extra,
+        **aggregate(per_seed),
+    }
+
+
 def build_table(spec: dict, split: str = "test", reuse: list[dict] | None = None) -> list[dict]:
     """Evaluate every row of a spec; returns the rows with per-seed metrics and aggregates.
 
@@ -80,18 +94,7 @@ def build_table(spec: dict, split: str = "test", reuse: list[dict] | None = None
         if "from_json" in row:
             src = row["from_json"]
             per_seed = json.loads(Path(src["path"]).read_text())["groups"][src["group"]]
-            rows.append(
-                {
-                    "label": row["label"],
-                    "noisy": bool(row.get("noisy", False)),
-                    "command": row.get("command", ""),
-                    "seeds": len(per_seed),
-                    "per_seed": per_seed,
-                    "missing": [],
-                    "source": src,
-                    **aggregate(per_seed),
-                }
-            )
+            rows.append(_table_row(row, per_seed, missing=[], source=src))
             continue
         models = [Path(m) for m in row["models"]]
         present = [m for m in models if m.is_file()]
@@ -102,17 +105,7 @@ def build_table(spec: dict, split: str = "test", reuse: list[dict] | None = None
             r["mtime"] = m.stat().st_mtime
             per_seed.append(r)
             print(json.dumps(json_safe({row["label"]: r})), file=sys.stderr, flush=True)
-        rows.append(
-            {
-                "label": row["label"],
-                "noisy": bool(row.get("noisy", False)),
-                "command": row.get("command", ""),
-                "seeds": len(per_seed),
-                "per_seed": per_seed,
-                "missing": [str(m) for m in models if not m.is_file()],
-                **aggregate(per_seed),
-            }
-        )
+        rows.append(_table_row(row, per_seed, missing=[str(m) for m in models if not m.is_file()]))
     return rows
 
 

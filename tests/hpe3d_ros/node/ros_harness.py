@@ -84,6 +84,16 @@ def fixture_frames(n: int = 3) -> list[tuple[str, np.ndarray]]:
     return frames
 
 
+def first_people_frame() -> np.ndarray:
+    """The first of ``fixture_frames``, or skip the test with the reason."""
+    import pytest
+
+    f = fixture_frames(1)
+    if not f:
+        pytest.skip("no frame with people: neither tests/fixtures/media nor ../shared/media is available")
+    return f[0][1]
+
+
 def start_node(env: dict, *extra: str, params_file: Path | None = None, log: Path | None = None,
                module: str = "hpe3d_ros.node.lift_node") -> subprocess.Popen:
     """Start lift_node (or another node ``module``) as its own process with config/lift.yaml and

@@ -21,7 +21,7 @@ from hpe3d_ros.ros_convert import camera_info_msg, image_msg, stamp_to_ns
 from hpe3d_ros.scene.mount import Mount
 from hpe3d_ros.scene.params import MountParams
 
-from .ros_harness import Client, fixture_frames, isolated_ros_env, start_node, stop_node, tiny_model
+from .ros_harness import Client, first_people_frame, isolated_ros_env, start_node, stop_node, tiny_model
 
 FRAME_ID = "street_camera_optical_frame"
 BASE = "base_link"
@@ -30,10 +30,7 @@ MOUNT = MountParams(mode="full", x=2.0, y=0.3, z=1.6, roll=0.0, pitch=0.1, yaw=0
 
 @pytest.fixture(scope="module")
 def frame():
-    f = fixture_frames(1)
-    if not f:
-        pytest.skip("no frame with people: neither tests/fixtures/media nor ../shared/media is available")
-    return f[0][1]
+    return first_people_frame()
 
 
 @pytest.fixture(scope="module")

@@ -11,17 +11,14 @@ import pytest
 from hpe3d_ros import camera
 from hpe3d_ros.ros_convert import camera_info_msg, image_msg
 
-from .ros_harness import Client, environment, fixture_frames, isolated_ros_env, start_node, stop_node, tiny_model
+from .ros_harness import Client, environment, first_people_frame, isolated_ros_env, start_node, stop_node, tiny_model
 
 FRAME_ID = "lifecycle_test_optical_frame"
 
 
 @pytest.fixture(scope="module")
 def frame():
-    f = fixture_frames(1)
-    if not f:
-        pytest.skip("no frame with people: neither tests/fixtures/media nor ../shared/media is available")
-    return f[0][1]
+    return first_people_frame()
 
 
 class Lifecycle:

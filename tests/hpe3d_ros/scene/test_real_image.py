@@ -11,17 +11,14 @@ from hpe3d_ros import camera
 from hpe3d_ros.pipeline import PosePipeline
 from hpe3d_ros.scene.kinematics import angle_difference
 
-from ..node.ros_harness import fixture_frames, tiny_model
+from ..node.ros_harness import first_people_frame, tiny_model
 
 SCENE = {"camera_mount.mode": "full", "camera_mount.z": 1.6, "camera_mount.pitch": 0.1}
 
 
 @pytest.fixture(scope="module")
 def frame():
-    f = fixture_frames(1)
-    if not f:
-        pytest.skip("no frame with people: neither tests/fixtures/media nor ../shared/media is available")
-    return f[0][1]
+    return first_people_frame()
 
 
 def _people(rgb: np.ndarray, model) -> list:
