@@ -21,7 +21,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="instead of a video: N Bandai mocap test clips as 2D keypoints with 3D ground truth (docs/replay.md)",
     )
     p.add_argument("--mocap-root", help="mocap datasets directory (default ../shared/data/bandai-namco)")
-    p.add_argument("--mocap-split", default="test", help="split to take the clips from (default test; 'all' for any)")
+    p.add_argument(
+        "--mocap-split",
+        default="test",
+        help="split to take the clips from (default test; 'all' for any; 'hdm05-cross': the cross-dataset "
+        "benchmark's held-out HDM05 actors)",
+    )
     p.add_argument(
         "--max-frames-per-clip", type=int, default=150, help="mocap: frames per clip (default 150 = 5 s at 30 fps)"
     )

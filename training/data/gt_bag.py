@@ -19,7 +19,10 @@ With ``--mounted-camera`` (``make_mounted_gt_bag``, settings in config/mounted_c
 seen instead by ONE camera mounted at a known height and pitch above flat ground (an in-car camera):
 each clip's body is scaled to a stature drawn from an adult mixture and the clip is put at a random
 distance (3-40 m), bearing (inside the field of view) and walking direction; half of the clips are
-locomotion (walk, run). Beside the topics above, per frame:
+locomotion (walk, run). ``--mocap-split hdm05-cross`` takes the clips instead from the cross-dataset
+benchmark's held-out HDM05 actors (their own bodies and motions, scaled uniformly from their
+own stature; locomotion: jog, sneak), for the cross-dataset twin of the placement figures.
+Beside the topics above, per frame:
 
 - ``/hpe3d/ground_truth_camera`` geometry_msgs/PoseStamped: the camera's body frame (x forward, y left,
   z up) in the ground frame (z up, ground at z = 0), so the report can score the placement, the
@@ -28,6 +31,7 @@ locomotion (walk, run). Beside the topics above, per frame:
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +48,9 @@ CLIP_GAP_NS = 1_000_000_000
 CAMERA_TRIES = 200
 GROUND_FRAME_ID = "mocap_ground"
 CAMERA_POSE_TOPIC = "/hpe3d/ground_truth_camera"
-LOCOMOTION_CONTENT = ("walk", "run", "dash")  # content names starting with these are locomotion
+LOCOMOTION_CONTENT = ("walk", "run", "dash", "jog", "sneak")  # content names starting with these are locomotion
+CROSS_SPLIT = "hdm05-cross"  # --mocap-split: the cross-dataset benchmark's held-out HDM05 actors (crossdata.yaml)
+HDM05_BAG_SUBSAMPLE = 4  # 120 fps -> 30 fps
 MOUNTED_KEYS = {"camera": {"height_m", "pitch_deg", "roll_deg", "image_size", "hfov_deg"},
                 "people": {"distance_m", "bearing_margin_deg", "stature_m", "stature_range_m", "locomotion_share",
                            "tries"}}
@@ -76,8 +82,41 @@ def fixed_camera(joints_world: np.ndarray, config: camera.VirtualCameraConfig, r
     return best
 
 
+@dataclass
+class _Clips:
+    """Frames of clips in the shape the bag writers read from ``mocap.load_split``: ``joints`` (N, 16, 3)
+    world metres, per frame its ``clip`` index into ``clips`` (dicts: name, content, fps, stature_m) and
+    ``frame``."""
+
+    joints: np.ndarray
+    clip: np.ndarray
+    frame: np.ndarray
+    clips: list[dict]
+
+
+def _load_hdm05_cross() -> _Clips:
+    """The held-out HDM05 actors of the cross-dataset benchmark (never trained on) at 30 fps, each clip
+    with its actor's own stature (``training.data.body.stature``)."""
+    from . import body, crossdata, hdm05
+
+    d = hdm05.load_hdm05(crossdata.load_config()["hdm05"]["test_actors"], subsample=HDM05_BAG_SUBSAMPLE)
+    names, clip_idx = np.unique(d.clip, return_inverse=True)
+    stature = {str(a): body.stature(d.joints[d.actor == a])["stature_m"] for a in np.unique(d.actor)}
+    clips = []
+    for i, name in enumerate(names):
+        first = int(np.flatnonzero(clip_idx == i)[0])
+        clips.append({"name": str(name), "content": str(d.motion[first]), "fps": 120.0 / HDM05_BAG_SUBSAMPLE,
+                      "stature_m": stature[str(d.actor[first])]})
+    return _Clips(d.joints, clip_idx, d.frame, clips)
+
+
 def _load_split(split: str, data_root: str | Path | None):
     from . import mocap
+
+    if split == CROSS_SPLIT:
+        if data_root is not None:
+            raise ValueError(f"--mocap-root does not apply to --mocap-split {CROSS_SPLIT} (it reads hdm05-subset)")
+        return _load_hdm05_cross()
 
     cache = None
     if data_root is not None:  # a private cache: never overwrite the shared dataset's cache with another root's
@@ -243,7 +282,7 @@ def make_mounted_gt_bag(
             world = data.joints[sel].astype(np.float64)  # x forward, y left, z up; the mocap floor at z = 0
             stature = _stature(people, rng)
             world[..., :2] -= world[:, skeleton.ROOT, :2].mean(axis=0)
-            world *= stature / skeleton.REFERENCE_HEIGHT_M
+            world *= stature / float(clip.get("stature_m", skeleton.REFERENCE_HEIGHT_M))
             best = None
             for _ in range(int(people["tries"])):
                 dist = rng.uniform(*people["distance_m"])

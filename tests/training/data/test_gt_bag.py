@@ -155,3 +155,31 @@ def test_replay_scores_placement_heading_and_velocity_of_a_mounted_bag(mounted_b
     with InputBag(tmp_path / "o") as b:
         assert "/humans/bodies/tracked" in b.topics and "/hpe3d/people" in b.topics
         assert any(t.startswith("/humans/bodies/b") and t.endswith("/position") for t in b.topics)
+
+
+def test_mounted_bag_of_the_held_out_hdm05_actors(tmp_path):
+    """`make-bag --mocap-split hdm05-cross --mounted-camera`: the cross-dataset twin of the placement bags."""
+    from training.data import hdm05
+    from training.data.gt_bag import CAMERA_POSE_TOPIC, CROSS_SPLIT, make_mounted_gt_bag
+
+    if hdm05.hdm05_dir() is None:
+        pytest.skip("../shared/data/hdm05-subset is not available")
+    with pytest.raises(ValueError, match="--mocap-root"):
+        make_mounted_gt_bag(tmp_path / "refused", clips=2, split=CROSS_SPLIT, data_root=tmp_path)
+    summary = make_mounted_gt_bag(tmp_path / "bag", clips=6, split=CROSS_SPLIT, max_frames_per_clip=30, noise=False)
+    assert len(summary["clips"]) == 6 and summary["frames"] > 0
+    assert all(c["name"].startswith(("HDM_bk_", "HDM_mm_")) for c in summary["clips"])  # held-out actors only
+    assert any(c["content"].startswith(("jog", "sneak")) for c in summary["clips"])  # locomotion among them
+    from hpe3d_ros.replay.keypoint_msgs import parse_camera_pose
+
+    poses = {t: parse_camera_pose(m) for t, m in topic_messages(tmp_path / "bag", CAMERA_POSE_TOPIC)}
+    _, kps, gts = _frames(tmp_path / "bag")
+    tops: dict = {}
+    for t in kps:
+        r_b_o, pos = poses[t]
+        ground = gts[t][1][0] @ r_b_o.T + pos
+        track = int(kps[t][2][0])
+        tops[track] = max(tops.get(track, 0.0), float(ground[skeleton.HEAD, 2]))
+    for clip in summary["clips"]:
+        # scaled from the actor's own stature: the skull base never rises above the drawn stature
+        assert 0.3 * clip["stature_m"] < tops[clip["track_id"]] < clip["stature_m"]
