@@ -59,8 +59,9 @@ def shipped_params() -> dict:
 
 
 def nanodet(**over) -> dict:
-    """The shipped NanoDet configuration with changes."""
-    return {**shipped_params(), **over}
+    """The shipped NanoDet configuration with changes; without retry regions unless given (the rows measured
+    before ``box_retry_scales`` existed keep their meaning)."""
+    return {**shipped_params(), "box_retry_scales": "", "box_retry_min_px": 0.0, **over}
 
 
 def configurations() -> list[dict]:
@@ -96,6 +97,16 @@ def configurations() -> list[dict]:
          "params": nanodet(box_roi_scale=1.25, **off, **m20)},
         {"name": "nanodet416 t0.35 full, box_roi_scale 1.75, max 20",
          "params": nanodet(box_roi_scale=1.75, **off, **m20)},
+        {"name": "nanodet416 t0.35 full, regions 1.5 then 2.0, 1.25 (box_retry_scales)",
+         "params": nanodet(box_retry_scales="2.0,1.25", **off)},
+        {"name": "nanodet416 t0.35 full, regions 1.5 then 2.0, 1.25, max 20",
+         "params": nanodet(box_retry_scales="2.0,1.25", **off, **m20)},
+        {"name": "nanodet416 t0.35 full, regions 1.5 then 2.0, 1.25 for boxes >= 100 px",
+         "params": nanodet(box_retry_scales="2.0,1.25", box_retry_min_px=100.0, **off)},
+        {"name": "nanodet416 t0.35 full, regions 1.5 then 1.25, 2.0",
+         "params": nanodet(box_retry_scales="1.25,2.0", **off)},
+        {"name": "nanodet416 t0.35 lite, regions 1.5 then 2.0, 1.25, max 20",
+         "params": nanodet(box_retry_scales="2.0,1.25", landmark_model="lite", **off, **m20)},
     ]
 
 

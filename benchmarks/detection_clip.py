@@ -28,7 +28,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-from detection_2d import TODAY, nanodet  # noqa: E402
+from detection_2d import TODAY, nanodet, shipped_params  # noqa: E402
 
 from hpe3d_ros.detection.tracking import box_iou  # noqa: E402
 
@@ -43,12 +43,13 @@ def configurations() -> dict[str, dict]:
     return {
         "today: mediapipe (old lift.yaml)": TODAY,
         "today, detect_every_n_frames=1": {**TODAY, "detect_every_n_frames": 1},
-        "SHIPPED (config/lift.yaml)": nanodet(),
+        "SHIPPED (config/lift.yaml)": shipped_params(),
         "nanodet, detector every frame": nanodet(detect_every_n_frames=1),
         "nanodet, detector every 5th frame": nanodet(detect_every_n_frames=5),
         "nanodet, low boxes start people with a pose >= 0.7": nanodet(low_box_min_pose_confidence=0.7),
         "nanodet, lite": nanodet(landmark_model="lite"),
         "nanodet, auto (lite < 100 px)": nanodet(landmark_model="auto"),
+        "nanodet, regions 1.5 then 2.0, 1.25 (box_retry_scales)": nanodet(box_retry_scales="2.0,1.25"),
     }
 
 

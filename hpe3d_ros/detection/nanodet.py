@@ -47,6 +47,7 @@ class BoxFinder:
         self.high, self.low = p.min_detection_confidence, min(p.min_keep_confidence, p.min_detection_confidence)
         self.net = NanoDet(nanodet_path(p.model_file_path), p.input_size, self.low, p.nms_iou)
         self.tiles, self.box_roi_scale = p.tiles, p.box_roi_scale
+        self.retry_scales, self.retry_min_px = p.retry_scales(), p.box_retry_min_px
         self._next = 0
 
     def find(self, image_rgb: np.ndarray, masks: list[np.ndarray]) -> list[Proposal]:  # noqa: ARG002 - no masks
@@ -55,7 +56,9 @@ class BoxFinder:
         schedule = scan_schedule(w, h, self.tiles, self.net.input_size)
         region = schedule[self._next % len(schedule)]
         self._next += 1
-        return [Proposal(b.box, roi_from_box(b.box, self.box_roi_scale), b.score)
+        return [Proposal(b.box, roi_from_box(b.box, self.box_roi_scale), b.score,
+                         tuple(roi_from_box(b.box, s) for s in self.retry_scales)
+                         if b.box[3] - b.box[1] >= self.retry_min_px else ())
                 for b in detect_region(self.net, image_rgb, region)]
 
     @staticmethod
@@ -63,9 +66,11 @@ class BoxFinder:
         """A tracked person's box from their landmarks."""
         return person_box(result.landmarks)
 
-    def fallback_roi(self, box: np.ndarray) -> Roi:
-        """The region a box starts from (``box_roi_scale``), for a person the landmark region lost."""
-        return roi_from_box(box, self.box_roi_scale)
+    def fallback_rois(self, box: np.ndarray) -> tuple[Roi, ...]:
+        """The regions a box starts from (``box_roi_scale``, then for a box at least ``box_retry_min_px`` tall
+        ``box_retry_scales``), for a person the landmark region lost or led onto someone else."""
+        retries = self.retry_scales if box[3] - box[1] >= self.retry_min_px else ()
+        return tuple(roi_from_box(box, s) for s in (self.box_roi_scale, *retries))
 
     def reset(self) -> None:
         """Restart the region schedule."""

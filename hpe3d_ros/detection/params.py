@@ -163,6 +163,15 @@ class NanoDetParams(TrackingParams):
     box_roi_scale: float = field(default=1.5, metadata=_meta(
         """the landmark model's first region on a new box: an upright square of this many times the box's
         longer side (1..3; 1.5 gave the best keypoints in issue 12's research, docs/detection.md).""", 1.0, 3.0))
+    box_retry_scales: str = field(default="2.0,1.25", metadata=_meta(
+        """further landmark regions tried in turn on a new box where the first (``box_roi_scale``) finds no
+        pose: upright squares of these many times the box's longer side, comma-separated (each 1..3, at most
+        4; "" = none), for boxes at least ``box_retry_min_px`` tall. "2.0,1.25" raised COCO recall at
+        100-200 / over 200 px from 0.49 / 0.57 to 0.58 / 0.61 at the same precision (docs/detection.md), for
+        one or two landmark inferences more per box without a pose."""))
+    box_retry_min_px: float = field(default=100.0, metadata=_meta(
+        """only boxes at least this tall (pixels, 0..10000) get the ``box_retry_scales`` regions: smaller people's
+        poses from them were poor and short-lived on vtest.avi (docs/detection.md)""", 0.0, 10000.0))
     match_iou: float = field(default=0.3, metadata=_meta(
         """a box belongs to a track when their IoU is at least this (0..1), the track's box taken on the
         frame the detector saw (moved by the track's velocity when it was not seen then).""", 0.0, 1.0))
@@ -174,3 +183,21 @@ class NanoDetParams(TrackingParams):
     small_person_px: float = field(default=100.0, metadata=_meta(
         """with ``landmark_model`` auto: people shorter than this (pixels, 0..10000) get the lite model.""",
         0.0, 10000.0))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.retry_scales()
+
+    def retry_scales(self) -> tuple[float, ...]:
+        """``box_retry_scales`` as numbers (ValueError naming the parameter when it is not a list of 1..3)."""
+        text = self.box_retry_scales.strip()
+        if not text:
+            return ()
+        try:
+            scales = tuple(float(x) for x in text.split(","))
+        except ValueError:
+            scales = ()
+        if not scales or not all(1.0 <= s <= 3.0 for s in scales) or len(scales) > 4:
+            raise ValueError(f"detector parameter box_retry_scales: expected up to 4 comma-separated numbers "
+                             f"in [1, 3] (or \"\"), got {self.box_retry_scales!r}")
+        return scales

@@ -186,9 +186,9 @@ class RegionFinder:
         return square_box(c, 2.0 * float(np.linalg.norm(e - c)))
 
     @staticmethod
-    def fallback_roi(box: np.ndarray) -> None:  # noqa: ARG004 - PersonFinder protocol
-        """None: a person MediaPipe's region loses waits for the person detector (as MediaPipe does)."""
-        return None
+    def fallback_rois(box: np.ndarray) -> tuple:  # noqa: ARG004 - PersonFinder protocol
+        """No region: a person MediaPipe's region loses waits for the person detector (as MediaPipe does)."""
+        return ()
 
     def reset(self) -> None:
         """Nothing to restart: the scan schedule carries on."""

@@ -45,11 +45,12 @@ MASK_GROW = 0.12  # tracked people are blacked out for a masking person detector
 @dataclass
 class Proposal:
     """A person the detector proposes: the box tracks are matched by, the landmark region to start from,
-    the detector's score."""
+    the detector's score, and regions to try in turn when the landmark model finds no pose in ``roi``."""
 
     box: np.ndarray
     roi: Roi
     score: float
+    retries: tuple[Roi, ...] = ()
 
 
 class PersonFinder(Protocol):
@@ -67,8 +68,8 @@ class PersonFinder(Protocol):
     def track_box(self, result: RoiResult) -> np.ndarray:
         """The box a tracked person is matched by, from their landmarks (same kind as Proposal.box)."""
 
-    def fallback_roi(self, box: np.ndarray) -> Roi | None:
-        """A second landmark region for a tracked person (from their box) when the first found no pose."""
+    def fallback_rois(self, box: np.ndarray) -> tuple[Roi, ...]:
+        """Landmark regions tried in turn for a tracked person (from their box) when their own found no pose."""
 
     def reset(self) -> None:
         """Restart the scan schedule."""
@@ -204,10 +205,9 @@ class TopDownTracker:
         f = self.frame
         followed = [t for t in self.tracks if t.missed == 0 and t.roi is not None]
         results = dict(zip(map(id, followed), self.landmarks.process_many(image_rgb, [t.roi for t in followed])))
-        retry = [(t, roi) for t in followed if results[id(t)] is None
-                 and (roi := self.finder.fallback_roi(t.box)) is not None]
-        results.update(zip((id(t) for t, _ in retry),
-                           self.landmarks.process_many(image_rgb, [roi for _, roi in retry])))
+        retry = [(t, rois) for t in followed if results[id(t)] is None and (rois := self.finder.fallback_rois(t.box))]
+        results.update(zip((id(t) for t, _ in retry), self._first_pose(
+            image_rgb, [Proposal(t.box, rois[0], 0.0, rois[1:]) for t, rois in retry])))
         for t in self.tracks:
             res = results.get(id(t))
             if res is not None:
@@ -215,7 +215,7 @@ class TopDownTracker:
             else:
                 t.missed += 1
         active = [t for t in self.tracks if t.missed == 0]
-        for t in self.boxes.duplicates(active, [t.body for t in active]):
+        for t in self._converged(image_rgb, self.boxes.duplicates(active, [t.body for t in active]), f):
             t.missed = self.max_missed + 1
         self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
 
@@ -287,7 +287,7 @@ class TopDownTracker:
                 restart.append((t, d))  # drifted off the box: start again from it
             elif self.finder.anchor_boxes:
                 self._set_anchor(t, boxes[d], seen)
-        results = self.landmarks.process_many(image_rgb, [proposals[d].roi for _, d in restart])
+        results = self._first_pose(image_rgb, [proposals[d] for _, d in restart])
         for (t, d), res in zip(restart, results):
             if res is not None and not self._taken(landmark_box(res.landmarks), t):
                 found += t.missed > 0
@@ -305,8 +305,7 @@ class TopDownTracker:
             if slots <= 0:
                 break
             batch, queue = queue[:slots], queue[slots:]
-            rois = [proposals[d].roi for d, _ in batch]
-            for (d, need), res in zip(batch, self.landmarks.process_many(image_rgb, rois)):
+            for (d, need), res in zip(batch, self._first_pose(image_rgb, [proposals[d] for d, _ in batch])):
                 if res is None:
                     continue
                 t = PersonTrack(-1, boxes[d].copy())
@@ -318,6 +317,31 @@ class TopDownTracker:
                 self.tracks.append(t)
                 found += 1
         return found
+
+    def _converged(self, image_rgb: np.ndarray, tracks: list[PersonTrack], f: int) -> list[PersonTrack]:
+        """Of tracks whose region converged onto an older track's person on frame ``f``, the ones to drop:
+        each first gets its box's regions (``PersonFinder.fallback_rois`` of its box on the frame before)
+        and stays when one finds a pose of nobody else (a person half hidden behind another)."""
+        tries = [(t, rois) for t in tracks if (rois := self.finder.fallback_rois(t.box_at(f - 1)))]
+        got = self._first_pose(image_rgb, [Proposal(t.box_at(f - 1), rois[0], 0.0, rois[1:]) for t, rois in tries])
+        kept = set()
+        for (t, _), res in zip(tries, got):
+            if res is not None and not self._taken(landmark_box(res.landmarks), t):
+                self._update(t, res, f)
+                kept.add(id(t))
+        return [t for t in tracks if id(t) not in kept]
+
+    def _first_pose(self, image_rgb: np.ndarray, proposals: list[Proposal]) -> list[RoiResult | None]:
+        """Landmarks of each proposal in its region, or in the first of its ``retries`` that has a pose
+        (one batched inference per round)."""
+        results = self.landmarks.process_many(image_rgb, [p.roi for p in proposals])
+        for k in range(max((len(p.retries) for p in proposals), default=0)):
+            todo = [i for i, (p, r) in enumerate(zip(proposals, results)) if r is None and k < len(p.retries)]
+            if not todo:
+                break
+            for i, r in zip(todo, self.landmarks.process_many(image_rgb, [proposals[i].retries[k] for i in todo])):
+                results[i] = r
+        return results
 
     def _set_anchor(self, t: PersonTrack, det_box: np.ndarray, seen: int) -> None:
         """A followed person's box becomes the detector's (seen on frame ``seen``) moved with their landmarks

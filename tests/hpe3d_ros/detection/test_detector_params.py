@@ -50,6 +50,9 @@ def test_every_kind_round_trips_its_defaults(cls):
         ({"input_size": 2000}, "input_size"),
         ({"min_keep_confidence": -0.1}, "min_keep_confidence"),
         ({"scan_tiles": 0.5}, "scan_tiles"),  # a MediaPipe parameter is unknown to NanoDet
+        ({"box_retry_scales": "2.0;1.25"}, "box_retry_scales"),
+        ({"box_retry_scales": "0.5"}, "box_retry_scales"),
+        ({"box_retry_scales": 2.0}, "box_retry_scales"),
     ],
 )
 def test_nanodet_parameters_name_the_field(bad, needle):
@@ -91,3 +94,9 @@ def test_landmark_smoother_holds_still_and_follows_motion():
         out = f(moved)
     lag = float(np.mean(moved[:, 0] - out[:, 0]))
     assert 0 <= lag < 10, f"the filter lags {lag:.1f} px behind a steady motion"
+
+
+def test_box_retry_scales_read_as_numbers():
+    assert NanoDetParams().retry_scales() == (2.0, 1.25)
+    assert NanoDetParams(box_retry_scales="").retry_scales() == ()
+    assert NanoDetParams(box_retry_scales=" 2.0, 1.25 ").retry_scales() == (2.0, 1.25)
