@@ -66,6 +66,15 @@ class ElevationParams:
     bias_std_deg: float = field(default=5.0, metadata=_p(
         "systematic uncertainty (1 sigma, degrees) of the lifter's elevation, for the ground-plane placement's "
         "covariance (mode height)", (0.0, 45.0)))
+    from_people: bool = field(default=False, metadata=_p(
+        "mode none, for a STATIC camera only: once people standing at different distances determine it, the "
+        "elevation that makes their image heights fit one ground plane (scene/horizon.py, lifter-free) replaces the "
+        "lifter's running estimate. Keep false for a camera that tilts (a robot head following people: a camera "
+        "aimed at each person looks level to it)"))
+    people_window: int = field(default=600, metadata=_p(
+        "mode none, from_people: the last this many standing people (observations) make the estimate", (10, 100000)))
+    people_min: int = field(default=60, metadata=_p(
+        "mode none, from_people: observations needed before the people's elevation is used", (3, 100000)))
 
 
 @dataclass(frozen=True)

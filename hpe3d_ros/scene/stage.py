@@ -5,8 +5,10 @@ frame's people in place:
 
 1. elevation: the mount's pitch (``camera_mount.mode: full``); with a known height (``height``) the
    running estimate of the pitch that puts people's feet on the ground plane (``placement.
-   elevation_residual``, once ``MIN_GROUND_FRAMES`` frames gave one); else the running estimate over
-   frames of the lifter's pooled elevation (``elevation.*``); every upright skeleton is re-made with it;
+   elevation_residual``, once ``MIN_GROUND_FRAMES`` frames gave one); with nothing known (``none``) the
+   elevation that makes the standing people's image heights fit one ground plane (``horizon.
+   PeopleHorizon``, ``elevation.from_people``) once they determine it, before that the running estimate
+   over frames of the lifter's pooled elevation (``elevation.*``); every upright skeleton is re-made with it;
 2. placement: ground plane fused with the body-height prior (``placement.*``); the skeleton is scaled
    about the camera centre by the fused factor (its projection is unchanged), so the skeleton topics
    carry the placed people too;
@@ -26,6 +28,7 @@ import numpy as np
 from .. import camera, skeleton
 from .elevation import RunningElevation
 from .head_yaw import UNKNOWN, HeadYaw, head_yaw
+from .horizon import PeopleHorizon
 from .kinematics import Kinematics, body_heading
 from .mount import Mount
 from .params import SceneParams
@@ -43,6 +46,10 @@ ROOT = skeleton.ROOT
 MIN_GROUND_FRAMES = 10  # frames with feet on the ground before their pitch replaces the lifter's elevation
 # what averaging cannot remove: the crowd's mean size against the prior (statures, the lifter's scale bias)
 GROUND_ELEVATION_FLOOR_RAD = math.radians(0.3)
+# what the people's elevation cannot average away (roll, posture, people taller far away than near)
+PEOPLE_ELEVATION_FLOOR_RAD = math.radians(0.5)
+PEOPLE_REFIT_OBSERVATIONS = 20  # the people's elevation is re-fitted after this many new observations ...
+PEOPLE_REFIT_MIN_S = 1.0  # ... and at most once in this many seconds (stamps): a fit costs a few ms
 
 
 @dataclass
@@ -94,6 +101,8 @@ class Scene:
         e = self.params.elevation
         self.filter = RunningElevation(e.time_constant_s, math.radians(e.outlier_deg), e.jump_frames)
         self.ground_filter = RunningElevation(e.time_constant_s, math.radians(e.outlier_deg), e.jump_frames)
+        self.horizon = PeopleHorizon(e.people_window, e.people_min, jump_rad=math.radians(e.outlier_deg))
+        self._horizon_fit_ns: int | None = None
         self.kinematics = Kinematics(self.params.tracking)
 
     def configure(self, params: SceneParams) -> None:
@@ -107,10 +116,15 @@ class Scene:
         with self.lock:
             self.filter.reset()
             self.ground_filter.reset()
+            self.horizon.reset()
 
     def _ground_ready(self) -> bool:
         return self.params.mount.mode == "height" and self.ground_filter.value is not None and \
             self.ground_filter.n >= MIN_GROUND_FRAMES
+
+    def _people_ready(self) -> bool:
+        return self.params.mount.mode == "none" and self.params.elevation.from_people and \
+            self.horizon.value is not None
 
     def elevation_std(self) -> float:
         """1-sigma uncertainty (radians) of the elevation in use, bias included."""
@@ -119,6 +133,8 @@ class Scene:
             return math.radians(m.pitch_std_deg)
         if self._ground_ready():
             return math.hypot(self.ground_filter.std, GROUND_ELEVATION_FLOOR_RAD)
+        if self._people_ready():
+            return math.hypot(self.horizon.std, PEOPLE_ELEVATION_FLOOR_RAD)
         return math.hypot(self.filter.std if self.filter.value is not None else math.inf, math.radians(e.bias_std_deg))
 
     def diagnostics_values(self) -> list[tuple[str, str]]:
@@ -131,6 +147,7 @@ class Scene:
                     ("camera_elevation_source", self.elevation_source or "none yet"),
                     ("camera_elevation_std_deg", f"{math.degrees(std):.2f}"),
                     ("elevation_resets", str(self.filter.resets + self.ground_filter.resets)),
+                    ("elevation_people_observations", str(len(self.horizon.foot))),
                     ("tracks_filtered", str(len(self.kinematics.tracks)))]
 
     def update(self, people: list, k: np.ndarray, stamp_ns: int, image_size: tuple[int, int] | None,
@@ -151,6 +168,10 @@ class Scene:
                 return
             elevation = self.filter.update(float(np.median(frame_e)), stamp_ns) if frame_e else self.filter.value
             self.elevation_source = "lifter"
+            if p.mount.mode == "none" and p.elevation.from_people:
+                self._update_people_elevation(people, k, stamp_ns)
+                if self._people_ready():
+                    elevation, self.elevation_source = self.horizon.value, "people"
             if self._ground_ready():
                 elevation, self.elevation_source = self.ground_filter.value, "ground"
             mount = Mount.from_params(p.mount, elevation=elevation)
@@ -205,6 +226,21 @@ class Scene:
         if p.mount.mode == "height":
             self._update_ground_elevation(elevation, residuals, stamp_ns)
         self.kinematics.prune(stamp_ns)
+
+    def _update_people_elevation(self, people: list, k: np.ndarray, stamp_ns: int) -> None:
+        """Feed the frame's standing people to the people's elevation and re-fit it now and then (stamps going
+        backwards start it afresh; a moved camera is ``PeopleHorizon``'s jump rule)."""
+        if self._horizon_fit_ns is not None and stamp_ns < self._horizon_fit_ns:
+            self.horizon.reset()
+            self._horizon_fit_ns = None
+        for person in people:
+            kp = getattr(person, "keypoints_px", None)
+            if kp is not None:
+                self.horizon.observe(kp, person.confidence, person.joints_optical, k)
+        due = self._horizon_fit_ns is None or stamp_ns - self._horizon_fit_ns >= PEOPLE_REFIT_MIN_S * 1e9
+        if self.horizon.new >= PEOPLE_REFIT_OBSERVATIONS and due:
+            self.horizon.estimate()
+            self._horizon_fit_ns = stamp_ns
 
     def _update_ground_elevation(self, elevation: float, residuals: list, stamp_ns: int) -> None:
         """Feed the pitch the frame's feet ask for (inverse-variance mean over its people) to the ground filter."""

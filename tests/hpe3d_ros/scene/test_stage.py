@@ -10,7 +10,7 @@ import pytest
 from hpe3d_ros import camera
 from hpe3d_ros.pipeline import Person3D
 from hpe3d_ros.scene import Scene, SceneParams
-from hpe3d_ros.scene.params import MountParams, PlacementParams
+from hpe3d_ros.scene.params import ElevationParams, MountParams, PlacementParams
 
 from .scene_fixtures import BANDAI_ANKLE_RATIO, fixture_pose_ground, mounted, place_person, to_optical
 
@@ -82,6 +82,27 @@ def test_without_a_mount_the_lifters_elevation_is_filtered_and_no_ground_is_used
     assert p.state.placement.method == "prior" and p.state.placement.scale == 1.0
     # the ground frame is the camera's levelled frame (origin at the camera): the pelvis is ahead and below it
     assert p.state.position_base[0] > 5.0 and p.state.position_base[2] < 0
+
+
+@pytest.mark.parametrize("from_people", [True, False])
+def test_without_a_mount_standing_people_at_different_distances_give_the_elevation(from_people):
+    rng = np.random.default_rng(4)
+    scene = Scene(SceneParams(mount=MountParams(mode="none"), elevation=ElevationParams(from_people=from_people)))
+    sources = []
+    for i in range(90):  # 3 s at 30 fps, three people of random statures at random distances
+        people = [_frame(rng, float(rng.normal(1.70, 0.08)), float(rng.uniform(4, 35)), t)[0] for t in range(3)]
+        scene.update(people, K, int(i * 33_333_333), (1280, 720), PRIOR_H)
+        sources.append(scene.elevation_source)
+    if not from_people:
+        assert set(sources) == {"lifter"} and abs(scene.elevation - LIFTER_ELEVATION) < math.radians(0.5)
+        return
+    assert sources[0] == "lifter" and sources[-1] == "people"
+    assert abs(scene.elevation - TRUE_PITCH) < math.radians(0.5)  # the lifter said 9 degrees
+    assert people[0].elevation == pytest.approx(scene.elevation)
+    assert math.radians(0.5) <= scene.elevation_std() < math.radians(1.5)
+    assert ("camera_elevation_source", "people") in scene.diagnostics_values()
+    scene.reset_elevation()
+    assert scene.horizon.value is None and not scene.horizon.foot
 
 
 def test_parameter_changes_restart_the_estimates():
