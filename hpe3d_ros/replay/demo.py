@@ -7,6 +7,10 @@ config/lift.yaml, and a recorder writing the camera topics and the node's output
 leaves in ``--out``: ``bag/`` (the recording), ``demo.mp4`` and ``preview.png`` (the frames with the
 skeletons beside a 3D view), ``report/`` (report.md, report.json, plots) and ``logs/``.
 
+The clip is a static camera, so lift_node takes the camera's elevation from the people it sees
+(``elevation.from_people``, docs/placement.md; the lifter's running estimate until they determine
+it); ``--moving-camera`` keeps the lifter's for a clip from a camera that moves or tilts.
+
 Every path the user gives (``--out``, ``--video``, ``--model``, ``--params``) is relative to the
 user's working directory; they are made absolute before the child processes start, and the children
 run inside ``--out`` (never in the installed share directory), so nothing is written into the install.
@@ -123,7 +127,7 @@ def _stop(proc: subprocess.Popen, timeout: float = 20.0) -> int:
 
 
 def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float | None, hfov: float,
-              timeout: float, log=print) -> Path:
+              timeout: float, log=print, static_camera: bool = True) -> Path:
     """Camera node, lift_node and recorder as processes; returns the recorded bag. Every path is made
     absolute first (the children run with ``out`` as their working directory)."""
     out, video, model, params_file = (Path(p).resolve() for p in (out, video, model, params_file))
@@ -150,7 +154,8 @@ def run_graph(out: Path, video: Path, model: Path, params_file: Path, fps: float
               + [a for n, t in recorded for a in ("--topic", f"{n}:{t}")])
         start("lift_node", [py, "-m", "hpe3d_ros.node.lift_node", "--ros-args", "--params-file", str(params_file),
                             "-p", f"image_topic:={IMAGE_TOPIC}", "-p", f"camera_info_topic:={INFO_TOPIC}",
-                            "-p", f"model_file_path:={model}"])
+                            "-p", f"model_file_path:={model}",
+                            "-p", f"elevation.from_people:={'true' if static_camera else 'false'}"])
         cam_cmd = [py, "-m", "hpe3d_ros.replay.camera_node", "--video", str(video), "--hfov", str(hfov),
                    "--image-topic", IMAGE_TOPIC, "--info-topic", INFO_TOPIC, "--wait-subscribers", "2",
                    "--wait-timeout", str(timeout)]
@@ -195,6 +200,7 @@ def demo(
     hfov: float = 70.0,
     timeout: float = 120.0,
     log=print,
+    static_camera: bool = True,
 ) -> dict:
     """Run the demo into ``out`` (see the module docstring); returns the paths it wrote."""
     from ..node.outputs import output_topics
@@ -220,7 +226,7 @@ def demo(
             shutil.rmtree(p) if p.is_dir() else p.unlink()
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    bag = run_graph(out, video, model, params_file, fps, hfov, timeout, log)
+    bag = run_graph(out, video, model, params_file, fps, hfov, timeout, log, static_camera)
     t_graph = time.monotonic() - t0
     log(f"demo: recorded {bag} in {t_graph:.0f} s; rendering the video and the report ...")
     recorded = read_recorded(bag, IMAGE_TOPIC, output_topics(load_node_params(params_file))["skeletons"], INFO_TOPIC)
@@ -231,6 +237,7 @@ def demo(
         "output_bag": str(bag),
         "params_file": str(params_file),
         "model": str(model),
+        "camera elevation": "from the people (a static camera)" if static_camera else "the lifter's",
         "backend": recorded.node_diagnostics.get("backend", ""),
         "latency": "end to end = recorder receive time of the skeletons - camera stamp of the image",
     }
@@ -254,6 +261,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=float, help="camera rate (default: the clip's, 10 fps for the sample)")
     p.add_argument("--hfov", type=float, default=70.0, help="the camera's horizontal field of view in degrees")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for lift_node to start")
+    p.add_argument("--moving-camera", action="store_true",
+                   help="the clip's camera moves or tilts: keep the lifter's elevation (default: a static camera, "
+                        "whose elevation the people give, docs/placement.md)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -269,6 +279,7 @@ def run(args: argparse.Namespace) -> int:
             args.fps,
             args.hfov,
             args.timeout,
+            static_camera=not args.moving_camera,
         )
     except (RuntimeError, BagError, FileExistsError) as e:
         print(f"hpe3d demo: error: {e}", file=sys.stderr)
