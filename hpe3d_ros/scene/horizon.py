@@ -146,7 +146,6 @@ class PeopleHorizon:
         self.head: deque[float] = deque(maxlen=self.window)
         self.value: float | None = None
         self.std = math.inf
-        self.spread = math.inf  # median absolute deviation of log((y_f - y_h) / y_f) at the last fit
         self.new = 0
         self._disagree = 0
 
@@ -206,7 +205,6 @@ class PeopleHorizon:
                 foot, head = foot[-m:], head[-m:]
                 self._fail()
         e = fit_elevation(foot, head, self.value)
-        self.spread = float(_spread(*_log_ratios(foot, head, np.array([e])))[0]) if math.isfinite(e) else math.inf
         if not self._determined(foot, head, e):
             self._fail()
             return None

@@ -24,6 +24,8 @@ import numpy as np
 
 from hpe3d_ros import skeleton
 
+from .config_section import optional_section
+
 _N = skeleton.JOINT_NAMES.index
 HIPS = (_N("left_hip"), _N("right_hip"))
 SHOULDERS = (_N("left_shoulder"), _N("right_shoulder"))
@@ -43,12 +45,9 @@ class JointDefinitions:
     @classmethod
     def from_dict(cls, d: dict | None) -> "JointDefinitions | None":
         """The augmentation of a config mapping, or None when it is absent or ``enabled: false``."""
-        if not d or not d.get("enabled", True):
+        d = optional_section(d, cls, "joint_defs")
+        if d is None:
             return None
-        d = {k: v for k, v in d.items() if k != "enabled"}
-        bad = set(d) - set(cls.__dataclass_fields__)
-        if bad:
-            raise ValueError(f"data.joint_defs: unknown keys {sorted(bad)}")
         out = cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
         for name in ("hip_scale", "shoulder_scale", "head_shift"):
             lo, hi = getattr(out, name)

@@ -30,6 +30,8 @@ import numpy as np
 
 from hpe3d_ros import skeleton
 
+from .config_section import optional_section
+
 _N = skeleton.JOINT_NAMES.index
 PELVIS, SPINE, THORAX, HEAD = _N("pelvis"), _N("spine"), _N("thorax"), skeleton.HEAD
 R_HIP, R_KNEE, R_ANKLE = _N("right_hip"), _N("right_knee"), _N("right_ankle")
@@ -57,12 +59,9 @@ class PoseAugmentation:
     @classmethod
     def from_dict(cls, d: dict | None) -> "PoseAugmentation | None":
         """The augmentation of a config mapping, or None when it is absent, ``enabled: false`` or fraction 0."""
-        if not d or not d.get("enabled", True):
+        d = optional_section(d, cls, "pose_aug")
+        if d is None:
             return None
-        d = {k: v for k, v in d.items() if k != "enabled"}
-        bad = set(d) - set(cls.__dataclass_fields__)
-        if bad:
-            raise ValueError(f"data.pose_aug: unknown keys {sorted(bad)}")
         out = cls(**d)
         if not 0.0 <= out.fraction <= 1.0:
             raise ValueError(f"data.pose_aug.fraction must be in [0, 1], got {out.fraction}")
