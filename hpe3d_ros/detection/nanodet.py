@@ -22,7 +22,7 @@ from .person_boxes import NanoDet, detect_region, scan_schedule
 from .topdown import LandmarkModels, Proposal, StreamDetector, TopDownTracker, person2d, person_box
 from .types import Person2D
 
-REANCHOR_IOU = 0.3  # a followed person whose box overlaps their matched detector box less restarts from it
+BOX_AGREE_IOU = 0.3  # a followed person's matched detector box overlapping their landmarks' box less is not theirs
 NEW_IOU = 0.7  # an unmatched box overlapping a track's box more is a second box on that person (no landmark try)
 
 
@@ -103,7 +103,7 @@ class NanoDetPoseDetector(StreamDetector):
             match_iou=p.match_iou,
             new_iou=NEW_IOU,
             low_box_min_pose_confidence=p.low_box_min_pose_confidence,
-            reanchor_iou=REANCHOR_IOU,
+            box_agree_iou=BOX_AGREE_IOU,
         )
 
     def _detect(self, img: np.ndarray) -> list[Person2D]:

@@ -5,17 +5,21 @@ Per frame:
 1. every tracked person runs the landmark model on the region from their previous landmarks (the
    auxiliary hip centre and scale point, exactly as MediaPipe tracks one person); no pose there
    (presence below ``min_tracking_confidence``) -> the track misses the frame and waits to be re-found;
-2. tracks that converged onto one person are merged (the older stays); tracks missing for more than
-   ``max_missed_frames`` expire;
+2. tracks that converged onto one person are merged: the older stays, the younger first tries its box's
+   regions and otherwise is lost (its frame taken back, not dropped: the detector can re-find its person
+   by box); tracks missing for more than ``max_missed_frames`` expire;
 3. the person detector runs every ``detect_every_n_frames`` frames (and on every frame while nobody is
    tracked or right after someone was lost), synchronously or in a worker thread (``async_detection``:
    its proposals are taken on the first frame after it finishes, matched against the tracks' boxes on
    the frame it saw);
 4. its proposals are associated with the tracks (BoxTracker, ByteTrack's two thresholds): a lost track
-   matched by a box is re-found from the box's region, a followed track whose box disagrees with it
-   (IoU < ``reanchor_iou``, NanoDet) restarts from it, and a new high-score box starts a person when the
-   landmark model finds a pose there that is nobody else's (largest boxes first, up to ``max_people``);
-   a low-score box left over does too when that pose's confidence reaches ``low_box_min_pose_confidence``.
+   matched by a box is re-found from the box's region; a followed track whose matched box is not where
+   its landmarks were (``box_agree_iou``, NanoDet: the region slid onto a neighbour) restarts from the
+   box, or keeps its landmarks (and their box) when the box's region holds nobody new; a new high-score
+   box starts a person when the landmark model finds a pose there that is nobody else's (largest boxes
+   first, up to ``max_people``), with the id of a lost track it overlaps (IoU >= ``match_iou``: its own
+   matched box had no pose) if there is one; a low-score box left over does too when that pose's
+   confidence reaches ``low_box_min_pose_confidence``.
    Only people with landmarks are reported: a box without a pose (a cone, a poster, a bag) is never
    published.
 
@@ -36,7 +40,7 @@ from .. import skeleton
 from .landmarker import Roi, RoiLandmarker, RoiResult
 from .models import landmark_model_path
 from .smoothing import LandmarkSmoother
-from .tracking import HISTORY, BoxTrack, BoxTracker, box_iou, expand_box, landmark_box, same_person
+from .tracking import HISTORY, BoxTrack, BoxTracker, box_iomin, box_iou, expand_box, landmark_box, same_person
 from .types import Person2D
 
 MASK_GROW = 0.12  # tracked people are blacked out for a masking person detector with this margin (of box side)
@@ -178,13 +182,13 @@ class TopDownTracker:
         new_iou: float | None = None,
         min_start_confidence: float = 0.0,
         low_box_min_pose_confidence: float = 2.0,
-        reanchor_iou: float | None = None,
+        box_agree_iou: float | None = None,
         detect_when_full: bool = True,
     ):
         self.finder, self.landmarks = finder, landmarks
         self.max_people, self.max_missed = int(max_people), int(max_missed_frames)
         self.every, self.roi_scale, self.smooth = int(detect_every_n_frames), float(roi_scale), bool(smooth_landmarks)
-        self.min_start_confidence, self.reanchor_iou = float(min_start_confidence), reanchor_iou
+        self.min_start_confidence, self.box_agree_iou = float(min_start_confidence), box_agree_iou
         self.low_box_min_pose_confidence = float(low_box_min_pose_confidence)  # > 1: low boxes start nobody
         self.detect_when_full = detect_when_full
         self.boxes = BoxTracker(match_iou, new_iou)
@@ -208,6 +212,7 @@ class TopDownTracker:
         retry = [(t, rois) for t in followed if results[id(t)] is None and (rois := self.finder.fallback_rois(t.box))]
         results.update(zip((id(t) for t, _ in retry), self._first_pose(
             image_rgb, [Proposal(t.box, rois[0], 0.0, rois[1:]) for t, rois in retry])))
+        before = {id(t): t.motion() for t in self.tracks}
         for t in self.tracks:
             res = results.get(id(t))
             if res is not None:
@@ -216,7 +221,7 @@ class TopDownTracker:
                 t.missed += 1
         active = [t for t in self.tracks if t.missed == 0]
         for t in self._converged(image_rgb, self.boxes.duplicates(active, [t.body for t in active]), f):
-            t.missed = self.max_missed + 1
+            t.lose(before[id(t)])  # its person may still be there: the detector can re-find them by box
         self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
 
         active = [t for t in self.tracks if t.missed == 0]
@@ -279,20 +284,25 @@ class TopDownTracker:
         scores = np.array([p.score for p in proposals])
         pairs, new, low = self.boxes.associate(self.tracks, boxes, scores, seen, self.finder.high, self.finder.low)
         found = 0
-        restart = []
+        restart, disagree = [], set()
         for t, d in pairs:
             if t.missed > 0:  # lost: re-found from the box's region, keeping its id
                 restart.append((t, d))
-            elif self.reanchor_iou is not None and box_iou(t.box_at(seen), boxes[d])[0, 0] < self.reanchor_iou:
-                restart.append((t, d))  # drifted off the box: start again from it
             elif self.finder.anchor_boxes:
-                self._set_anchor(t, boxes[d], seen)
+                if self._disagrees(t, boxes[d], seen):  # the box is not where the landmarks are
+                    restart.append((t, d))
+                    disagree.add(id(t))
+                else:
+                    self._set_anchor(t, boxes[d], seen)
         results = self._first_pose(image_rgb, [proposals[d] for _, d in restart])
         for (t, d), res in zip(restart, results):
             if res is not None and not self._taken(landmark_box(res.landmarks), t):
                 found += t.missed > 0
                 t.landmark_boxes.clear()
-                self._update(t, res, f, boxes[d])
+                self._update(t, res, f, boxes[d], restart=True)
+            elif id(t) in disagree:  # nobody new on the box: the landmarks say where the person is
+                t.anchor = None
+                t.box = t.history[t.frame] = t.landmark_boxes[t.frame]
         def largest_first(idx: list[int]) -> list[int]:
             return sorted(idx, key=lambda d: -(boxes[d, 3] - boxes[d, 1]))
 
@@ -312,11 +322,27 @@ class TopDownTracker:
                 t.result = res
                 if t.confidence < need or self._taken(landmark_box(res.landmarks), t):
                     continue
-                t.track_id = self.boxes.new_id()
-                self._update(t, res, f, boxes[d])
-                self.tracks.append(t)
+                old = self._lost_at(boxes[d], seen)
+                if old is not None:  # a lost person whose own matched box had no pose: same id
+                    old.landmark_boxes.clear()
+                    self._update(old, res, f, boxes[d])
+                else:
+                    t.track_id = self.boxes.new_id()
+                    self._update(t, res, f, boxes[d])
+                    self.tracks.append(t)
                 found += 1
         return found
+
+    def _lost_at(self, box: np.ndarray, seen: int) -> PersonTrack | None:
+        """The lost track that overlaps ``box`` (a box of frame ``seen``) most, at IoU >= ``match_iou`` with
+        its box then (predicted or last), or None."""
+        lost = [t for t in self.tracks if t.missed > 0]
+        if not lost:
+            return None
+        iou = np.maximum(box_iou(np.array([t.box_at(seen) for t in lost]), box)[:, 0],
+                         box_iou(np.array([t.box for t in lost]), box)[:, 0])
+        k = int(np.argmax(iou))
+        return lost[k] if iou[k] >= self.boxes.match_iou else None
 
     def _converged(self, image_rgb: np.ndarray, tracks: list[PersonTrack], f: int) -> list[PersonTrack]:
         """Of tracks whose region converged onto an older track's person on frame ``f``, the ones to drop:
@@ -343,6 +369,15 @@ class TopDownTracker:
                 results[i] = r
         return results
 
+    def _disagrees(self, t: PersonTrack, det_box: np.ndarray, seen: int) -> bool:
+        """Whether a followed person's matched detector box is not where their landmarks were on frame ``seen``
+        (IoU below ``box_agree_iou`` and less than half the smaller box inside the other): a neighbour's box,
+        matched because the track's box was carried from an older one."""
+        if self.box_agree_iou is None:
+            return False
+        lm = t.landmark_boxes.get(seen, t.landmark_boxes[t.frame])
+        return bool(box_iou(lm, det_box)[0, 0] < self.box_agree_iou and box_iomin(lm, det_box)[0, 0] < 0.5)
+
     def _set_anchor(self, t: PersonTrack, det_box: np.ndarray, seen: int) -> None:
         """A followed person's box becomes the detector's (seen on frame ``seen``) moved with their landmarks
         since then."""
@@ -355,12 +390,15 @@ class TopDownTracker:
         """Whether a pose with landmark box ``body`` is a followed person other than ``who``."""
         return same_person(body, [t.body for t in self.tracks if t.missed == 0 and t is not who])
 
-    def _update(self, t: PersonTrack, res: RoiResult, f: int, det_box: np.ndarray | None = None) -> None:
-        """New landmarks of ``t`` on frame ``f`` (started from detector box ``det_box`` when given)."""
+    def _update(
+        self, t: PersonTrack, res: RoiResult, f: int, det_box: np.ndarray | None = None, restart: bool = False
+    ) -> None:
+        """New landmarks of ``t`` on frame ``f`` (started from detector box ``det_box`` when given; ``restart``:
+        from a region of its own, not following its last landmarks)."""
         if self.smooth:
             if t.smoother is None:
                 t.smoother = LandmarkSmoother.for_landmarks()
-            if t.missed > 0:
+            if t.missed > 0 or restart:
                 t.smoother.reset()
             t.shown = t.smoother(res.landmarks)  # the region keeps following the raw auxiliary landmarks
         else:

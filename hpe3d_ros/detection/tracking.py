@@ -102,6 +102,16 @@ class BoxTrack:
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4))  # box change per frame
     history: dict = field(default_factory=dict)  # frame -> box, the last HISTORY frames
 
+    def motion(self) -> tuple:
+        """The box state (box, frame, hits, velocity, history), for ``lose``."""
+        return self.box.copy(), self.frame, self.hits, self.velocity.copy(), dict(self.history)
+
+    def lose(self, motion: tuple) -> None:
+        """This frame's observation was not the track's person: back to ``motion`` (from ``motion()``
+        before it), missing this frame."""
+        self.box, self.frame, self.hits, self.velocity, self.history = motion
+        self.missed = 1
+
     def box_at(self, frame: int) -> np.ndarray:
         """The box on ``frame``: observed then, else extrapolated from the last observation."""
         if frame in self.history:

@@ -160,3 +160,65 @@ def test_retry_regions_find_poses_on_more_boxes_of_a_street_frame(street_frame):
     with NanoDetPoseDetector(max_people=20, box_retry_scales="2.0,1.25") as det:
         more = det.detect(street_frame)
     assert len(more) > len(base) >= 3
+
+
+def test_a_lost_person_found_by_another_of_their_boxes_keeps_their_id(street_frame):
+    """A lost track matched to a box whose region has no pose (two boxes on one person, the better-overlapping
+    one off) gets the person found on the other box, with its id, instead of a new track."""
+    from hpe3d_ros.detection.landmarker import Roi
+    from hpe3d_ros.detection.nanodet import roi_from_box
+    from hpe3d_ros.detection.topdown import Proposal
+
+    with NanoDetPoseDetector() as det:
+        (woman,) = _woman(det.detect(street_frame))
+        tracker = det.tracker
+        (t,) = [t for t in tracker.tracks if t.track_id == woman.track_id]
+        t.missed = 1  # lost on this frame; her box stays
+        box = t.box.copy()
+        first = roi_from_box(box, 1.5)
+        empty = Roi(first.center - np.array([700.0, 150.0]), first.side, 0.0)
+        shifted = box + np.array([0.25, 0.0, 0.25, 0.0]) * (box[2] - box[0])  # IoU 0.6 with her box
+        n = len(tracker.tracks)
+        found = tracker._take(street_frame, [Proposal(box, empty, 0.9), Proposal(shifted, first, 0.8)], tracker.frame)
+        after = len(tracker.tracks)
+    assert found == 1 and t.missed == 0 and after == n, "a new track instead of the lost one"
+    assert same_box(t.body, woman.bbox)
+
+
+def test_a_person_whose_landmarks_slid_onto_a_neighbour_is_found_again_on_their_box(street_frame):
+    """A followed person whose landmark region slid onto a neighbour (their landmarks there, their matched
+    detector box still on them) restarts from the box, keeping the id; when the box's region holds nobody
+    new, the track keeps its landmarks and takes their box instead of the detector's."""
+    from hpe3d_ros.detection.landmarker import Roi
+    from hpe3d_ros.detection.nanodet import roi_from_box
+    from hpe3d_ros.detection.topdown import Proposal
+
+    with NanoDetPoseDetector(max_people=20) as det:
+        people = det.detect(street_frame)
+        tracker = det.tracker
+        (woman,) = _woman(people)
+        (t,) = [t for t in tracker.tracks if t.track_id == woman.track_id]
+        other = max((p for p in people if p is not woman), key=lambda p: p.bbox[3] - p.bbox[1])
+        (n,) = [x for x in tracker.tracks if x.track_id == other.track_id]
+        tracker.tracks.remove(n)
+
+        def slide():  # the woman's track now follows the neighbour's landmarks
+            t.result, t.body, t.roi = n.result, n.body.copy(), n.roi
+            t.landmark_boxes[t.frame] = n.landmark_boxes[n.frame].copy()
+
+        slide()
+        box = np.array(woman.bbox, dtype=float)
+        found = tracker._take(street_frame, [Proposal(box, roi_from_box(box, 1.5), 0.9)], tracker.frame)
+        back = t.body.copy()
+        slide()
+        empty = Roi(np.array([100.0, 100.0]), 50.0, 0.0)
+        tracker._take(street_frame, [Proposal(box, empty, 0.9)], tracker.frame)
+        kept = t.box.copy()
+    assert found == 0 and same_box(back, woman.bbox, 0.6), "not back on the woman"
+    assert same_box(kept, other.bbox, 0.3) and not same_box(kept, woman.bbox, 0.1), "the box is not the landmarks'"
+
+
+def same_box(a, b, iou: float = 0.5) -> bool:
+    from hpe3d_ros.detection.tracking import box_iou
+
+    return bool(box_iou(np.asarray(a, float), np.asarray(b, float))[0, 0] >= iou)

@@ -70,3 +70,16 @@ def test_duplicates_drop_the_younger_track():
 def test_ids_are_never_reused():
     tr = BoxTracker()
     assert [tr.new_id() for _ in range(3)] == [1, 2, 3]
+
+
+def test_a_lost_observation_is_taken_back():
+    """``lose``: a frame's observation that was someone else (a region led onto another person) is undone;
+    the track is missing, with its box, velocity and history of the frame before."""
+    t = BoxTrack(1, np.zeros(4))
+    for f in range(1, 4):
+        BoxTracker.observe(t, np.array([10.0 * f, 0, 10.0 * f + 40, 100]), f)
+    before = t.motion()
+    BoxTracker.observe(t, np.array([300.0, 0, 340, 100]), 4)  # the other person
+    t.lose(before)
+    assert t.missed == 1 and t.frame == 3 and t.hits == 3 and 4 not in t.history
+    np.testing.assert_allclose(t.box_at(5), [50, 0, 90, 100])  # still extrapolated from its own motion
