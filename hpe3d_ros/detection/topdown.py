@@ -302,7 +302,7 @@ class TopDownTracker:
                 self._update(t, res, f, boxes[d], restart=True)
             elif id(t) in disagree:  # nobody new on the box: the landmarks say where the person is
                 t.anchor = None
-                t.box = t.history[t.frame] = t.landmark_boxes[t.frame]
+                t.box = t.history[t.frame] = t.landmark_boxes.get(t.frame, t.box)
         def largest_first(idx: list[int]) -> list[int]:
             return sorted(idx, key=lambda d: -(boxes[d, 3] - boxes[d, 1]))
 
@@ -375,7 +375,9 @@ class TopDownTracker:
         matched because the track's box was carried from an older one."""
         if self.box_agree_iou is None:
             return False
-        lm = t.landmark_boxes.get(seen, t.landmark_boxes[t.frame])
+        lm = t.landmark_boxes.get(seen, t.landmark_boxes.get(t.frame))
+        if lm is None:
+            return False
         return bool(box_iou(lm, det_box)[0, 0] < self.box_agree_iou and box_iomin(lm, det_box)[0, 0] < 0.5)
 
     def _set_anchor(self, t: PersonTrack, det_box: np.ndarray, seen: int) -> None:
