@@ -345,7 +345,8 @@ class TopDownTracker:
         return lost[k] if iou[k] >= self.boxes.match_iou else None
 
     def _converged(self, image_rgb: np.ndarray, tracks: list[PersonTrack], f: int) -> list[PersonTrack]:
-        """Of tracks whose region converged onto an older track's person on frame ``f``, the ones to drop:
+        """Of tracks whose region converged onto an older track's person on frame ``f``, the ones that lost
+        their person (``step`` takes their frame back):
         each first gets its box's regions (``PersonFinder.fallback_rois`` of its box on the frame before)
         and stays when one finds a pose of nobody else (a person half hidden behind another)."""
         tries = [(t, rois) for t in tracks if (rois := self.finder.fallback_rois(t.box_at(f - 1)))]
