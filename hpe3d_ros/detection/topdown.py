@@ -209,9 +209,8 @@ class TopDownTracker:
         f = self.frame
         followed = [t for t in self.tracks if t.missed == 0 and t.roi is not None]
         results = dict(zip(map(id, followed), self.landmarks.process_many(image_rgb, [t.roi for t in followed])))
-        retry = [(t, rois) for t in followed if results[id(t)] is None and (rois := self.finder.fallback_rois(t.box))]
-        results.update(zip((id(t) for t, _ in retry), self._first_pose(
-            image_rgb, [Proposal(t.box, rois[0], 0.0, rois[1:]) for t, rois in retry])))
+        retry = [(t, p) for t in followed if results[id(t)] is None and (p := self._from_box(t.box))]
+        results.update(zip((id(t) for t, _ in retry), self._first_pose(image_rgb, [p for _, p in retry])))
         before = {id(t): t.motion() for t in self.tracks}
         for t in self.tracks:
             res = results.get(id(t))
@@ -339,8 +338,7 @@ class TopDownTracker:
         lost = [t for t in self.tracks if t.missed > 0]
         if not lost:
             return None
-        iou = np.maximum(box_iou(np.array([t.box_at(seen) for t in lost]), box)[:, 0],
-                         box_iou(np.array([t.box for t in lost]), box)[:, 0])
+        iou = self.boxes.similarity(lost, box, seen)[:, 0]
         k = int(np.argmax(iou))
         return lost[k] if iou[k] >= self.boxes.match_iou else None
 
@@ -349,14 +347,20 @@ class TopDownTracker:
         their person (``step`` takes their frame back):
         each first gets its box's regions (``PersonFinder.fallback_rois`` of its box on the frame before)
         and stays when one finds a pose of nobody else (a person half hidden behind another)."""
-        tries = [(t, rois) for t in tracks if (rois := self.finder.fallback_rois(t.box_at(f - 1)))]
-        got = self._first_pose(image_rgb, [Proposal(t.box_at(f - 1), rois[0], 0.0, rois[1:]) for t, rois in tries])
+        tries = [(t, p) for t in tracks if (p := self._from_box(t.box_at(f - 1)))]
+        got = self._first_pose(image_rgb, [p for _, p in tries])
         kept = set()
         for (t, _), res in zip(tries, got):
             if res is not None and not self._taken(landmark_box(res.landmarks), t):
                 self._update(t, res, f)
                 kept.add(id(t))
         return [t for t in tracks if id(t) not in kept]
+
+    def _from_box(self, box: np.ndarray) -> Proposal | None:
+        """The kind's regions for a tracked person's box (``PersonFinder.fallback_rois``) as a proposal, or
+        None when it has none."""
+        rois = self.finder.fallback_rois(box)
+        return Proposal(box, rois[0], 0.0, rois[1:]) if rois else None
 
     def _first_pose(self, image_rgb: np.ndarray, proposals: list[Proposal]) -> list[RoiResult | None]:
         """Landmarks of each proposal in its region, or in the first of its ``retries`` that has a pose

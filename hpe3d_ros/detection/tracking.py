@@ -147,6 +147,14 @@ class BoxTracker:
         for old in [f for f in track.history if f <= frame - HISTORY]:
             del track.history[old]
 
+    @staticmethod
+    def similarity(tracks: list[BoxTrack], boxes: np.ndarray, frame: int) -> np.ndarray:
+        """(len(tracks), len(boxes)): each track's IoU with each box of ``frame``, against its box then
+        (history or prediction) or its latest box, whichever overlaps more (module docstring)."""
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        then = box_iou(np.array([t.box_at(frame) for t in tracks]).reshape(-1, 4), boxes)
+        return np.maximum(then, box_iou(np.array([t.box for t in tracks]).reshape(-1, 4), boxes))
+
     def associate(
         self,
         tracks: list[BoxTrack],
@@ -165,17 +173,11 @@ class BoxTracker:
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
         pairs: list[tuple[BoxTrack, int]] = []
         pool = list(tracks)
-        predicted = {id(t): t.box_at(frame) for t in tracks}
-
-        def similarity(group: list[BoxTrack], dets: np.ndarray) -> np.ndarray:
-            iou = box_iou(np.array([predicted[id(t)] for t in group]), dets)
-            return np.maximum(iou, box_iou(np.array([t.box for t in group]), dets))
-
         for stage in (scores >= high, (scores >= low) & (scores < high)):
             idx = np.nonzero(stage)[0]
             if len(idx) == 0 or not pool:
                 continue
-            iou = similarity(pool, boxes[idx])
+            iou = self.similarity(pool, boxes[idx], frame)
             rows, cols = linear_sum_assignment(-iou)
             taken = set()
             for r, c in zip(rows, cols):
@@ -184,7 +186,7 @@ class BoxTracker:
                     taken.add(r)
             pool = [t for i, t in enumerate(pool) if i not in taken]
         matched = {d for _, d in pairs}
-        known = np.array([predicted[id(t)] for t in tracks]).reshape(-1, 4)
+        known = np.array([t.box_at(frame) for t in tracks]).reshape(-1, 4)
         near = box_iou(boxes, known).max(axis=1) if len(known) else np.zeros(len(boxes))
         free = [int(d) for d in np.argsort(-scores) if d not in matched and near[d] < self.new_iou and scores[d] >= low]
         return pairs, [d for d in free if scores[d] >= high], [d for d in free if scores[d] < high]
